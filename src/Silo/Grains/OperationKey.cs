@@ -1,0 +1,14 @@
+namespace MyPay.Silo.Grains;
+
+/// <summary>
+/// Makes a command idempotent: the runtime records <paramref name="Id"/> with the command's result in
+/// the same transaction as the state change, under a unique constraint. A repeated id with the same
+/// <paramref name="RequestHash"/> returns the first result without running the command again; with a
+/// different hash it fails with <see cref="OperationKeyReusedException"/>.
+/// </summary>
+/// <param name="Id">The caller's key, such as an <c>Idempotency-Key</c> header. At most 200 characters.</param>
+/// <param name="RequestHash">A digest of the request the key was first used with.</param>
+public sealed record OperationKey(string Id, string RequestHash)
+{
+    public const int IdLengthMax = 200;
+}

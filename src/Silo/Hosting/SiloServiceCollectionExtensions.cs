@@ -1,0 +1,75 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using MyPay.Silo.Grains;
+using MyPay.Silo.Migrations;
+using MyPay.Silo.Storage;
+using MyPay.Silo.Storage.Postgres;
+using Npgsql;
+
+namespace MyPay.Silo.Hosting;
+
+public static class SiloServiceCollectionExtensions
+{
+    /// <summary>
+    /// Hosts a silo in this process: <see cref="IGrainFactory"/> and <see cref="Silo"/> become services.
+    /// Options bind from the <c>Silo</c> configuration section and are validated at start-up.
+    /// Storage is added separately: <see cref="AddPostgresGrainStorage"/> or <see cref="AddMemoryGrainStorage"/>.
+    /// </summary>
+    public static IServiceCollection AddSilo(this IServiceCollection services, Action<SiloBuilder> configure)
+    {
+        var builder = new SiloBuilder();
+        configure(builder);
+        services.AddOptions<SiloOptions>().BindConfiguration(SiloOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(options => options.CollectionAge > TimeSpan.Zero && options.CollectionInterval > TimeSpan.Zero, "Silo:CollectionAge and Silo:CollectionInterval must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton(provider => new Silo(
+            provider.GetRequiredService<IOptions<SiloOptions>>().Value,
+            provider.GetRequiredService<IGrainStorage>(),
+            builder.Registrations,
+            provider));
+        services.AddSingleton<IGrainFactory>(provider => provider.GetRequiredService<Silo>());
+        return services;
+    }
+
+    /// <summary>
+    /// Stores grains in PostgreSQL through one <see cref="NpgsqlDataSource"/> for the process, and applies
+    /// migrations (the silo's, then those added with <see cref="AddMigrations"/>) at start-up.
+    /// </summary>
+    /// <param name="databaseUrl">A <c>postgresql://</c> URL or a keyword connection string.</param>
+    public static IServiceCollection AddPostgresGrainStorage(this IServiceCollection services, string databaseUrl)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(PostgresConnection.ToConnectionString(databaseUrl));
+
+        // Prepared statements save PostgreSQL a parse and plan per call on the hot path.
+        if (connectionString.MaxAutoPrepare == 0)
+        {
+            connectionString.MaxAutoPrepare = 32;
+        }
+
+        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString.ConnectionString).Build());
+        services.AddOptions<PostgresStorageOptions>().BindConfiguration("Silo:Postgres").ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IGrainStorage>(provider => new PostgresGrainStorage(
+            provider.GetRequiredService<NpgsqlDataSource>(),
+            provider.GetRequiredService<IOptions<PostgresStorageOptions>>().Value));
+        services.AddSingleton(MigrationSource.Silo);
+        services.AddSingleton<PostgresStartup>();
+        services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<PostgresStartup>());
+        services.AddSingleton<IStorageHealth>(provider => provider.GetRequiredService<PostgresStartup>());
+        return services;
+    }
+
+    /// <summary>Stores grains in process memory: for tests; nothing survives the process.</summary>
+    public static IServiceCollection AddMemoryGrainStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<IGrainStorage, MemoryGrainStorage>();
+        services.AddSingleton<IStorageHealth, MemoryStorageHealth>();
+        return services;
+    }
+
+    /// <summary>Adds a component's migrations, applied after the silo's own.</summary>
+    public static IServiceCollection AddMigrations(this IServiceCollection services, MigrationSource source) =>
+        services.AddSingleton(source);
+}

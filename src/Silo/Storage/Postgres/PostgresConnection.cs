@@ -1,0 +1,46 @@
+using Npgsql;
+
+namespace MyPay.Silo.Storage.Postgres;
+
+/// <summary>Turns the configured database address into the process's one <see cref="NpgsqlDataSource"/>.</summary>
+public static class PostgresConnection
+{
+    /// <summary>
+    /// Accepts a URL (<c>postgresql://user:password@host:port/database?Maximum Pool Size=50</c>) or a
+    /// keyword connection string (<c>Host=...;Database=...</c>), as <c>MYPAY_DATABASE_URL</c> may hold either.
+    /// </summary>
+    public static string ToConnectionString(string urlOrConnectionString)
+    {
+        if (!urlOrConnectionString.StartsWith("postgres://", StringComparison.Ordinal)
+            && !urlOrConnectionString.StartsWith("postgresql://", StringComparison.Ordinal))
+        {
+            return new NpgsqlConnectionStringBuilder(urlOrConnectionString).ConnectionString;
+        }
+
+        var url = new Uri(urlOrConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = url.Host,
+            Port = url.IsDefaultPort || url.Port <= 0 ? 5432 : url.Port,
+            Database = Uri.UnescapeDataString(url.AbsolutePath.TrimStart('/')) is { Length: > 0 } database ? database : "postgres",
+        };
+        var userInfo = url.UserInfo.Split(':', 2);
+        if (userInfo[0].Length > 0)
+        {
+            builder.Username = Uri.UnescapeDataString(userInfo[0]);
+        }
+
+        if (userInfo.Length == 2)
+        {
+            builder.Password = Uri.UnescapeDataString(userInfo[1]);
+        }
+
+        foreach (var pair in url.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = pair.Split('=', 2);
+            builder[Uri.UnescapeDataString(parts[0])] = parts.Length == 2 ? Uri.UnescapeDataString(parts[1]) : "true";
+        }
+
+        return builder.ConnectionString;
+    }
+}

@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using MyPay.Silo.Diagnostics;
+using MyPay.Silo.Grains;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace MyPay.Silo.Storage.Postgres;
+
+/// <summary>
+/// Grain storage on PostgreSQL with group commit: writes from many activations queue here and are
+/// written by a few committer loops, each taking whatever has queued (up to
+/// <see cref="PostgresStorageOptions.MaxBatchSize"/>) into one statement. A busy node therefore
+/// makes large batches and an idle one makes batches of one, with no timer in between.
+/// A write's task completes only after its transaction has committed.
+/// </summary>
+public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource dataSource;
+    private readonly PostgresStorageOptions options;
+    private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(
+        new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    private readonly Task[] committers;
+
+    public PostgresGrainStorage(NpgsqlDataSource dataSource, PostgresStorageOptions options)
+    {
+        this.dataSource = dataSource;
+        this.options = options;
+        committers = [.. Enumerable.Range(0, options.ConcurrentCommits).Select(_ => Task.Run(CommitLoopAsync))];
+    }
+
+    public async Task<StoredState?> ReadAsync(GrainId grain, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand(SqlScripts.ReadState);
+            command.Parameters.Add(new NpgsqlParameter<string>("grain_type", grain.Type));
+            command.Parameters.Add(new NpgsqlParameter<string>("grain_key", grain.Key));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken)
+                ? new StoredState(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1))
+                : null;
+        }
+        catch (Exception exception) when (IsUnavailable(exception))
+        {
+            throw new StorageUnavailableException($"Could not read grain {grain}: the database is unavailable.", exception);
+        }
+    }
+
+    public async Task<StoredOperation?> ReadOperationAsync(GrainId grain, string operationId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand(SqlScripts.ReadOperation);
+            command.Parameters.Add(new NpgsqlParameter<string>("grain_type", grain.Type));
+            command.Parameters.Add(new NpgsqlParameter<string>("grain_key", grain.Key));
+            command.Parameters.Add(new NpgsqlParameter<string>("operation_id", operationId));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken)
+                ? new StoredOperation(reader.GetString(0), reader.GetFieldValue<byte[]>(1))
+                : null;
+        }
+        catch (Exception exception) when (IsUnavailable(exception))
+        {
+            throw new StorageUnavailableException($"Could not read operation '{operationId}' of grain {grain}: the database is unavailable.", exception);
+        }
+    }
+
+    public Task<WriteOutcome> WriteAsync(StateWrite write, CancellationToken cancellationToken)
+    {
+        var pending = new PendingWrite(write);
+        ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(pending), this);
+
+        return pending.Completion.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        await Task.WhenAll(committers);
+    }
+
+    /// <summary>
+    /// Whether an exception means the database could not be reached or dropped the connection, as
+    /// opposed to a bug in a statement. Only these become <see cref="StorageUnavailableException"/>.
+    /// </summary>
+    internal static bool IsUnavailable(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.IsTransient
+            || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections,
+        NpgsqlException => true,
+        SocketException or IOException or TimeoutException => true,
+        _ => false,
+    };
+
+    private async Task CommitLoopAsync()
+    {
+        var batch = new List<PendingWrite>(options.MaxBatchSize);
+        var grainsInBatch = new HashSet<GrainId>();
+        var deferred = new Queue<PendingWrite>();
+        while (deferred.Count > 0 || await queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            grainsInBatch.Clear();
+            var deferredCount = deferred.Count;
+            for (var i = 0; i < deferredCount && batch.Count < options.MaxBatchSize; i++)
+            {
+                Take(deferred.Dequeue());
+            }
+
+            while (batch.Count < options.MaxBatchSize && queue.Reader.TryRead(out var next))
+            {
+                Take(next);
+            }
+
+            if (batch.Count > 0)
+            {
+                await CommitAsync(batch);
+            }
+        }
+
+        // One grain has at most one write in flight from an activation, but two activations of one
+        // grain (on one node, one just collected and one new) could each have one: those go to the
+        // next batch, since one statement cannot check two versions of one row.
+        void Take(PendingWrite pending)
+        {
+            if (grainsInBatch.Add(pending.Write.Grain))
+            {
+                batch.Add(pending);
+            }
+            else
+            {
+                deferred.Enqueue(pending);
+            }
+        }
+    }
+
+    private async Task CommitAsync(List<PendingWrite> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var outcomes = await ExecuteBatchAsync(batch);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Completion.SetResult(outcomes[i]);
+                }
+
+                SiloMetrics.CommitBatchSize.Record(batch.Count);
+                SiloMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                return;
+            }
+            catch (PostgresException exception) when (attempt < options.BatchRetriesMax && IsRetryableBatchFailure(exception))
+            {
+                // The statement rolled back whole, so retrying it re-checks every item afresh.
+            }
+            catch (Exception exception)
+            {
+                var failure = IsUnavailable(exception)
+                    ? new StorageUnavailableException($"A batch of {batch.Count} grain writes failed: the database is unavailable. Whether it committed is unknown.", exception)
+                    : exception;
+                foreach (var pending in batch)
+                {
+                    pending.Completion.SetException(failure);
+                }
+
+                return;
+            }
+        }
+    }
+
+    private static bool IsRetryableBatchFailure(PostgresException exception) =>
+        exception.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation;
+
+    private async Task<WriteOutcome[]> ExecuteBatchAsync(List<PendingWrite> batch)
+    {
+        var count = batch.Count;
+        var items = new int[count];
+        var grainTypes = new string[count];
+        var grainKeys = new string[count];
+        var expectedVersions = new long[count];
+        var payloads = new byte[count][];
+        var operationItems = new List<int>();
+        var operationIds = new List<string>();
+        var requestHashes = new List<string>();
+        var results = new List<byte[]>();
+        for (var i = 0; i < count; i++)
+        {
+            var write = batch[i].Write;
+            items[i] = i;
+            grainTypes[i] = write.Grain.Type;
+            grainKeys[i] = write.Grain.Key;
+            expectedVersions[i] = write.ExpectedVersion;
+            payloads[i] = write.Payload;
+            foreach (var operation in write.Operations)
+            {
+                operationItems.Add(i);
+                operationIds.Add(operation.Id);
+                requestHashes.Add(operation.RequestHash);
+                results.Add(operation.Result);
+            }
+        }
+
+        await using var command = dataSource.CreateCommand(SqlScripts.WriteStates);
+        command.Parameters.Add(new NpgsqlParameter<int[]>("items", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = items });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("grain_types", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = grainTypes });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("grain_keys", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = grainKeys });
+        command.Parameters.Add(new NpgsqlParameter<long[]>("expected_versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = expectedVersions });
+        command.Parameters.Add(new NpgsqlParameter<byte[][]>("payloads", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = payloads });
+        command.Parameters.Add(new NpgsqlParameter<int[]>("operation_items", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = [.. operationItems] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("operation_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. operationIds] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("request_hashes", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. requestHashes] });
+        command.Parameters.Add(new NpgsqlParameter<byte[][]>("results", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = [.. results] });
+
+        var outcomes = new WriteOutcome[count];
+        var answered = 0;
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                var item = reader.GetInt32(0);
+                var version = reader.GetInt64(1);
+                var duplicate = reader.GetBoolean(2);
+                outcomes[item] = duplicate ? WriteOutcome.Duplicate
+                    : version > 0 ? WriteOutcome.CommittedAt(version)
+                    : WriteOutcome.Conflict;
+                answered++;
+            }
+        }
+
+        if (answered != count)
+        {
+            throw new InvalidOperationException($"Group commit answered {answered} of {count} writes.");
+        }
+
+        return outcomes;
+    }
+
+    private sealed class PendingWrite(StateWrite write)
+    {
+        public StateWrite Write { get; } = write;
+
+        public TaskCompletionSource<WriteOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
