@@ -1,5 +1,6 @@
 using MyPay.Silo.Storage.Postgres;
 using Npgsql;
+using Xunit;
 
 namespace MyPay.Testing;
 
