@@ -1,0 +1,42 @@
+using System.Security.Cryptography;
+using System.Text;
+using MyPay.Silo.Grains;
+
+namespace MyPay.Api.Hosting;
+
+/// <summary>
+/// The <c>Idempotency-Key</c> header every money-moving request carries. The key, with a digest of
+/// the request it came with, becomes the grain's operation key: the same key and request return the
+/// first result; the same key with another request is refused.
+/// </summary>
+public static class Idempotency
+{
+    public const string HeaderName = "Idempotency-Key";
+
+    /// <summary>
+    /// Reads and checks the header. Null with a problem when it is missing or malformed (1 to 200
+    /// visible ASCII characters, as keys are echoed in logs and responses).
+    /// </summary>
+    public static OperationKey? TryRead(HttpRequest request, string canonicalRequest, out ProblemHttpResult? problem)
+    {
+        var key = request.Headers[HeaderName].ToString();
+        if (key.Length is 0 or > OperationKey.IdLengthMax || key.Any(character => character is < '!' or > '~'))
+        {
+            problem = Problems.Problem(
+                StatusCodes.Status400BadRequest,
+                "idempotency-key-required",
+                "A valid Idempotency-Key header is required.",
+                $"Send an {HeaderName} header of 1 to {OperationKey.IdLengthMax} visible ASCII characters, unique per money-moving request.");
+            return null;
+        }
+
+        problem = null;
+        return new OperationKey(key, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalRequest))));
+    }
+
+    public static ProblemHttpResult KeyReused(string key) => Problems.Problem(
+        StatusCodes.Status422UnprocessableEntity,
+        "idempotency-key-reused",
+        "The Idempotency-Key was already used with a different request.",
+        $"Key '{key}' was first used with another request body; use a new key for a new request.");
+}

@@ -1,0 +1,84 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics;
+using MyPay.Silo.Grains;
+
+namespace MyPay.Api.Hosting;
+
+/// <summary>
+/// Every error is <c>application/problem+json</c> with a stable <c>type</c>: unknown routes, bad JSON,
+/// business rejections and infrastructure faults alike.
+/// </summary>
+public static class Problems
+{
+    public const string TypeBase = "https://mypay.example/problems/";
+
+    public static IServiceCollection AddMyPayProblems(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier));
+        services.AddExceptionHandler<InfrastructureExceptionHandler>();
+
+        // Amounts are JSON numbers: "10000" as a string is a client error, not a number to guess at.
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+        });
+        return services;
+    }
+
+    public static WebApplication UseMyPayProblems(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>A problem response with its stable type, for a business rejection.</summary>
+    public static ProblemHttpResult Problem(int status, string type, string title, string detail) =>
+        TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + type);
+
+    /// <summary>
+    /// Maps faults outside the request's control to their status: the database being unreachable or a
+    /// grain being overloaded is a 503 the client may retry (with the same idempotency key); a lost
+    /// version race after bounded retries is a 409. A request body past the size limit or a malformed
+    /// body is the client's 4xx. Anything else is a bug and stays a 500.
+    /// </summary>
+    private sealed class InfrastructureExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+        {
+            (int Status, string Type, string Title)? problem = exception switch
+            {
+                StorageUnavailableException => (StatusCodes.Status503ServiceUnavailable, "storage-unavailable", "The database is unavailable; retry later with the same Idempotency-Key."),
+                GrainOverloadedException => (StatusCodes.Status503ServiceUnavailable, "overloaded", "Too many requests for this resource; retry later with the same Idempotency-Key."),
+                StateConflictException => (StatusCodes.Status409Conflict, "concurrent-update", "The resource was changed concurrently; retry with the same Idempotency-Key."),
+                BadHttpRequestException bad => (bad.StatusCode, "bad-request", "The request could not be read."),
+                _ => null,
+            };
+            if (problem is not { } found)
+            {
+                return false;
+            }
+
+            httpContext.Response.StatusCode = found.Status;
+            if (found.Status == StatusCodes.Status503ServiceUnavailable)
+            {
+                httpContext.Response.Headers.RetryAfter = "1";
+            }
+
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = httpContext,
+                Exception = exception,
+                ProblemDetails =
+                {
+                    Status = found.Status,
+                    Type = TypeBase + found.Type,
+                    Title = found.Title,
+                    Detail = exception is BadHttpRequestException ? exception.Message : null,
+                },
+            });
+        }
+    }
+}

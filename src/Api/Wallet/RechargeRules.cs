@@ -1,0 +1,33 @@
+using MyPay.Api.Hosting;
+using MyPay.Grains.Money;
+
+namespace MyPay.Api.Wallet;
+
+/// <summary>How recharge rejections read to a client.</summary>
+public static class RechargeRules
+{
+    /// <summary>The rejection that needs no balance to decide, if any.</summary>
+    public static RechargeStatus? Reject(long amountWon, WalletLimits limits) => amountWon switch
+    {
+        <= 0 => RechargeStatus.NotAPositiveAmount,
+        _ when amountWon % limits.RechargeUnitWon != 0 => RechargeStatus.NotAMultipleOfTheUnit,
+        _ when amountWon > limits.RechargeCapWon => RechargeStatus.AboveTheRechargeCap,
+        _ => null,
+    };
+
+    public static ProblemHttpResult Problem(RechargeStatus status, long amountWon, WalletLimits limits, long? balanceWon = null) => status switch
+    {
+        RechargeStatus.NotAPositiveAmount => Problems.Problem(
+            StatusCodes.Status400BadRequest, "invalid-amount", "The amount must be positive.", $"Amount {amountWon} won is not a positive number of won."),
+        RechargeStatus.NotAMultipleOfTheUnit => Problems.Problem(
+            StatusCodes.Status400BadRequest, "invalid-amount", "The amount must be a multiple of the recharge unit.",
+            $"Amount {amountWon} won is not a multiple of {limits.RechargeUnitWon} won."),
+        RechargeStatus.AboveTheRechargeCap => Problems.Problem(
+            StatusCodes.Status422UnprocessableEntity, "recharge-cap-exceeded", "The amount is above the single-recharge cap.",
+            $"Amount {amountWon} won is above the cap of {limits.RechargeCapWon} won per recharge."),
+        RechargeStatus.AboveTheBalanceCap => Problems.Problem(
+            StatusCodes.Status422UnprocessableEntity, "balance-cap-exceeded", "The wallet would exceed its balance cap.",
+            $"Balance {balanceWon} won plus {amountWon} won is above the wallet cap of {limits.BalanceCapWon} won."),
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Not a rejection."),
+    };
+}
