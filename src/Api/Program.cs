@@ -11,6 +11,7 @@ builder.Services.AddMyPaySilo(builder.Configuration);
 var app = builder.Build();
 
 app.UseMyPayProblems();
+app.UseMyPayLimits();
 app.MapHealth();
 app.MapWallet();
 

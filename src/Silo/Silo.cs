@@ -20,6 +20,7 @@ public sealed class Silo : IGrainFactory, IAsyncDisposable
     private readonly Func<IEnumerable<Measurement<long>>> activationSource;
     private readonly CancellationTokenSource stopping = new();
     private readonly Task collector;
+    private int disposed;
 
     internal Silo(SiloOptions options, IGrainStorage storage, IEnumerable<IGrainRegistration> registrations, IServiceProvider services)
     {
@@ -62,6 +63,11 @@ public sealed class Silo : IGrainFactory, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         SiloMetrics.RemoveActivationSource(activationSource);
         await stopping.CancelAsync();
         try

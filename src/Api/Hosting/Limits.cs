@@ -13,4 +13,18 @@ public static class Limits
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBodyBytesMax);
         return builder;
     }
+
+    /// <summary>
+    /// Refuses a declared body over the limit before anything reads it. Kestrel enforces the same
+    /// limit on bodies of unknown length; this check makes every server (the test host too) answer alike.
+    /// </summary>
+    public static WebApplication UseMyPayLimits(this WebApplication app)
+    {
+        app.Use((context, next) => context.Request.ContentLength > RequestBodyBytesMax
+            ? throw new BadHttpRequestException(
+                $"The request body of {context.Request.ContentLength} bytes is over the limit of {RequestBodyBytesMax} bytes.",
+                StatusCodes.Status413PayloadTooLarge)
+            : next(context));
+        return app;
+    }
 }

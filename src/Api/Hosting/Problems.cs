@@ -18,6 +18,9 @@ public static class Problems
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier));
         services.AddExceptionHandler<InfrastructureExceptionHandler>();
 
+        // Binding failures (malformed JSON, a missing body) throw, so the handler below can say what was wrong.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+
         // Amounts are JSON numbers: "10000" as a string is a client error, not a number to guess at.
         services.ConfigureHttpJsonOptions(options =>
         {

@@ -1,0 +1,55 @@
+using System.Net;
+using MyPay.Testing;
+using Npgsql;
+
+namespace MyPay.Api.Tests;
+
+/// <summary>
+/// The database goes away under a running node (a TCP proxy between them is cut): readiness and the
+/// money endpoints answer 503 problems, never 500, and the node recovers by itself when it comes back.
+/// </summary>
+public sealed class DatabaseOutageTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+{
+    [Fact]
+    public async Task DatabaseDown_Is503_AndNodeRecoversWhenItReturns()
+    {
+        var real = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        await using var proxy = new TcpProxy(real.Host!, real.Port);
+        var throughProxy = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 2 };
+        await using var app = new MyPayApp(throughProxy.ConnectionString);
+        using var client = await app.CreateReadyClientAsync();
+        using var before = await client.RechargeAsync("outage", 10_000, "before");
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+
+        proxy.Disconnect();
+        using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        await ready.AssertProblemAsync(503);
+        using var recharge = await client.RechargeAsync("outage", 10_000, "during");
+        await recharge.AssertProblemAsync(503);
+        using var fresh = await client.GetAsync(new Uri("/v1/members/someone-new/wallet", UriKind.Relative));
+        await fresh.AssertProblemAsync(503);
+
+        proxy.Reconnect();
+        await WaitUntilAsync(async () => (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode);
+
+        // The retry of the request that failed with 503 uses the same key, as a client would: credited once overall.
+        using var retried = await client.RechargeAsync("outage", 10_000, "during");
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal(20_000, await client.BalanceAsync("outage"));
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("Condition not met within 10 seconds.");
+    }
+}
