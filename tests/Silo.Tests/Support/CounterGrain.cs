@@ -1,0 +1,194 @@
+using MyPay.Silo.Grains;
+
+namespace MyPay.Silo.Tests.Support;
+
+/// <summary>A test grain: a counter that can also withdraw, hold a turn open, throw halfway and report what the runtime did to it.</summary>
+public interface ICounterGrain
+{
+    GrainId Id { get; }
+
+    Task<long> Increment();
+
+    Task<long> Add(long amount, OperationKey? operation = null);
+
+    /// <summary>A command that changes state, then throws.</summary>
+    Task<long> AddThenThrow(long amount);
+
+    /// <summary>Takes <paramref name="amount"/> only if the balance covers it.</summary>
+    Task<bool> Withdraw(long amount);
+
+    Task<long> GetValue();
+
+    /// <summary>The version the activation last read or wrote.</summary>
+    Task<long> GetVersion();
+
+    Task<long> GetThenThrow();
+
+    /// <summary>An asynchronous turn that changes state and writes it itself.</summary>
+    Task<long> AddAndWrite(long amount);
+
+    /// <summary>An asynchronous turn that changes state, then throws.</summary>
+    Task<long> AddThenThrowAsync(long amount);
+
+    /// <summary>An asynchronous turn that signals <paramref name="started"/> and then waits for <paramref name="release"/>.</summary>
+    Task<long> Hold(TaskCompletionSource started, Task release);
+
+    Task<int> Append(int entry);
+
+    Task<int> AppendInCall(int entry);
+
+    Task<int[]> GetLog();
+
+    Task<int> ProbeCommand();
+
+    Task<int> ProbeRead();
+
+    Task<int> ProbeCall();
+}
+
+public sealed class CounterState
+{
+    public long Value { get; set; }
+
+    public List<int> Log { get; init; } = [];
+}
+
+public sealed class CounterGrain(IPersistentState<CounterState> state, GrainProbe probe)
+{
+    public long Add(long amount)
+    {
+        probe.Applied();
+        state.State.Value += amount;
+        return state.State.Value;
+    }
+
+    public long AddThenThrow(long amount)
+    {
+        state.State.Value += amount;
+        throw new InvalidOperationException($"Failed after adding {amount}.");
+    }
+
+    public bool Withdraw(long amount)
+    {
+        probe.Applied();
+        if (state.State.Value < amount)
+        {
+            return false;
+        }
+
+        state.State.Value -= amount;
+        return true;
+    }
+
+    public long GetValue() => state.State.Value;
+
+    public long GetVersion() => state.Version;
+
+    public long GetThenThrow() => throw new InvalidOperationException($"Read failed at value {state.State.Value}.");
+
+    public async Task<long> AddAndWriteAsync(long amount)
+    {
+        state.State.Value += amount;
+        await Task.Yield();
+        await state.WriteStateAsync();
+        return state.State.Value;
+    }
+
+    public async Task<long> AddThenThrowAsync(long amount)
+    {
+        state.State.Value += amount;
+        await Task.Yield();
+        throw new InvalidOperationException($"Failed after adding {amount}.");
+    }
+
+    public async Task<long> HoldAsync(TaskCompletionSource started, Task release)
+    {
+        started.TrySetResult();
+        await release;
+        return state.State.Value;
+    }
+
+    public int Append(int entry)
+    {
+        state.State.Log.Add(entry);
+        return state.State.Log.Count;
+    }
+
+    public async Task<int> AppendInCallAsync(int entry)
+    {
+        await Task.Yield();
+        state.State.Log.Add(entry);
+        return state.State.Log.Count;
+    }
+
+    public int[] GetLog() => [.. state.State.Log];
+
+    public int ProbeCommand()
+    {
+        probe.Enter();
+        Thread.SpinWait(1_000);
+        probe.Exit();
+        return 0;
+    }
+
+    public int ProbeRead()
+    {
+        probe.Enter();
+        Thread.SpinWait(1_000);
+        probe.Exit();
+        return 0;
+    }
+
+    public async Task<int> ProbeCallAsync()
+    {
+        probe.Enter();
+        try
+        {
+            await Task.Yield();
+            await Task.Delay(1);
+            return 0;
+        }
+        finally
+        {
+            probe.Exit();
+        }
+    }
+}
+
+/// <summary>Forwards each interface method as a message, as a grain's reference class does.</summary>
+public sealed class CounterReference(GrainReference<CounterGrain> grain) : ICounterGrain
+{
+    public GrainId Id => grain.Id;
+
+    public Task<long> Increment() => grain.Update(g => g.Add(1));
+
+    public Task<long> Add(long amount, OperationKey? operation = null) => grain.Update(g => g.Add(amount), operation);
+
+    public Task<long> AddThenThrow(long amount) => grain.Update(g => g.AddThenThrow(amount));
+
+    public Task<bool> Withdraw(long amount) => grain.Update(g => g.Withdraw(amount));
+
+    public Task<long> GetValue() => grain.Read(g => g.GetValue());
+
+    public Task<long> GetVersion() => grain.Read(g => g.GetVersion());
+
+    public Task<long> GetThenThrow() => grain.Read(g => g.GetThenThrow());
+
+    public Task<long> AddAndWrite(long amount) => grain.Call(g => g.AddAndWriteAsync(amount));
+
+    public Task<long> AddThenThrowAsync(long amount) => grain.Call(g => g.AddThenThrowAsync(amount));
+
+    public Task<long> Hold(TaskCompletionSource started, Task release) => grain.Call(g => g.HoldAsync(started, release));
+
+    public Task<int> Append(int entry) => grain.Update(g => g.Append(entry));
+
+    public Task<int> AppendInCall(int entry) => grain.Call(g => g.AppendInCallAsync(entry));
+
+    public Task<int[]> GetLog() => grain.Read(g => g.GetLog());
+
+    public Task<int> ProbeCommand() => grain.Update(g => g.ProbeCommand());
+
+    public Task<int> ProbeRead() => grain.Read(g => g.ProbeRead());
+
+    public Task<int> ProbeCall() => grain.Call(g => g.ProbeCallAsync());
+}
