@@ -47,16 +47,7 @@ public sealed class ActivationTests
         var probe = new GrainProbe();
         await using var provider = TestSilo.BuildInMemory(probe);
         var key = TestSilo.NewKey();
-        var calls = new Task<long>[callCount];
-        using var start = new ManualResetEventSlim();
-
-        var senders = Task.Run(() => Parallel.For(0, callCount, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i =>
-        {
-            start.Wait();
-            calls[i] = provider.GetCounter(key).Increment();
-        }));
-        start.Set();
-        await senders.WaitAsync(TestSilo.Timeout);
+        var calls = await TestSilo.SendConcurrentlyAsync(callCount, _ => provider.GetCounter(key).Increment());
         var results = await Task.WhenAll(calls).WaitAsync(TestSilo.Timeout);
 
         Assert.Equal(1, probe.Constructions);
@@ -106,7 +97,7 @@ public sealed class ActivationTests
 
         release.SetResult();
         await held.WaitAsync(TestSilo.Timeout);
-        Assert.Equal(1, provider.GetSilo().CollectIdle(TimeSpan.Zero));
+        await provider.GetSilo().CollectIdleAsync(1);
         Assert.Equal(0, provider.GetSilo().ActivationCount);
     }
 

@@ -55,6 +55,45 @@ public static class TestSilo
     public static GrainId CounterId(string key) => new(CounterType, key);
 
     /// <summary>
+    /// Collects idle activations until <paramref name="expected"/> have been collected. A caller's await
+    /// can finish a moment before its activation's turn loop goes idle, so a single collection could miss it.
+    /// </summary>
+    public static async Task CollectIdleAsync(this Silo silo, int expected)
+    {
+        var collected = 0;
+        var deadline = DateTime.UtcNow + Timeout;
+        while ((collected += silo.CollectIdle(TimeSpan.Zero)) < expected)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Collected {collected} of {expected} activations within {Timeout}.");
+            }
+
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(expected, collected);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="count"/> messages from several thread-pool threads at once, and returns
+    /// their tasks once all have been sent.
+    /// </summary>
+    public static async Task<Task<T>[]> SendConcurrentlyAsync<T>(int count, Func<int, Task<T>> send)
+    {
+        var calls = new Task<T>[count];
+        using var start = new ManualResetEventSlim();
+        var senders = Task.Run(() => Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            start.Wait();
+            calls[i] = send(i);
+        }));
+        start.Set();
+        await senders.WaitAsync(Timeout);
+        return calls;
+    }
+
+    /// <summary>
     /// Starts a turn that holds the grain until the returned source is completed, and waits until it runs:
     /// messages sent meanwhile queue up and are taken together when it ends.
     /// </summary>
