@@ -12,7 +12,7 @@ public interface ICounterGrain
     Task<long> Add(long amount, OperationKey? operation = null);
 
     /// <summary>A command that changes state, then throws.</summary>
-    Task<long> AddThenThrow(long amount);
+    Task<long> AddThenThrow(long amount, OperationKey? operation = null);
 
     /// <summary>Takes <paramref name="amount"/> only if the balance covers it.</summary>
     Task<bool> Withdraw(long amount);
@@ -164,7 +164,7 @@ public sealed class CounterReference(GrainReference<CounterGrain> grain) : ICoun
 
     public Task<long> Add(long amount, OperationKey? operation = null) => grain.Update(g => g.Add(amount), operation);
 
-    public Task<long> AddThenThrow(long amount) => grain.Update(g => g.AddThenThrow(amount));
+    public Task<long> AddThenThrow(long amount, OperationKey? operation = null) => grain.Update(g => g.AddThenThrow(amount), operation);
 
     public Task<bool> Withdraw(long amount) => grain.Update(g => g.Withdraw(amount));
 
