@@ -1,0 +1,188 @@
+using System.Text;
+using MyPay.Silo.Grains;
+using MyPay.Silo.Hosting;
+using MyPay.Silo.Storage;
+using MyPay.Silo.Storage.Postgres;
+using MyPay.Silo.Tests.Support;
+
+namespace MyPay.Silo.Tests;
+
+/// <summary>
+/// Group commit on PostgreSQL: writes of many grains share a transaction, each item checked on its own.
+/// These tests read the process-wide meter, so they run in the <see cref="MetricsCollection"/>, alone.
+/// </summary>
+[Collection(MetricsCollection.Name)]
+public sealed class GroupCommitTests(SiloDatabase database) : IClassFixture<SiloDatabase>
+{
+    private const string BatchSize = "mypay.silo.commit.batch_size";
+    private const string WriteConflicts = "mypay.silo.write.conflicts";
+
+    [Fact]
+    public async Task ConcurrentWritesOfManyGrains_AreCommittedInSharedTransactions()
+    {
+        const int grainCount = 500;
+        using var batchSizes = new MetricRecorder(BatchSize);
+        await using var provider = TestSilo.Build(AddStorage, new GrainProbe());
+        var keys = Enumerable.Range(0, grainCount).Select(_ => TestSilo.NewKey()).ToList();
+
+        var calls = await TestSilo.SendConcurrentlyAsync(grainCount, i => provider.GetCounter(keys[i]).Increment());
+        await Task.WhenAll(calls).WaitAsync(TestSilo.Timeout);
+
+        // Each write is in exactly one recorded batch; the batch is recorded just after its callers are answered.
+        await WaitUntilAsync(() => batchSizes.Measurements.Sum() >= grainCount);
+        Assert.Equal(grainCount, batchSizes.Measurements.Sum());
+        Assert.True(batchSizes.Measurements.Max() > 1, $"Every one of {batchSizes.Measurements.Count} batches held a single write.");
+        Assert.Equal((long)grainCount, await database.ScalarAsync<long>(
+            $"SELECT count(*) FROM silo_grain_state WHERE grain_type = '{TestSilo.CounterType}' AND version = 1 AND grain_key IN ({string.Join(", ", keys.Select(key => $"'{key}'"))})"));
+    }
+
+    [Fact]
+    public async Task Batch_WithAStaleItemAndARepeatedKey_CommitsItsOtherItems()
+    {
+        // Four writes are forced into one transaction: the only committer is held on a row lock while they queue.
+        await using var storage = new PostgresGrainStorage(database.DataSource, new PostgresStorageOptions { ConcurrentCommits = 1 });
+        var (blocker, existing, stale, repeated, created) = (NewGrain(), NewGrain(), NewGrain(), NewGrain(), NewGrain());
+        foreach (var grain in new[] { blocker, existing, stale, repeated })
+        {
+            Assert.Equal(WriteOutcome.CommittedAt(1), await WriteAsync(storage, grain, 0, "v1", Operation("recorded")));
+        }
+
+        using var batchSizes = new MetricRecorder(BatchSize);
+        var outcomes = await WhileCommitterIsHeldAsync(storage, blocker, () =>
+        [
+            WriteAsync(storage, existing, 1, "v2", Operation("new")),
+            WriteAsync(storage, stale, 5, "v2"),
+            WriteAsync(storage, repeated, 1, "v2", Operation("recorded")),
+            WriteAsync(storage, created, 0, "v1"),
+        ]);
+
+        Assert.Equal(WriteOutcome.CommittedAt(2), outcomes[0]);
+        Assert.Equal(WriteStatus.VersionConflict, outcomes[1].Status);
+        Assert.Equal(WriteStatus.DuplicateOperation, outcomes[2].Status);
+        Assert.Equal(WriteOutcome.CommittedAt(1), outcomes[3]);
+        await WaitUntilAsync(() => batchSizes.Measurements.Contains(4));
+        Assert.Equal((2L, "v2"), await ReadAsync(storage, existing));
+        Assert.Equal((1L, "v1"), await ReadAsync(storage, stale));
+        Assert.Equal((1L, "v1"), await ReadAsync(storage, repeated));
+        Assert.Equal((1L, "v1"), await ReadAsync(storage, created));
+        Assert.NotNull(await storage.ReadOperationAsync(existing, "new", CancellationToken.None).WaitAsync(TestSilo.Timeout));
+    }
+
+    [Fact]
+    public async Task Batch_WithAnItemRepeatingAKeyWithinItself_StillCommitsItsOtherItems()
+    {
+        // A malformed write (one key twice) must fail alone, as a stale one does, and not take its batch-mates with it.
+        await using var storage = new PostgresGrainStorage(database.DataSource, new PostgresStorageOptions { ConcurrentCommits = 1 });
+        var (blocker, good, malformed) = (NewGrain(), NewGrain(), NewGrain());
+        Assert.Equal(WriteOutcome.CommittedAt(1), await WriteAsync(storage, blocker, 0, "v1"));
+
+        var writes = WhileCommitterIsHeldAsync(storage, blocker, () =>
+        [
+            WriteAsync(storage, good, 0, "v1"),
+            WriteAsync(storage, malformed, 0, "v1", Operation("twice"), Operation("twice")),
+        ]);
+        try
+        {
+            await writes;
+        }
+        catch (Exception exception) when (exception is not TimeoutException)
+        {
+            // The malformed write may be refused with an exception; what happened to its batch-mate is checked below.
+        }
+
+        Assert.Equal((1L, "v1"), await ReadAsync(storage, good));
+        Assert.Null(await storage.ReadAsync(malformed, CancellationToken.None).WaitAsync(TestSilo.Timeout));
+    }
+
+    [Fact]
+    public async Task StaleCommand_IsCountedAsAWriteConflict()
+    {
+        using var conflicts = new MetricRecorder(WriteConflicts);
+        await using var first = TestSilo.Build(AddStorage, new GrainProbe(), options => options.ConflictRetriesMax = 1);
+        await using var second = TestSilo.Build(AddStorage, new GrainProbe(), options => options.ConflictRetriesMax = 1);
+        var key = TestSilo.NewKey();
+        await first.GetCounter(key).GetValue().WaitAsync(TestSilo.Timeout);
+        await second.GetCounter(key).GetValue().WaitAsync(TestSilo.Timeout);
+        await first.GetCounter(key).Increment().WaitAsync(TestSilo.Timeout);
+
+        Assert.Equal(2, await second.GetCounter(key).Increment().WaitAsync(TestSilo.Timeout));
+
+        Assert.Equal(1, conflicts.Measurements.Sum());
+    }
+
+    [Fact]
+    public async Task StaleWriteStateAsync_IsCountedAsAWriteConflict()
+    {
+        // The counter's description: writes that lost to a newer version. A call turn's own write is one of those.
+        using var conflicts = new MetricRecorder(WriteConflicts);
+        await using var first = TestSilo.Build(AddStorage, new GrainProbe());
+        await using var second = TestSilo.Build(AddStorage, new GrainProbe());
+        var key = TestSilo.NewKey();
+        await first.GetCounter(key).GetValue().WaitAsync(TestSilo.Timeout);
+        await second.GetCounter(key).GetValue().WaitAsync(TestSilo.Timeout);
+        await first.GetCounter(key).AddAndWrite(1).WaitAsync(TestSilo.Timeout);
+
+        await Assert.ThrowsAsync<StateConflictException>(() => second.GetCounter(key).AddAndWrite(1).WaitAsync(TestSilo.Timeout));
+
+        Assert.Equal(1, conflicts.Measurements.Sum());
+    }
+
+    private void AddStorage(Microsoft.Extensions.DependencyInjection.IServiceCollection services) =>
+        services.AddPostgresGrainStorage($"{database.ConnectionString};Maximum Pool Size=20");
+
+    /// <summary>
+    /// Holds a row lock on <paramref name="blocker"/>, has <paramref name="storage"/>'s committer block on it,
+    /// queues the writes <paramref name="queue"/> makes, then releases the lock: the queued writes form the next batch.
+    /// </summary>
+    private async Task<WriteOutcome[]> WhileCommitterIsHeldAsync(PostgresGrainStorage storage, GrainId blocker, Func<Task<WriteOutcome>[]> queue)
+    {
+        Task<WriteOutcome> held;
+        Task<WriteOutcome>[] queued;
+        await using (var connection = await database.DataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "SELECT 1 FROM silo_grain_state WHERE grain_type = @type AND grain_key = @key FOR UPDATE";
+                command.Parameters.AddWithValue("type", blocker.Type);
+                command.Parameters.AddWithValue("key", blocker.Key);
+                await command.ExecuteScalarAsync();
+            }
+
+            held = WriteAsync(storage, blocker, 1, "v2");
+            await WaitUntilAsync(async () => await database.ScalarAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
+            queued = queue();
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal(WriteOutcome.CommittedAt(2), await held);
+        return await Task.WhenAll(queued).WaitAsync(TestSilo.Timeout);
+    }
+
+    private static GrainId NewGrain() => new("batch", Guid.NewGuid().ToString("N"));
+
+    private static OperationRecord Operation(string id) => new(id, "hash", Encoding.UTF8.GetBytes("result"));
+
+    private static Task<WriteOutcome> WriteAsync(PostgresGrainStorage storage, GrainId grain, long expectedVersion, string payload, params OperationRecord[] operations) =>
+        storage.WriteAsync(new StateWrite(grain, expectedVersion, Encoding.UTF8.GetBytes(payload), operations), CancellationToken.None)
+            .WaitAsync(TestSilo.Timeout);
+
+    private static async Task<(long Version, string Payload)?> ReadAsync(PostgresGrainStorage storage, GrainId grain)
+    {
+        var stored = await storage.ReadAsync(grain, CancellationToken.None).WaitAsync(TestSilo.Timeout);
+        return stored is null ? null : (stored.Version, Encoding.UTF8.GetString(stored.Payload));
+    }
+
+    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Condition not met within 10 s.");
+            await Task.Delay(10);
+        }
+    }
+}
