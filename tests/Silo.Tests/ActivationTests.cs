@@ -130,6 +130,17 @@ public sealed class ActivationTests
     }
 
     [Fact]
+    public async Task DisposeAsync_Twice_IsHarmless()
+    {
+        await using var provider = TestSilo.BuildInMemory(new GrainProbe());
+        var silo = provider.GetSilo();
+        await provider.GetCounter(TestSilo.NewKey()).Increment().WaitAsync(TestSilo.Timeout);
+
+        await silo.DisposeAsync();
+        await silo.DisposeAsync();
+    }
+
+    [Fact]
     public async Task GetGrain_ForAnUnregisteredInterface_Throws()
     {
         await using var provider = TestSilo.BuildInMemory(new GrainProbe());

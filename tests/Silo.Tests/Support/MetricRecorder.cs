@@ -12,6 +12,7 @@ public sealed class MetricRecorder : IDisposable
 {
     private readonly MeterListener listener = new();
     private readonly ConcurrentQueue<long> measurements = new();
+    private readonly ConcurrentQueue<(long Value, IReadOnlyDictionary<string, object?> Tags)> tagged = new();
 
     public MetricRecorder(string instrumentName)
     {
@@ -22,12 +23,30 @@ public sealed class MetricRecorder : IDisposable
                 meterListener.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<int>((_, measurement, _, _) => measurements.Enqueue(measurement));
-        listener.SetMeasurementEventCallback<long>((_, measurement, _, _) => measurements.Enqueue(measurement));
+        listener.SetMeasurementEventCallback<int>((_, measurement, tags, _) => Record(measurement, tags));
+        listener.SetMeasurementEventCallback<long>((_, measurement, tags, _) => Record(measurement, tags));
         listener.Start();
     }
 
     public IReadOnlyList<long> Measurements => [.. measurements];
+
+    /// <summary>Each measurement with its tags.</summary>
+    public IReadOnlyList<(long Value, IReadOnlyDictionary<string, object?> Tags)> Tagged => [.. tagged];
+
+    /// <summary>Asks observable instruments, such as the activation gauge, for their current values.</summary>
+    public void Observe() => listener.RecordObservableInstruments();
+
+    private void Record(long measurement, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var copied = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var tag in tags)
+        {
+            copied[tag.Key] = tag.Value;
+        }
+
+        measurements.Enqueue(measurement);
+        tagged.Enqueue((measurement, copied));
+    }
 
     public void Dispose() => listener.Dispose();
 }
