@@ -1,5 +1,7 @@
+using MyPay.Api.Auth;
 using MyPay.Api.Health;
 using MyPay.Api.Hosting;
+using MyPay.Api.Members;
 using MyPay.Api.Wallet;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,12 +9,16 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddMyPayLimits();
 builder.Services.AddMyPayProblems();
 builder.Services.AddMyPaySilo(builder.Configuration);
+builder.Services.AddMyPayAuth(builder.Configuration);
 
 var app = builder.Build();
 
 app.UseMyPayProblems();
 app.UseMyPayLimits();
+app.UseMyPayAuth();
 app.MapHealth();
+app.MapAuth();
+app.MapMembers();
 app.MapWallet();
 
 app.Run();

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Silo.Hosting;
 
@@ -9,16 +11,26 @@ namespace MyPay.Grains;
 public static class GrainsRegistration
 {
     /// <summary>Registers every MyPay grain type with the silo.</summary>
-    public static SiloBuilder AddMyPayGrains(this SiloBuilder silo) =>
-        silo.AddGrain<IWalletGrain, WalletGrain, WalletState>(
+    public static SiloBuilder AddMyPayGrains(this SiloBuilder silo) => silo
+        .AddGrain<IWalletGrain, WalletGrain, WalletState>(
             "wallet",
             reference => new WalletGrainReference(reference),
-            (services, _, state) => new WalletGrain(state, services.GetRequiredService<IOptions<WalletLimits>>().Value));
+            (services, _, state) => new WalletGrain(state, services.GetRequiredService<IOptions<WalletLimits>>().Value))
+        .AddGrain<IMemberGrain, MemberGrain, MemberState>(
+            "member",
+            reference => new MemberGrainReference(reference),
+            (_, id, state) => new MemberGrain(id.Key, state))
+        .AddGrain<IEmailIndexGrain, EmailIndexGrain, EmailIndexState>(
+            "member-email",
+            reference => new EmailIndexGrainReference(reference),
+            (_, _, state) => new EmailIndexGrain(state));
 
-    /// <summary>Binds and validates the grains' options at start-up.</summary>
-    public static IServiceCollection AddMyPayGrainOptions(this IServiceCollection services)
+    /// <summary>Binds and validates the grains' options at start-up, and adds the services that span grains.</summary>
+    public static IServiceCollection AddMyPayGrainServices(this IServiceCollection services)
     {
         services.AddOptions<WalletLimits>().BindConfiguration(WalletLimits.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<MemberRegistry>();
         return services;
     }
 }

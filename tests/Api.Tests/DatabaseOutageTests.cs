@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using MyPay.Testing;
 using Npgsql;
 
@@ -17,25 +18,29 @@ public sealed class DatabaseOutageTests(PostgresDatabase database) : IClassFixtu
         await using var proxy = new TcpProxy(real.Host!, real.Port);
         var throughProxy = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 2 };
         await using var app = new MyPayApp(throughProxy.ConnectionString);
-        using var client = await app.CreateReadyClientAsync();
-        using var before = await client.RechargeAsync("outage", 10_000, "before");
+        (await app.CreateReadyClientAsync()).Dispose();
+        var member = await app.RegisterAsync();
+        var client = member.Client;
+        using var before = await client.RechargeAsync(member.Id, 10_000, "before");
         Assert.Equal(HttpStatusCode.OK, before.StatusCode);
 
         proxy.Disconnect();
         using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
         await ready.AssertProblemAsync(503);
-        using var recharge = await client.RechargeAsync("outage", 10_000, "during");
+        using var recharge = await client.RechargeAsync(member.Id, 10_000, "during");
         await recharge.AssertProblemAsync(503);
-        using var fresh = await client.GetAsync(new Uri("/v1/members/someone-new/wallet", UriKind.Relative));
-        await fresh.AssertProblemAsync(503);
+        using var anonymous = app.CreateClient();
+        using var register = await anonymous.PostAsJsonAsync(
+            "/v1/members", new { type = "customer", name = "Outage", email = "outage@example.com", password = "correct horse battery" });
+        await register.AssertProblemAsync(503);
 
         proxy.Reconnect();
         await WaitUntilAsync(async () => (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode);
 
         // The retry of the request that failed with 503 uses the same key, as a client would: credited once overall.
-        using var retried = await client.RechargeAsync("outage", 10_000, "during");
+        using var retried = await client.RechargeAsync(member.Id, 10_000, "during");
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
-        Assert.Equal(20_000, await client.BalanceAsync("outage"));
+        Assert.Equal(20_000, await client.BalanceAsync(member.Id));
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

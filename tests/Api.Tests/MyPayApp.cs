@@ -1,5 +1,9 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 
 namespace MyPay.Api.Tests;
@@ -7,9 +11,16 @@ namespace MyPay.Api.Tests;
 /// <summary>A MyPay node in the test process, on the given database; one per test class (or per test when state must not leak).</summary>
 public sealed class MyPayApp(string databaseUrl) : WebApplicationFactory<Program>
 {
+    public const string OperatorPassword = "operator-password-for-tests";
+
+    /// <summary>The tests' signing key: they sign tokens of their own with it (expired, tampered) to probe validation.</summary>
+    public static readonly byte[] SigningKey = [.. Enumerable.Range(1, 32).Select(i => (byte)(i * 7))];
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting(SiloSetup.DatabaseUrlKey, databaseUrl);
+        builder.UseSetting(AuthOptions.SigningKeyVariable, Convert.ToBase64String(SigningKey));
+        builder.UseSetting(AuthOptions.OperatorPasswordVariable, OperatorPassword);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
     }
 
@@ -30,4 +41,30 @@ public sealed class MyPayApp(string databaseUrl) : WebApplicationFactory<Program
 
         throw new TimeoutException("The node did not become ready within 10 seconds.");
     }
+
+    /// <summary>Registers a member with a fresh email and signs them in; the client carries their token.</summary>
+    public async Task<Member> RegisterAsync(string type = "customer", string name = "김민수", string password = "correct horse battery")
+    {
+        using var anonymous = CreateClient();
+        var email = $"{Guid.NewGuid():N}@example.com";
+        using var registered = await anonymous.PostAsJsonAsync("/v1/members", new { type, name, email, address = "서울특별시 강남구 테헤란로 1", password });
+        registered.EnsureSuccessStatusCode();
+        var id = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        return new Member(id, email, await SignInAsync(email, password));
+    }
+
+    /// <summary>A client signed in as the operator.</summary>
+    public Task<HttpClient> OperatorAsync() => SignInAsync("operator", OperatorPassword);
+
+    public async Task<HttpClient> SignInAsync(string username, string password)
+    {
+        var client = CreateClient();
+        using var response = await client.PostAsJsonAsync("/v1/auth/token", new { username, password });
+        response.EnsureSuccessStatusCode();
+        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public sealed record Member(string Id, string Email, HttpClient Client);
 }

@@ -11,23 +11,31 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     public async Task InitializeAsync()
     {
         app = new MyPayApp(database.ConnectionString);
-        client = await app.CreateReadyClientAsync();
+        (await app.CreateReadyClientAsync()).Dispose();
     }
 
     public async Task DisposeAsync() => await app.DisposeAsync();
 
-    private static string NewMember() => $"m-{Guid.NewGuid():N}";
+    /// <summary>Registers a member and makes <see cref="client"/> theirs.</summary>
+    private async Task<string> NewMember()
+    {
+        var member = await app.RegisterAsync();
+        client = member.Client;
+        return member.Id;
+    }
 
     [Fact]
     public async Task GetWallet_NewMember_HasZeroBalance()
     {
-        Assert.Equal(0, await client.BalanceAsync(NewMember()));
+        var member = await NewMember();
+
+        Assert.Equal(0, await client.BalanceAsync(member));
     }
 
     [Fact]
     public async Task Recharge_Valid_CreditsAndReturnsNewBalance()
     {
-        var member = NewMember();
+        var member = await NewMember();
 
         using var first = await client.RechargeAsync(member, 30_000, "k1");
         using var second = await client.RechargeAsync(member, 50_000, "k2");
@@ -41,7 +49,7 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [Fact]
     public async Task Recharge_SameKeyAndBody_ReturnsFirstResponseAndCreditsOnce()
     {
-        var member = NewMember();
+        var member = await NewMember();
         using var first = await client.RechargeAsync(member, 10_000, "same");
         using var between = await client.RechargeAsync(member, 20_000, "other");
 
@@ -55,7 +63,7 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [Fact]
     public async Task Recharge_SameKeyConcurrently_CreditsOnceAndAnswersAllAlike()
     {
-        var member = NewMember();
+        var member = await NewMember();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => client.RechargeAsync(member, 10_000, "burst")));
 
@@ -68,7 +76,7 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [Fact]
     public async Task Recharge_SameKeyOtherBody_Is422AndChangesNothing()
     {
-        var member = NewMember();
+        var member = await NewMember();
         using var first = await client.RechargeAsync(member, 10_000, "reused");
 
         using var reused = await client.RechargeAsync(member, 20_000, "reused");
@@ -82,7 +90,7 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     public async Task Recharge_ManyConcurrentDistinctKeys_BalanceIsExact()
     {
         // 200 recharges of 10,000 won fill the 2,000,000 won cap exactly: any lost or doubled credit shows.
-        var member = NewMember();
+        var member = await NewMember();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => client.RechargeAsync(member, 10_000, $"key-{i}")));
 
@@ -93,7 +101,7 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [Fact]
     public async Task Recharge_AboveBalanceCap_Is422AndChangesNothing()
     {
-        var member = NewMember();
+        var member = await NewMember();
         using var fill = await client.RechargeAsync(member, 1_990_000, "fill");
 
         using var over = await client.RechargeAsync(member, 20_000, "over");
@@ -117,7 +125,7 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [InlineData("""null""", 400)]
     public async Task Recharge_BadBody_IsProblemAndChangesNothing(string body, int status)
     {
-        var member = NewMember();
+        var member = await NewMember();
         using var seed = await client.RechargeAsync(member, 10_000, "seed");
 
         using var response = await client.RechargeAsync(member, body, "bad");
@@ -133,7 +141,7 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [Fact]
     public async Task Recharge_HugeBody_Is413Problem()
     {
-        var member = NewMember();
+        var member = await NewMember();
         var body = $$"""{"amount":{{new string('1', 200 * 1024)}}}""";
 
         using var response = await client.RechargeAsync(member, body, "huge");
@@ -149,7 +157,7 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [InlineData("한글키")]
     public async Task Recharge_MissingOrMalformedKey_Is400(string? key)
     {
-        var member = NewMember();
+        var member = await NewMember();
 
         using var response = await client.RechargeAsync(member, 10_000, key);
 
@@ -161,7 +169,9 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [Fact]
     public async Task Recharge_KeyLongerThan200_Is400()
     {
-        using var response = await client.RechargeAsync(NewMember(), 10_000, new string('k', 201));
+        var member = await NewMember();
+
+        using var response = await client.RechargeAsync(member, 10_000, new string('k', 201));
 
         await response.AssertProblemAsync(400);
     }
@@ -171,6 +181,8 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [InlineData("a.b")]
     public async Task Wallet_InvalidMemberId_Is400(string memberId)
     {
+        await NewMember();
+
         using var response = await client.GetAsync(new Uri($"/v1/members/{memberId}/wallet", UriKind.Relative));
 
         await response.AssertProblemAsync(400);
@@ -179,12 +191,13 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [Fact]
     public async Task Wallet_SurvivesANewNode_BalanceIsStored()
     {
-        var member = NewMember();
+        var member = await NewMember();
         using var recharged = await client.RechargeAsync(member, 40_000, "stored");
 
         await using var restarted = new MyPayApp(database.ConnectionString);
-        using var otherClient = await restarted.CreateReadyClientAsync();
+        (await restarted.CreateReadyClientAsync()).Dispose();
+        using var operatorClient = await restarted.OperatorAsync();
 
-        Assert.Equal(40_000, await otherClient.BalanceAsync(member));
+        Assert.Equal(40_000, await operatorClient.BalanceAsync(member));
     }
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Reflection;
+using System.Text.Json;
 
 namespace MyPay.EndToEnd.Tests;
 
@@ -21,6 +23,11 @@ public sealed class NodeProcess : IAsyncDisposable
         Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
+    public const string OperatorPassword = "operator-password-for-end-to-end-tests";
+
+    /// <summary>The same key on every start, so tokens issued before a crash still work after it.</summary>
+    public static readonly string SigningKey = Convert.ToBase64String([.. Enumerable.Range(0, 32).Select(i => (byte)(255 - i))]);
+
     public Uri BaseAddress { get; }
 
     public HttpClient Client { get; }
@@ -36,7 +43,13 @@ public sealed class NodeProcess : IAsyncDisposable
             ArgumentList = { BuildOutput("Api", "MyPay.Api.dll"), "--urls", baseAddress.ToString() },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["MYPAY_DATABASE_URL"] = databaseUrl, ["Logging__LogLevel__Default"] = "Warning" },
+            Environment =
+            {
+                ["MYPAY_DATABASE_URL"] = databaseUrl,
+                ["MYPAY_JWT_SIGNING_KEY"] = SigningKey,
+                ["MYPAY_OPERATOR_PASSWORD"] = OperatorPassword,
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
         };
         var node = new NodeProcess(Process.Start(start)!, baseAddress);
         node.process.OutputDataReceived += (_, line) => node.Append(line.Data);
@@ -45,6 +58,18 @@ public sealed class NodeProcess : IAsyncDisposable
         node.process.BeginErrorReadLine();
         await node.WaitUntilReadyAsync();
         return node;
+    }
+
+    /// <summary>Registers a customer and returns their id and a bearer token.</summary>
+    public async Task<(string Id, string Token)> RegisterAsync(string password = "correct horse battery")
+    {
+        var email = $"{Guid.NewGuid():N}@example.com";
+        using var registered = await Client.PostAsJsonAsync("/v1/members", new { type = "customer", name = "홍길동", email, address = "부산광역시", password });
+        registered.EnsureSuccessStatusCode();
+        var id = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        using var signedIn = await Client.PostAsJsonAsync("/v1/auth/token", new { username = email, password });
+        signedIn.EnsureSuccessStatusCode();
+        return (id, (await signedIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!);
     }
 
     /// <summary>SIGKILL: no shutdown hook runs, nothing is flushed, as in a crash.</summary>

@@ -19,7 +19,7 @@ public static class SiloSetup
         }
 
         return services
-            .AddMyPayGrainOptions()
+            .AddMyPayGrainServices()
             .AddSilo(silo => silo.AddMyPayGrains())
             .AddPostgresGrainStorage(databaseUrl);
     }

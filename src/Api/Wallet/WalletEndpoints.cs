@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
@@ -10,18 +11,13 @@ public static class WalletEndpoints
     public static WebApplication MapWallet(this WebApplication app)
     {
         var wallet = app.MapGroup("/v1/members/{memberId}/wallet");
-        wallet.MapGet("/", GetWalletAsync);
-        wallet.MapPost("/recharge", RechargeAsync);
+        wallet.MapGet("/", GetWalletAsync).RequireSelfOrOperator();
+        wallet.MapPost("/recharge", RechargeAsync).RequireSelf();
         return app;
     }
 
     private static async Task<Results<Ok<WalletResponse>, ProblemHttpResult>> GetWalletAsync(string memberId, IGrainFactory grains)
     {
-        if (!MemberIds.IsValid(memberId))
-        {
-            return MemberIds.Invalid(memberId);
-        }
-
         var balanceWon = await grains.GetGrain<IWalletGrain>(memberId).GetBalance();
         return TypedResults.Ok(new WalletResponse(memberId, balanceWon));
     }
@@ -29,11 +25,6 @@ public static class WalletEndpoints
     private static async Task<Results<Ok<RechargeResponse>, ProblemHttpResult>> RechargeAsync(
         string memberId, RechargeRequest request, HttpRequest http, IGrainFactory grains, IOptions<WalletLimits> limits)
     {
-        if (!MemberIds.IsValid(memberId))
-        {
-            return MemberIds.Invalid(memberId);
-        }
-
         var operation = Idempotency.TryRead(http, $"recharge\n{memberId}\n{request.Amount}", out var missingKey);
         if (operation is null)
         {

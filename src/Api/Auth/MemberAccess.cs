@@ -1,0 +1,37 @@
+using MyPay.Api.Hosting;
+
+namespace MyPay.Api.Auth;
+
+/// <summary>
+/// Who may touch a member's resources (routes with <c>{memberId}</c>): the member, and for reads the
+/// operator. A valid member id is checked here too, so every such route rejects a malformed id alike.
+/// </summary>
+public static class MemberAccess
+{
+    /// <summary>Only the member themself (a wallet recharge, linking an account).</summary>
+    public static RouteHandlerBuilder RequireSelf(this RouteHandlerBuilder builder) => builder.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: false));
+
+    /// <summary>The member, or an operator (reads).</summary>
+    public static RouteHandlerBuilder RequireSelfOrOperator(this RouteHandlerBuilder builder) => builder.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: true));
+
+    public static RouteGroupBuilder RequireSelf(this RouteGroupBuilder group) => group.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: false));
+
+    public static ProblemHttpResult Forbidden(string memberId) => Problems.Problem(
+        StatusCodes.Status403Forbidden, "forbidden", "This resource belongs to another member.", $"The token does not allow access to member {memberId}'s resources.");
+
+    private sealed record Filter(bool AllowOperator) : IEndpointFilter
+    {
+        public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+        {
+            var memberId = context.HttpContext.GetRouteValue("memberId") as string ?? "";
+            if (!MemberIds.IsValid(memberId))
+            {
+                return MemberIds.Invalid(memberId);
+            }
+
+            var user = context.HttpContext.User;
+            var allowed = user.MemberId() == memberId || (AllowOperator && user.IsOperator());
+            return allowed ? await next(context) : Forbidden(memberId);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using MyPay.Api.Hosting;
+using MyPay.Grains.Members;
+
+namespace MyPay.Api.Auth;
+
+public static class TokenEndpoints
+{
+    public static WebApplication MapAuth(this WebApplication app)
+    {
+        app.MapPost("/v1/auth/token", IssueTokenAsync).AllowAnonymous();
+        return app;
+    }
+
+    /// <summary>Credentials to a bearer token: a member signs in with their email, the operator with the operator username.</summary>
+    private static async Task<Results<Ok<TokenIssuer.TokenResponse>, ProblemHttpResult>> IssueTokenAsync(
+        TokenRequest request, MemberRegistry members, Passwords passwords, TokenIssuer tokens, IOptions<AuthOptions> options, IConfiguration configuration)
+    {
+        if (string.IsNullOrEmpty(request.Username) || string.IsNullOrEmpty(request.Password) || request.Password.Length > MemberRules.PasswordLengthMax)
+        {
+            return InvalidCredentials();
+        }
+
+        if (request.Username == options.Value.OperatorUsername)
+        {
+            return IsOperatorPassword(configuration[AuthOptions.OperatorPasswordVariable], request.Password)
+                ? TypedResults.Ok(tokens.Issue(Roles.Operator, Roles.Operator))
+                : InvalidCredentials();
+        }
+
+        var found = request.Username.Length <= MemberRules.EmailLengthMax ? await members.FindForSignInAsync(request.Username) : null;
+        if (!passwords.Verify(found?.PasswordHash, request.Password) || found is not { Profile: var profile })
+        {
+            return InvalidCredentials();
+        }
+
+        return profile.Status == MemberStatus.Suspended
+            ? Problems.Problem(StatusCodes.Status403Forbidden, "member-suspended", "The member is suspended.", $"Member {profile.Id} is suspended; contact support.")
+            : TypedResults.Ok(tokens.Issue(profile.Id, profile.Type == MemberType.Merchant ? Roles.Merchant : Roles.Customer));
+    }
+
+    private static bool IsOperatorPassword(string? configured, string provided) =>
+        !string.IsNullOrEmpty(configured)
+        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(configured)), SHA256.HashData(Encoding.UTF8.GetBytes(provided)));
+
+    private static ProblemHttpResult InvalidCredentials() => Problems.Problem(
+        StatusCodes.Status401Unauthorized, "invalid-credentials", "The username or password is wrong.", "Check the email (or operator username) and password.");
+
+    public sealed record TokenRequest(string? Username, string? Password);
+}
