@@ -15,7 +15,7 @@ internal sealed class GrainHost : IAsyncDisposable
         var collection = new ServiceCollection()
             .AddLogging()
             .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
-            .AddMyPayGrainOptions()
+            .AddMyPayGrainServices()
             .AddSilo(silo => silo.AddMyPayGrains())
             .AddMemoryGrainStorage();
         configure?.Invoke(collection);
