@@ -1,11 +1,31 @@
+using MyPay.BankSimulator.Accounts;
+using MyPay.BankSimulator.Banks;
+using MyPay.BankSimulator.Faults;
+using MyPay.BankSimulator.Health;
+using MyPay.BankSimulator.Hosting;
+using MyPay.BankSimulator.Ledger;
+using MyPay.BankSimulator.Seeding;
+using MyPay.BankSimulator.Transfers;
+
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddProblemDetails();
+
+builder.UseDefaultBankPort();
+builder.AddBankLimits();
+builder.Services.AddBankProblems();
+builder.Services.AddBankOptions(builder.Configuration);
+builder.Services.AddBankLedger();
+builder.Services.AddFaults();
 
 var app = builder.Build();
-app.UseExceptionHandler();
-app.UseStatusCodePages();
 
-app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }));
+app.UseBankProblems();
+app.UseBankLimits();
+app.OpenStartingAccounts();
+app.MapHealth();
+app.MapBanks();
+app.MapAccounts();
+app.MapTransfers();
+app.MapFaults();
 
 app.Run();
 

@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Options;
+using MyPay.BankSimulator.Banks;
+using MyPay.BankSimulator.Faults;
+using MyPay.BankSimulator.Hosting;
+using MyPay.BankSimulator.Ledger;
+
+namespace MyPay.BankSimulator.Accounts;
+
+public static class AccountEndpoints
+{
+    public static WebApplication MapAccounts(this WebApplication app)
+    {
+        app.MapPost("/accounts", Open);
+        var account = app.MapGroup("/banks/{bankCode}/accounts/{accountNumber}");
+        account.MapGet("/", GetAsync);
+        account.MapPatch("/", Change);
+        app.MapGet("/corporate", GetCorporate);
+        return app;
+    }
+
+    /// <summary>Opens an account, for tests and demos. Never suffers faults: it is set-up, not banking.</summary>
+    private static Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult> Open(OpenAccountRequest request, BankLedger ledger)
+    {
+        var errors = new ValidationErrors();
+        if (AccountRules.TryCreate(request, errors) is not { } account)
+        {
+            return errors.ToProblem();
+        }
+
+        if (!BankDirectory.Exists(account.Key.BankCode))
+        {
+            return Problems.UnknownBank(account.Key.BankCode);
+        }
+
+        return ledger.Open(account) switch
+        {
+            OpenAccountResult.Opened => TypedResults.Created(Location(account.Key), AccountResponse.Of(account)),
+            OpenAccountResult.AlreadyExists => Problems.Problem(
+                StatusCodes.Status409Conflict,
+                "account-exists",
+                "The account already exists.",
+                $"Bank {account.Key.BankCode} already has account {account.Key.AccountNumber}; GET {Location(account.Key)} shows it."),
+            _ => Problems.Problem(
+                StatusCodes.Status503ServiceUnavailable,
+                "ledger-full",
+                "The simulator cannot hold more accounts.",
+                $"The simulator holds its limit of accounts (Bank:AccountsMax); account {account.Key} was not opened."),
+        };
+    }
+
+    /// <summary>
+    /// What MyPay asks before linking an account: does it exist, is it open, whose is it. Suffers the
+    /// faults of its bank, as a real inquiry (예금주 조회) would.
+    /// </summary>
+    private static async Task<Results<Ok<AccountResponse>, ValidationProblem, ProblemHttpResult, LostResponse>> GetAsync(
+        string bankCode, string accountNumber, BankLedger ledger, FaultInjector faults, CancellationToken cancellationToken)
+    {
+        var errors = RouteErrors(bankCode, accountNumber);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        // A bank outside the network has no faults to suffer, and no accounts.
+        if (!BankDirectory.Exists(bankCode))
+        {
+            return Problems.UnknownBank(bankCode);
+        }
+
+        return await faults.InjectAsync([bankCode], cancellationToken) switch
+        {
+            InjectedFault.BankUnavailable => FaultEndpoints.BankUnavailable([bankCode]),
+            InjectedFault.LostResponse => LostResponse.Instance,
+            _ => ledger.FindAccount(new AccountKey(bankCode, accountNumber)) is { } account
+                ? TypedResults.Ok(AccountResponse.Of(account))
+                : UnknownAccount(bankCode, accountNumber),
+        };
+    }
+
+    /// <summary>Closes or reopens an account, for tests. Never suffers faults.</summary>
+    private static Results<Ok<AccountResponse>, ValidationProblem, ProblemHttpResult> Change(
+        string bankCode, string accountNumber, ChangeAccountRequest request, BankLedger ledger)
+    {
+        var errors = RouteErrors(bankCode, accountNumber).Add("status", request.Status is null ? "is required: \"open\" or \"closed\"." : null);
+        if (errors.Any || request.Status is not { } status)
+        {
+            return errors.ToProblem();
+        }
+
+        if (!BankDirectory.Exists(bankCode))
+        {
+            return Problems.UnknownBank(bankCode);
+        }
+
+        return ledger.ChangeStatus(new AccountKey(bankCode, accountNumber), status) is { } account
+            ? TypedResults.Ok(AccountResponse.Of(account))
+            : UnknownAccount(bankCode, accountNumber);
+    }
+
+    /// <summary>
+    /// MyPay's corporate account, opened at start, for reconciliation (대사) against MyPay's ledger.
+    /// Never suffers faults: it is the statement a test or an operator compares against.
+    /// </summary>
+    private static Ok<AccountResponse> GetCorporate(BankLedger ledger, IOptions<BankOptions> options)
+    {
+        var key = options.Value.CorporateAccount;
+        var account = ledger.FindAccount(key)
+            ?? throw new InvalidOperationException($"The corporate account {key} is missing; it is opened at start and never removed.");
+        return TypedResults.Ok(AccountResponse.Of(account));
+    }
+
+    private static string Location(AccountKey key) => $"/banks/{key.BankCode}/accounts/{key.AccountNumber}";
+
+    /// <summary>A malformed code or number in the path is a 400: no account could ever live there.</summary>
+    private static ValidationErrors RouteErrors(string bankCode, string accountNumber) => new ValidationErrors()
+        .Add("bankCode", AccountRules.BankCodeError(bankCode))
+        .Add("accountNumber", AccountRules.AccountNumberError(accountNumber));
+
+    private static ProblemHttpResult UnknownAccount(string bankCode, string accountNumber) => Problems.Problem(
+        StatusCodes.Status404NotFound,
+        "unknown-account",
+        "The bank has no such account.",
+        $"Bank {bankCode} has no account {ValidationErrors.Quote(accountNumber)}.");
+}
