@@ -9,11 +9,12 @@ internal static class Http
 {
     public const string ProblemTypeBase = "https://bank-simulator.mypay.example/problems/";
 
-    public static Task<HttpResponseMessage> SendJsonAsync(this HttpClient client, HttpMethod method, string path, string json) =>
-        client.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
+    public static Task<HttpResponseMessage> SendJsonAsync(
+        this HttpClient client, HttpMethod method, string path, string json, CancellationToken cancellationToken = default) =>
+        client.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") }, cancellationToken);
 
-    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, string json) =>
-        client.SendJsonAsync(HttpMethod.Post, path, json);
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, string json, CancellationToken cancellationToken = default) =>
+        client.SendJsonAsync(HttpMethod.Post, path, json, cancellationToken);
 
     public static Task<HttpResponseMessage> OpenAccountAsync(
         this HttpClient client, BankAccount account, string holderName, long balanceWon, string status = "open") =>
