@@ -240,40 +240,21 @@ internal sealed class Activation<TGrain>
             }
             catch (Exception exception)
             {
-                foreach (var command in pending)
-                {
-                    command.Fail(exception);
-                }
-
+                FailAll(pending, exception);
                 return;
             }
 
-            switch (outcome.Status)
+            if (outcome.Status == WriteStatus.Committed)
             {
-                case WriteStatus.Committed:
-                    SiloMetrics.CommandsPerTurn.Record(pending.Count);
-                    foreach (var command in pending)
-                    {
-                        if (command.Operation is { } operation)
-                        {
-                            recentOperations.Add(operation.Id, new StoredOperation(operation.RequestHash, command.SerializeResult()));
-                        }
+                SiloMetrics.CommandsPerTurn.Record(pending.Count);
+                foreach (var operation in operations)
+                {
+                    recentOperations.Add(operation.Id, new StoredOperation(operation.RequestHash, operation.Result));
+                }
 
-                        command.Complete();
-                    }
-
-                    return;
-                case WriteStatus.VersionConflict:
-                    SiloMetrics.WriteConflicts.Add(1);
-                    break;
-            }
-
-            if (++conflicts > options.ConflictRetriesMax)
-            {
-                var conflict = new StateConflictException(id, state.Version);
                 foreach (var command in pending)
                 {
-                    command.Fail(conflict);
+                    command.Complete();
                 }
 
                 return;
@@ -281,23 +262,31 @@ internal sealed class Activation<TGrain>
 
             try
             {
-                if (outcome.Status == WriteStatus.DuplicateOperation)
+                // A key used before is answered from its record: that is progress, not contention, so only a
+                // write that answered nothing spends one of the bounded conflict retries.
+                var answered = outcome.Status == WriteStatus.DuplicateOperation ? await AnswerRecordedOperationsAsync(pending) : 0;
+                if (answered == 0 && ++conflicts > options.ConflictRetriesMax)
                 {
-                    // Some key was used before: answer those from their records, then re-validate the rest on fresh state.
-                    await AnswerRecordedOperationsAsync(pending);
+                    FailAll(pending, new StateConflictException(id, state.Version));
+                    return;
                 }
 
+                // Re-validate what is left on the state another writer committed.
                 await state.LoadAsync(CancellationToken.None);
             }
             catch (Exception exception)
             {
-                foreach (var command in pending)
-                {
-                    command.Fail(exception);
-                }
-
+                FailAll(pending, exception);
                 return;
             }
+        }
+    }
+
+    private static void FailAll(List<CommandItem<TGrain>> commands, Exception exception)
+    {
+        foreach (var command in commands)
+        {
+            command.Fail(exception);
         }
     }
 
@@ -312,8 +301,10 @@ internal sealed class Activation<TGrain>
         return true;
     }
 
-    private async Task AnswerRecordedOperationsAsync(List<CommandItem<TGrain>> pending)
+    /// <summary>Answers the commands whose keys storage has recorded, removes them from <paramref name="pending"/>, and says how many.</summary>
+    private async Task<int> AnswerRecordedOperationsAsync(List<CommandItem<TGrain>> pending)
     {
+        var answered = 0;
         for (var i = pending.Count - 1; i >= 0; i--)
         {
             if (pending[i].Operation is not { } operation)
@@ -327,8 +318,11 @@ internal sealed class Activation<TGrain>
                 recentOperations.Add(operation.Id, recorded);
                 pending[i].CompleteFromRecord(id, recorded);
                 pending.RemoveAt(i);
+                answered++;
             }
         }
+
+        return answered;
     }
 
     /// <summary>A small first-in, first-out memory of recently recorded operation keys.</summary>

@@ -1,3 +1,4 @@
+using MyPay.Silo.Diagnostics;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Storage;
 
@@ -60,6 +61,10 @@ internal sealed class PersistentState<TState>(GrainId grain, IGrainStorage stora
         else
         {
             IsStale = true;
+            if (outcome.Status == WriteStatus.VersionConflict)
+            {
+                SiloMetrics.WriteConflicts.Add(1);
+            }
         }
 
         return outcome;

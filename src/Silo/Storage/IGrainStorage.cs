@@ -34,7 +34,17 @@ public sealed record StoredOperation(string RequestHash, byte[] Result);
 public sealed record OperationRecord(string Id, string RequestHash, byte[] Result);
 
 /// <summary>One conditional state write. Version 0 means "the grain has no row yet".</summary>
-public sealed record StateWrite(GrainId Grain, long ExpectedVersion, byte[] Payload, IReadOnlyList<OperationRecord> Operations);
+public sealed record StateWrite(GrainId Grain, long ExpectedVersion, byte[] Payload, IReadOnlyList<OperationRecord> Operations)
+{
+    /// <summary>
+    /// Why a write must be refused before it changes anything, or null. One operation key twice could
+    /// never be recorded, and in a group commit it would fail its batch-mates.
+    /// </summary>
+    public Exception? Malformation() =>
+        Operations.Count > 1 && Operations.DistinctBy(operation => operation.Id).Count() != Operations.Count
+            ? new ArgumentException($"A write to {Grain} carries an operation key more than once.", nameof(Operations))
+            : null;
+}
 
 public enum WriteStatus
 {

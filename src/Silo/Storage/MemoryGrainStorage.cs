@@ -32,6 +32,11 @@ public sealed class MemoryGrainStorage : IGrainStorage
 
     public Task<WriteOutcome> WriteAsync(StateWrite write, CancellationToken cancellationToken)
     {
+        if (write.Malformation() is { } malformation)
+        {
+            return Task.FromException<WriteOutcome>(malformation);
+        }
+
         lock (gate)
         {
             var storedVersion = states.GetValueOrDefault(write.Grain)?.Version ?? 0;

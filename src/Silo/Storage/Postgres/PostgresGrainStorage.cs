@@ -69,6 +69,11 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
 
     public Task<WriteOutcome> WriteAsync(StateWrite write, CancellationToken cancellationToken)
     {
+        if (write.Malformation() is { } malformation)
+        {
+            return Task.FromException<WriteOutcome>(malformation);
+        }
+
         var pending = new PendingWrite(write);
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(pending), this);
 
