@@ -49,16 +49,6 @@ public static class Problems
         return app;
     }
 
-    private static string FrameworkType(int status) => status switch
-    {
-        StatusCodes.Status404NotFound => "unknown-route",
-        StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
-        StatusCodes.Status413PayloadTooLarge => "request-too-large",
-        StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
-        >= 500 => "internal-error",
-        _ => "bad-request",
-    };
-
     /// <summary>A problem response with its stable type, for a rejection a client can act on.</summary>
     public static ProblemHttpResult Problem(int status, string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + type);
@@ -78,6 +68,16 @@ public static class Problems
         "unknown-bank",
         "No bank has this code.",
         $"Bank code '{bankCode}' is not a bank of this network; GET /banks lists the codes.");
+
+    private static string FrameworkType(int status) => status switch
+    {
+        StatusCodes.Status404NotFound => "unknown-route",
+        StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
+        StatusCodes.Status413PayloadTooLarge => "request-too-large",
+        StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
+        >= 500 => "internal-error",
+        _ => "bad-request",
+    };
 
     /// <summary>
     /// Maps a request the framework could not read (malformed JSON, a string where a number belongs, a

@@ -30,6 +30,6 @@ public sealed class ValidationErrors
         ? $"\"{value}\""
         : $"\"{value[..QuotedLengthMax]}…\" ({value.Length} characters)";
 
-    /// <summary>For a start-up failure message: "field: error; field: error".</summary>
-    public override string ToString() => string.Join("; ", errors.Select(error => $"{error.Key}: {error.Value[0]}"));
+    /// <summary>For a start-up failure message: "field: error. field: error."</summary>
+    public override string ToString() => string.Join(" ", errors.Select(error => $"{error.Key}: {error.Value[0]}"));
 }

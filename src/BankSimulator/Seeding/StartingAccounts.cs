@@ -36,7 +36,7 @@ public static class StartingAccounts
             {
                 var errors = new ValidationErrors();
                 var account = AccountRules.TryCreate(accounts[index], errors)
-                    ?? throw new InvalidOperationException($"Seed file '{path}', account {index}: {errors}.");
+                    ?? throw new InvalidOperationException($"Seed file '{path}', account {index}: {errors}");
                 Open(ledger, account, $"seed file '{path}', account {index}");
             }
 
