@@ -1,4 +1,5 @@
 using MyPay.Api.Auth;
+using MyPay.Api.Banking;
 using MyPay.Api.Health;
 using MyPay.Api.Hosting;
 using MyPay.Api.Members;
@@ -10,6 +11,7 @@ builder.AddMyPayLimits();
 builder.Services.AddMyPayProblems();
 builder.Services.AddMyPaySilo(builder.Configuration);
 builder.Services.AddMyPayAuth(builder.Configuration);
+builder.Services.AddMyPayBank(builder.Configuration);
 
 var app = builder.Build();
 
@@ -19,6 +21,8 @@ app.UseMyPayAuth();
 app.MapHealth();
 app.MapAuth();
 app.MapMembers();
+app.MapBankAccounts();
+app.MapFirmbanking();
 app.MapWallet();
 
 app.Run();

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using MyPay.Grains.Banking;
 using MyPay.Grains.Members;
 using MyPay.Grains.Money;
+using MyPay.Silo.Grains;
 using MyPay.Silo.Hosting;
 
 namespace MyPay.Grains;
@@ -23,14 +25,26 @@ public static class GrainsRegistration
         .AddGrain<IEmailIndexGrain, EmailIndexGrain, EmailIndexState>(
             "member-email",
             reference => new EmailIndexGrainReference(reference),
-            (_, _, state) => new EmailIndexGrain(state));
+            (_, _, state) => new EmailIndexGrain(state))
+        .AddGrain<IFirmbankingGrain, FirmbankingGrain, FirmbankingState>(
+            "firmbanking",
+            reference => new FirmbankingGrainReference(reference),
+            (services, id, state) => new FirmbankingGrain(
+                id.Key,
+                state,
+                services.GetRequiredService<IBankGateway>(),
+                services.GetRequiredService<IGrainFactory>(),
+                services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<IOptions<FirmbankingOptions>>().Value));
 
     /// <summary>Binds and validates the grains' options at start-up, and adds the services that span grains.</summary>
     public static IServiceCollection AddMyPayGrainServices(this IServiceCollection services)
     {
         services.AddOptions<WalletLimits>().BindConfiguration(WalletLimits.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FirmbankingOptions>().BindConfiguration(FirmbankingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MemberRegistry>();
+        services.AddSingleton<BankAccountLinker>();
         return services;
     }
 }

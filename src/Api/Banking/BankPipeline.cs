@@ -1,0 +1,42 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace MyPay.Api.Banking;
+
+/// <summary>The one resilience pipeline for every bank call, so the circuit breaker sees them all.</summary>
+public sealed class BankPipeline(IOptions<BankOptions> options)
+{
+    public ResiliencePipeline<HttpResponseMessage> Pipeline { get; } = Build(options.Value);
+
+    private static ResiliencePipeline<HttpResponseMessage> Build(BankOptions options)
+    {
+        var transient = new PredicateBuilder<HttpResponseMessage>()
+            .Handle<HttpRequestException>()
+            .Handle<TimeoutRejectedException>()
+            .Handle<IOException>()
+            .HandleResult(response => (int)response.StatusCode >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests);
+        return new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = transient,
+                MaxRetryAttempts = options.RetriesMax,
+                Delay = options.RetryDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = transient,
+                FailureRatio = options.CircuitBreakerFailureRatio,
+                SamplingDuration = TimeSpan.FromSeconds(10),
+                MinimumThroughput = 50,
+                BreakDuration = options.BreakDuration,
+            })
+            .AddTimeout(options.AttemptTimeout)
+            .Build();
+    }
+}

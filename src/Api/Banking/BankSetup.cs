@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Options;
+using MyPay.Grains.Banking;
+
+namespace MyPay.Api.Banking;
+
+public static class BankSetup
+{
+    /// <summary>The banks as grains reach them: one HTTP client and one resilience pipeline for the process.</summary>
+    public static IServiceCollection AddMyPayBank(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<BankOptions>()
+            .BindConfiguration(BankOptions.SectionName)
+            .Configure(options =>
+            {
+                if (configuration[BankOptions.UrlVariable] is { Length: > 0 } url)
+                {
+                    options.BaseUrl = new Uri(url);
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<BankPipeline>();
+        services.AddHttpClient<IBankGateway, HttpBankGateway>((provider, http) =>
+        {
+            http.BaseAddress = provider.GetRequiredService<IOptions<BankOptions>>().Value.BaseUrl;
+
+            // The pipeline times each attempt; this only guards against a pipeline that never ends.
+            http.Timeout = TimeSpan.FromMinutes(2);
+        });
+        return services;
+    }
+}

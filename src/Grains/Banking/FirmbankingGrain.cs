@@ -1,0 +1,121 @@
+using MyPay.Grains.Members;
+using MyPay.Silo.Grains;
+
+namespace MyPay.Grains.Banking;
+
+/// <summary>
+/// One bank command and everything that happened to it. Every state change is written before the
+/// next step, so after a crash the grain knows whether the command may have reached the bank (Sent
+/// or Unknown) and asks the bank before doing anything else. It only ever re-sends under its own
+/// request id, which the bank applies at most once: money never moves twice, whatever fails.
+/// It never records Failed on uncertainty: only the bank's own answer fails a command.
+/// </summary>
+public sealed class FirmbankingGrain(
+    string requestId,
+    IPersistentState<FirmbankingState> state,
+    IBankGateway bank,
+    IGrainFactory grains,
+    TimeProvider time,
+    FirmbankingOptions options)
+{
+    /// <summary>History entries kept per request; a request resumed again and again keeps its first and latest steps.</summary>
+    public const int HistoryMax = 50;
+
+    public FirmbankingRecord? Record => state.State.Record;
+
+    public async Task<FirmbankingRecord> ExecuteAsync(FirmbankingCommand command)
+    {
+        if (state.State.Record is { } existing)
+        {
+            return existing.Command == command
+                ? existing.IsFinal ? existing : await DriveAsync(existing)
+                : throw new FirmbankingRequestReusedException(requestId);
+        }
+
+        if (command.AmountWon <= 0 || command.From == command.To)
+        {
+            throw new ArgumentException($"Firmbanking request {requestId} must move a positive amount between two accounts; got {command.AmountWon} won from {command.From} to {command.To}.", nameof(command));
+        }
+
+        var now = time.GetUtcNow();
+        var requested = new FirmbankingRecord(requestId, command, FirmbankingStatus.Requested, null, 0, now, null, [new FirmbankingEvent(now, "requested")]);
+        await SaveAsync(requested);
+        await grains.GetGrain<IMemberGrain>(command.MemberId).NoteFirmbanking(requestId);
+        return await DriveAsync(requested);
+    }
+
+    public async Task<FirmbankingRecord?> ResolveUnfinishedAsync() =>
+        state.State.Record is { IsFinal: false } unfinished ? await DriveAsync(unfinished) : state.State.Record;
+
+    private async Task<FirmbankingRecord> DriveAsync(FirmbankingRecord record)
+    {
+        var transfer = new BankTransfer(requestId, record.Command.From, record.Command.To, record.Command.AmountWon);
+        for (var round = 0; round < options.RoundsMax; round++)
+        {
+            TransferOutcome outcome;
+            if (record.Status == FirmbankingStatus.Requested)
+            {
+                record = await TransitionAsync(record, FirmbankingStatus.Sent, "sent");
+                outcome = await bank.TransferAsync(transfer, CancellationToken.None);
+            }
+            else
+            {
+                // Sent or Unknown: it may have reached the bank. Ask before anything else.
+                outcome = await bank.GetTransferAsync(requestId, CancellationToken.None);
+                if (outcome.Status == TransferStatus.NotFound)
+                {
+                    record = await TransitionAsync(record, FirmbankingStatus.Sent, "the bank has no record of it: sent again under the same id");
+                    outcome = await bank.TransferAsync(transfer, CancellationToken.None);
+                }
+            }
+
+            switch (outcome.Status)
+            {
+                case TransferStatus.Succeeded:
+                    return await CompleteAsync(record, FirmbankingStatus.Succeeded, null, options.FeeWon);
+                case TransferStatus.Failed:
+                    return await CompleteAsync(record, FirmbankingStatus.Failed, outcome.Reason ?? "refused by the bank", 0);
+                default:
+                    record = await TransitionAsync(record, FirmbankingStatus.Unknown, $"no answer: {outcome.Reason}");
+                    break;
+            }
+        }
+
+        return record;
+    }
+
+    private Task<FirmbankingRecord> TransitionAsync(FirmbankingRecord record, FirmbankingStatus status, string what) =>
+        SaveAsync(record with { Status = status, History = Append(record.History, what) });
+
+    private Task<FirmbankingRecord> CompleteAsync(FirmbankingRecord record, FirmbankingStatus status, string? reason, long feeWon) =>
+        SaveAsync(record with
+        {
+            Status = status,
+            FailureReason = reason,
+            FeeWon = feeWon,
+            CompletedAt = time.GetUtcNow(),
+            History = Append(record.History, status == FirmbankingStatus.Succeeded ? "succeeded" : $"failed: {reason}"),
+        });
+
+    private async Task<FirmbankingRecord> SaveAsync(FirmbankingRecord record)
+    {
+        state.State.Record = record;
+        await state.WriteStateAsync();
+        return record;
+    }
+
+    private List<FirmbankingEvent> Append(IReadOnlyList<FirmbankingEvent> history, string what)
+    {
+        var appended = new List<FirmbankingEvent>(history) { new(time.GetUtcNow(), what) };
+        if (appended.Count > HistoryMax)
+        {
+            appended.RemoveAt(1);
+        }
+
+        return appended;
+    }
+}
+
+/// <summary>A request id was reused for a different command. Request ids identify one command for ever.</summary>
+public sealed class FirmbankingRequestReusedException(string requestId)
+    : Exception($"Firmbanking request id '{requestId}' was already used for a different command.");

@@ -1,0 +1,33 @@
+namespace MyPay.Grains.Banking;
+
+/// <summary>What MyPay asks the bank to do: move an amount between two accounts, on behalf of a member (or of MyPay).</summary>
+public sealed record FirmbankingCommand(string MemberId, string Purpose, BankAccountNumber From, BankAccountNumber To, long AmountWon);
+
+/// <summary>
+/// A bank command's state machine: Requested → Sent → Succeeded | Failed, or Sent → Unknown when no
+/// answer came, and Unknown → Succeeded | Failed once a status query by the same id tells.
+/// </summary>
+public enum FirmbankingStatus
+{
+    Requested,
+    Sent,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+/// <summary>One thing that happened to a request, for the audit trail.</summary>
+public sealed record FirmbankingEvent(DateTimeOffset At, string What);
+
+public sealed record FirmbankingRecord(
+    string RequestId,
+    FirmbankingCommand Command,
+    FirmbankingStatus Status,
+    string? FailureReason,
+    long FeeWon,
+    DateTimeOffset RequestedAt,
+    DateTimeOffset? CompletedAt,
+    IReadOnlyList<FirmbankingEvent> History)
+{
+    public bool IsFinal => Status is FirmbankingStatus.Succeeded or FirmbankingStatus.Failed;
+}

@@ -1,0 +1,57 @@
+namespace MyPay.Grains.Banking;
+
+/// <summary>
+/// The banks, as MyPay's firmbanking line reaches them. Implemented over HTTP by the node (timeouts,
+/// retries with the same request id, a circuit breaker); grains see only outcomes.
+/// </summary>
+public interface IBankGateway
+{
+    /// <summary>Looks an account up: whether it exists, is open, and in whose name.</summary>
+    Task<AccountLookup> LookUpAccountAsync(BankAccountNumber account, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends a transfer keyed by its request id; the bank applies one id at most once. An answer that
+    /// never arrived is <see cref="TransferStatus.Unknown"/>: the money may or may not have moved.
+    /// </summary>
+    Task<TransferOutcome> TransferAsync(BankTransfer transfer, CancellationToken cancellationToken);
+
+    /// <summary>Asks the bank what became of a request id: its recorded outcome, NotFound if it never applied it, or Unknown if the bank could not be asked.</summary>
+    Task<TransferOutcome> GetTransferAsync(string requestId, CancellationToken cancellationToken);
+}
+
+public sealed record BankAccountNumber(string BankCode, string AccountNumber)
+{
+    public override string ToString() => $"{BankCode}-{AccountNumber}";
+}
+
+public sealed record BankTransfer(string RequestId, BankAccountNumber From, BankAccountNumber To, long AmountWon);
+
+public enum AccountLookupStatus
+{
+    Open,
+    Closed,
+    NotFound,
+    BankUnavailable,
+}
+
+public sealed record AccountLookup(AccountLookupStatus Status, string? HolderName);
+
+public enum TransferStatus
+{
+    /// <summary>The bank moved the money.</summary>
+    Succeeded,
+
+    /// <summary>The bank refused (insufficient funds, closed account...) and moved nothing.</summary>
+    Failed,
+
+    /// <summary>The bank has no record of this request id: it never applied it.</summary>
+    NotFound,
+
+    /// <summary>No answer: the money may or may not have moved. Resolve by asking for the request id's status.</summary>
+    Unknown,
+}
+
+public sealed record TransferOutcome(TransferStatus Status, string? Reason)
+{
+    public static TransferOutcome Unanswered(string reason) => new(TransferStatus.Unknown, reason);
+}

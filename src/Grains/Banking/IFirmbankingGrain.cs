@@ -1,0 +1,28 @@
+using MyPay.Silo.Grains;
+
+namespace MyPay.Grains.Banking;
+
+/// <summary>One bank command, keyed by its request id: the id the bank dedupes on.</summary>
+public interface IFirmbankingGrain
+{
+    /// <summary>
+    /// Runs the command to a final outcome if it can: records it, sends it, and resolves a missing answer
+    /// by asking the bank for the id's status (re-sending only under the same id). Calling it again
+    /// with the same command continues where it stopped; a different command under the same id is refused.
+    /// </summary>
+    Task<FirmbankingRecord> Execute(FirmbankingCommand command);
+
+    /// <summary>Continues an unfinished request (after a crash or an Unknown outcome) by the same steps. Null if the id was never requested.</summary>
+    Task<FirmbankingRecord?> ResolveUnfinished();
+
+    Task<FirmbankingRecord?> GetRecord();
+}
+
+internal sealed class FirmbankingGrainReference(GrainReference<FirmbankingGrain> grain) : IFirmbankingGrain
+{
+    public Task<FirmbankingRecord> Execute(FirmbankingCommand command) => grain.Call(firmbanking => firmbanking.ExecuteAsync(command));
+
+    public Task<FirmbankingRecord?> ResolveUnfinished() => grain.Call(firmbanking => firmbanking.ResolveUnfinishedAsync());
+
+    public Task<FirmbankingRecord?> GetRecord() => grain.Read(firmbanking => firmbanking.Record);
+}
