@@ -40,11 +40,12 @@ public static class AccountEndpoints
                 "account-exists",
                 "The account already exists.",
                 $"Bank {account.Key.BankCode} already has account {account.Key.AccountNumber}; GET {Location(account.Key)} shows it."),
-            _ => Problems.Problem(
+            OpenAccountResult.LedgerFull => Problems.Problem(
                 StatusCodes.Status503ServiceUnavailable,
                 "ledger-full",
                 "The simulator cannot hold more accounts.",
                 $"The simulator holds its limit of accounts (Bank:AccountsMax); account {account.Key} was not opened."),
+            var result => throw new InvalidOperationException($"Unexpected result {result} of opening account {account.Key}."),
         };
     }
 
