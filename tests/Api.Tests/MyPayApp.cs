@@ -9,7 +9,7 @@ using MyPay.Api.Hosting;
 namespace MyPay.Api.Tests;
 
 /// <summary>A MyPay node in the test process, on the given database; one per test class (or per test when state must not leak).</summary>
-public sealed class MyPayApp(string databaseUrl) : WebApplicationFactory<Program>
+public sealed class MyPayApp(string databaseUrl, Uri? bankUrl = null) : WebApplicationFactory<Program>
 {
     public const string OperatorPassword = "operator-password-for-tests";
 
@@ -22,6 +22,9 @@ public sealed class MyPayApp(string databaseUrl) : WebApplicationFactory<Program
         builder.UseSetting(AuthOptions.SigningKeyVariable, Convert.ToBase64String(SigningKey));
         builder.UseSetting(AuthOptions.OperatorPasswordVariable, OperatorPassword);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+
+        // Without a bank, the node points at a closed port: bank calls fail fast as "no answer".
+        builder.UseSetting(MyPay.Api.Banking.BankOptions.UrlVariable, bankUrl?.ToString() ?? "http://127.0.0.1:9");
     }
 
     /// <summary>Waits (bounded) until /health/ready answers 200: migrations are applied.</summary>

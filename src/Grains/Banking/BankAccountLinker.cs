@@ -38,9 +38,14 @@ public sealed class BankAccountLinker(IGrainFactory grains, IBankGateway bank, T
         }
     }
 
-    /// <summary>Holder names compare as people write them: spacing and Unicode form aside, and Latin letters without case.</summary>
+    /// <summary>
+    /// Holder names compare as people write them: banks print "김민준" where a member typed "김 민준", so
+    /// spaces, Unicode form and the case of Latin letters do not count.
+    /// </summary>
     private static bool SameHolder(string? holderName, string memberName) =>
-        holderName is not null && string.Equals(MemberRules.NormalizeName(holderName), MemberRules.NormalizeName(memberName), StringComparison.OrdinalIgnoreCase);
+        holderName is not null && string.Equals(WithoutSpaces(holderName), WithoutSpaces(memberName), StringComparison.OrdinalIgnoreCase);
+
+    private static string WithoutSpaces(string name) => MemberRules.NormalizeName(name).Replace(" ", "", StringComparison.Ordinal);
 }
 
 /// <summary>Why the bank's answer stopped a link.</summary>

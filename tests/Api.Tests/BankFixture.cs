@@ -1,0 +1,49 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using MyPay.Testing;
+
+namespace MyPay.Api.Tests;
+
+/// <summary>The real bank simulator as a process, and a fresh database, shared by one test class.</summary>
+public sealed class BankFixture : IAsyncLifetime
+{
+    public PostgresDatabase Database { get; } = new();
+
+    public BuiltProcess Bank { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Database.InitializeAsync();
+        Bank = await BuiltProcess.StartBankAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Bank.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+
+    /// <summary>Opens an account with a unique number at the bank; returns its code and number.</summary>
+    public async Task<(string BankCode, string AccountNumber)> OpenAccountAsync(string holderName, long balanceWon, string bankCode = "004", string status = "open")
+    {
+        var accountNumber = $"{RandomNumberGenerator.GetInt32(100, 999)}-{RandomNumberGenerator.GetInt32(100_000, 999_999)}-{RandomNumberGenerator.GetInt32(1000, 9999)}";
+        using var response = await Bank.Client.PostAsJsonAsync("/accounts", new { bankCode, accountNumber, holderName, balance = balanceWon, status });
+        response.EnsureSuccessStatusCode();
+        return (bankCode, accountNumber);
+    }
+
+    public async Task<long> BalanceAsync(string bankCode, string accountNumber) =>
+        (await Bank.Client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/banks/{bankCode}/accounts/{accountNumber}")).GetProperty("balance").GetInt64();
+
+    public async Task SetFaultsAsync(string bankCode, double errorRate = 0, double lostResponseRate = 0, int latencyMs = 0)
+    {
+        using var response = await Bank.Client.PutAsJsonAsync($"/faults/{bankCode}", new { latencyMs, errorRate, lostResponseRate });
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task ClearFaultsAsync()
+    {
+        using var response = await Bank.Client.DeleteAsync(new Uri("/faults", UriKind.Relative));
+        response.EnsureSuccessStatusCode();
+    }
+}
