@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using MyPay.Grains.Banking;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Hosting;
 
@@ -19,12 +21,28 @@ internal sealed class GrainHost : IAsyncDisposable
             .AddSilo(silo => silo.AddMyPayGrains())
             .AddMemoryGrainStorage();
         configure?.Invoke(collection);
+        collection.TryAddSingleton<IBankGateway, UnreachableBank>();
         services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
+
+    public IServiceProvider Services => services;
 
     public IGrainFactory Grains => services.GetRequiredService<IGrainFactory>();
 
     public MyPay.Silo.Silo Silo => services.GetRequiredService<MyPay.Silo.Silo>();
 
     public ValueTask DisposeAsync() => services.DisposeAsync();
+}
+
+/// <summary>A bank that never answers: for grain tests that involve no bank, and for those that must survive its absence.</summary>
+internal sealed class UnreachableBank : IBankGateway
+{
+    public Task<AccountLookup> LookUpAccountAsync(BankAccountNumber account, CancellationToken cancellationToken) =>
+        Task.FromResult(new AccountLookup(AccountLookupStatus.BankUnavailable, null));
+
+    public Task<TransferOutcome> TransferAsync(BankTransfer transfer, CancellationToken cancellationToken) =>
+        Task.FromResult(TransferOutcome.Unanswered("unreachable"));
+
+    public Task<TransferOutcome> GetTransferAsync(string requestId, CancellationToken cancellationToken) =>
+        Task.FromResult(TransferOutcome.Unanswered("unreachable"));
 }

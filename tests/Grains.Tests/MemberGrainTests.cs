@@ -1,0 +1,94 @@
+using MyPay.Grains.Members;
+
+namespace MyPay.Grains.Tests;
+
+public sealed class MemberGrainTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
+    private readonly GrainHost host = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await host.DisposeAsync();
+
+    private async Task<IMemberGrain> RegisteredAsync(string id = "m1")
+    {
+        var member = host.Grains.GetGrain<IMemberGrain>(id);
+        await member.Register(new MemberRegistration(MemberType.Customer, "김민준", "a@example.com", "", "hash", Now));
+        return member;
+    }
+
+    private static LinkedBankAccount Account(int i) => new("004", $"100-{i:D3}", "김민준", Now);
+
+    [Fact]
+    public async Task Register_Twice_KeepsTheFirst()
+    {
+        var member = await RegisteredAsync();
+
+        var again = await member.Register(new MemberRegistration(MemberType.Merchant, "다른 사람", "b@example.com", "", "other", Now));
+
+        Assert.False(again);
+        Assert.Equal("김민준", (await member.GetProfile())!.Name);
+        Assert.Equal("hash", await member.GetPasswordHash());
+    }
+
+    [Fact]
+    public async Task Unregistered_HasNoProfileNoHashAndLinksNothing()
+    {
+        var member = host.Grains.GetGrain<IMemberGrain>("nobody");
+
+        Assert.Null(await member.GetProfile());
+        Assert.Null(await member.GetPasswordHash());
+        Assert.Equal(LinkStatus.UnknownMember, (await member.LinkBankAccount(Account(1))).Status);
+        Assert.Null(await member.SetStatus(MemberStatus.Suspended));
+    }
+
+    [Fact]
+    public async Task LinkBankAccount_BoundedAndIdempotent()
+    {
+        var member = await RegisteredAsync();
+
+        var outcomes = new List<LinkStatus>();
+        for (var i = 0; i < MemberGrain.BankAccountsMax + 1; i++)
+        {
+            outcomes.Add((await member.LinkBankAccount(Account(i))).Status);
+        }
+
+        var relink = await member.LinkBankAccount(Account(0));
+
+        Assert.All(outcomes.Take(MemberGrain.BankAccountsMax), status => Assert.Equal(LinkStatus.Linked, status));
+        Assert.Equal(LinkStatus.TooManyAccounts, outcomes[^1]);
+        Assert.Equal(LinkStatus.AlreadyLinked, relink.Status);
+        Assert.Equal(MemberGrain.BankAccountsMax, (await member.GetBankAccounts()).Count);
+    }
+
+    [Fact]
+    public async Task LinkBankAccount_WhenSuspended_IsRefused()
+    {
+        var member = await RegisteredAsync();
+        await member.SetStatus(MemberStatus.Suspended);
+
+        var outcome = await member.LinkBankAccount(Account(1));
+
+        Assert.Equal(LinkStatus.MemberSuspended, outcome.Status);
+        Assert.Empty(await member.GetBankAccounts());
+    }
+
+    [Fact]
+    public async Task NoteFirmbanking_KeepsTheNewestBoundedWithoutRepeats()
+    {
+        var member = await RegisteredAsync();
+
+        for (var i = 0; i < MemberGrain.RecentFirmbankingMax + 5; i++)
+        {
+            await member.NoteFirmbanking($"fb-{i}");
+        }
+
+        await member.NoteFirmbanking("fb-104");
+        var recent = await member.GetRecentFirmbanking();
+
+        Assert.Equal(MemberGrain.RecentFirmbankingMax, recent.Count);
+        Assert.Equal("fb-104", recent[0]);
+        Assert.Equal("fb-5", recent[^1]);
+    }
+}
