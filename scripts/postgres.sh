@@ -72,9 +72,9 @@ pg_require_binaries() {
   done
 }
 
-# pg_as_server_user COMMAND...: run COMMAND as the user that owns the cluster. From / because the
-# postgres user may not be allowed into the current folder. Without the lock's file descriptor:
-# a server that inherited it would hold the lock for as long as it runs.
+# pg_as_server_user COMMAND...: run COMMAND as the user that owns the cluster, from / because
+# that user may not be allowed into the current folder, and without our open files: a server
+# that inherited them would hold the start lock, or the pipe of a CI log, for as long as it runs.
 pg_as_server_user() {
   local -a as_user=()
   if ((EUID == 0)); then
@@ -82,9 +82,13 @@ pg_as_server_user() {
   fi
   (
     cd /
-    if [[ -n "$PG_LOCK_FD" ]]; then
-      exec {PG_LOCK_FD}>&-
-    fi
+    local fd_path fd
+    for fd_path in "/proc/$BASHPID/fd"/*; do
+      fd="${fd_path##*/}"
+      if ((fd > 2)); then
+        { exec {fd}>&-; } 2>/dev/null || true
+      fi
+    done
     exec "${as_user[@]}" "$@"
   )
 }
@@ -136,9 +140,10 @@ pg_running_pid() {
   read -r pid <"$pid_file" || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   # After a crash (kill -9, power loss) the pid file stays behind and its pid may since have
-  # been given to an unrelated process: only a live postgres process counts.
+  # been given to another process: only a postmaster started on this data folder counts. A
+  # zombie (dead, not yet reaped) has an empty command line and does not count either.
   [[ -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q postgres || return 1
+  tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF -- "$PG_DATA" || return 1
   printf '%s\n' "$pid"
 }
 
@@ -173,14 +178,16 @@ pg_stop_server() {
 
 # --- users of the cluster ------------------------------------------------------------------------
 
-# The start time of a process (field 22 of /proc/PID/stat), to tell a live user from a dead one
-# whose pid was reused. Field 2 is the command name in parentheses and may hold spaces.
+# The start time of a live process (field 22 of /proc/PID/stat), to tell a live user from a dead
+# one whose pid was reused. Field 2 is the command name in parentheses and may hold spaces. A
+# zombie (state Z, killed but not yet reaped) is dead.
 process_start_time() {
   local stat
   stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
   stat="${stat##*) }"
   local -a fields
   read -r -a fields <<<"$stat"
+  [[ "${fields[0]}" != Z ]] || return 1
   printf '%s\n' "${fields[19]}"
 }
 
@@ -362,7 +369,7 @@ pg_up() {
     local port
     port="$(pg_running_port)"
     if ((other_users > 0)) && pg_wait_ready "$port"; then
-      log "reusing PostgreSQL on 127.0.0.1:$port, shared with another ./mypay (pid file $PG_HOME/users)"
+      log "reusing PostgreSQL on 127.0.0.1:$port, shared with another ./mypay still using it"
       PG_PORT=$port
     else
       # Left running by a script that was killed before it could stop it (or hung): its
@@ -373,14 +380,14 @@ pg_up() {
   elif [[ -f "$PG_DATA/postmaster.pid" ]]; then
     local stale_pid
     read -r stale_pid <"$PG_DATA/postmaster.pid" || true
-    # The pid is either dead, which PostgreSQL detects itself (and it also checks no orphaned
-    # backend still holds the old shared memory), or reused by a non-postgres process, which
-    # it cannot tell from a live server: remove the file in that case only.
+    # A dead pid PostgreSQL handles itself (it also checks that no orphaned backend still holds
+    # the old shared memory). A pid that still exists, as a zombie or as some other process, it
+    # would take for a live server and refuse to start: remove the file in that case only.
     if [[ -n "$stale_pid" && -e "/proc/$stale_pid" ]]; then
-      log "removing stale postmaster.pid (pid $stale_pid is now an unrelated process)"
+      log "removing a stale postmaster.pid (pid $stale_pid is no longer this cluster's server)"
       rm -f "$PG_DATA/postmaster.pid"
     else
-      log "found postmaster.pid from a crashed run; PostgreSQL will recover"
+      log "found a postmaster.pid left by a crash; PostgreSQL recovers on start"
     fi
   fi
   if [[ -z "$PG_PORT" ]]; then
