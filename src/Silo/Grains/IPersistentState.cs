@@ -24,4 +24,11 @@ public interface IPersistentState<TState>
     /// <see cref="GrainReference{TGrain}.Call{TResult}"/>: command turns are written by the runtime.
     /// </summary>
     Task WriteStateAsync();
+
+    /// <summary>
+    /// Adds a record (a journal entry, an event for others) to be written in the same transaction as the
+    /// state's next write, by the record writer registered for its type. If that write does not commit,
+    /// the record is dropped with it: a command re-applied after a conflict appends its records again.
+    /// </summary>
+    void Append(object record);
 }

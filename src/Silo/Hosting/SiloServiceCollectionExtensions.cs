@@ -53,7 +53,8 @@ public static class SiloServiceCollectionExtensions
         services.AddOptions<PostgresStorageOptions>().BindConfiguration("Silo:Postgres").ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IGrainStorage>(provider => new PostgresGrainStorage(
             provider.GetRequiredService<NpgsqlDataSource>(),
-            provider.GetRequiredService<IOptions<PostgresStorageOptions>>().Value));
+            provider.GetRequiredService<IOptions<PostgresStorageOptions>>().Value,
+            provider.GetServices<IRecordWriter>()));
         services.AddSingleton(MigrationSource.Silo);
         services.AddSingleton<PostgresStartup>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<PostgresStartup>());
@@ -68,6 +69,11 @@ public static class SiloServiceCollectionExtensions
         services.AddSingleton<IStorageHealth, MemoryStorageHealth>();
         return services;
     }
+
+    /// <summary>Adds a writer for records appended to grain writes (PostgreSQL storage only; memory storage keeps them in a list).</summary>
+    public static IServiceCollection AddRecordWriter<TWriter>(this IServiceCollection services)
+        where TWriter : class, IRecordWriter =>
+        services.AddSingleton<IRecordWriter, TWriter>();
 
     /// <summary>Adds a component's migrations, applied after the silo's own.</summary>
     public static IServiceCollection AddMigrations(this IServiceCollection services, MigrationSource source) =>

@@ -12,6 +12,7 @@ internal sealed class PersistentState<TState>(GrainId grain, IGrainStorage stora
     where TState : class, new()
 {
     private byte[] committedPayload = StateSerializer.Serialize(new TState());
+    private List<object> pendingRecords = [];
 
     public TState State { get; set; } = new();
 
@@ -28,23 +29,33 @@ internal sealed class PersistentState<TState>(GrainId grain, IGrainStorage stora
         committedPayload = stored?.Payload ?? StateSerializer.Serialize(new TState());
         Version = stored?.Version ?? 0;
         State = StateSerializer.Deserialize<TState>(committedPayload);
+        pendingRecords = [];
         IsStale = false;
     }
 
-    public void RestoreCommitted() => State = StateSerializer.Deserialize<TState>(committedPayload);
+    public void RestoreCommitted()
+    {
+        State = StateSerializer.Deserialize<TState>(committedPayload);
+        pendingRecords = [];
+    }
+
+    public void Append(object record) => pendingRecords.Add(record);
 
     public async Task<WriteOutcome> CommitAsync(IReadOnlyList<OperationRecord> operations, CancellationToken cancellationToken)
     {
         var payload = StateSerializer.Serialize(State);
-        if (operations.Count == 0 && payload.AsSpan().SequenceEqual(committedPayload))
+        if (operations.Count == 0 && pendingRecords.Count == 0 && payload.AsSpan().SequenceEqual(committedPayload))
         {
             return WriteOutcome.CommittedAt(Version);
         }
 
+        // Whatever the outcome, these records are done with: written now, or appended again when the commands are re-applied.
+        var records = pendingRecords;
+        pendingRecords = [];
         WriteOutcome outcome;
         try
         {
-            outcome = await storage.WriteAsync(new StateWrite(grain, Version, payload, operations), cancellationToken);
+            outcome = await storage.WriteAsync(new StateWrite(grain, Version, payload, operations) { Records = records }, cancellationToken);
         }
         catch
         {

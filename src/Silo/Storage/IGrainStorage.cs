@@ -36,6 +36,9 @@ public sealed record OperationRecord(string Id, string RequestHash, byte[] Resul
 /// <summary>One conditional state write. Version 0 means "the grain has no row yet".</summary>
 public sealed record StateWrite(GrainId Grain, long ExpectedVersion, byte[] Payload, IReadOnlyList<OperationRecord> Operations)
 {
+    /// <summary>Records to write in the same transaction, only if this write commits; see <see cref="IRecordWriter"/>.</summary>
+    public IReadOnlyList<object> Records { get; init; } = [];
+
     /// <summary>
     /// Why a write must be refused before it changes anything, or null. One operation key twice could
     /// never be recorded, and in a group commit it would fail its batch-mates.

@@ -12,6 +12,19 @@ public sealed class MemoryGrainStorage : IGrainStorage
     private readonly Lock gate = new();
     private readonly Dictionary<GrainId, StoredState> states = [];
     private readonly Dictionary<(GrainId Grain, string OperationId), StoredOperation> operations = [];
+    private readonly List<object> records = [];
+
+    /// <summary>Every record written with a committed state, in commit order: what a record writer would have stored.</summary>
+    public IReadOnlyList<object> Records
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. records];
+            }
+        }
+    }
 
     public Task<StoredState?> ReadAsync(GrainId grain, CancellationToken cancellationToken)
     {
@@ -56,6 +69,8 @@ public sealed class MemoryGrainStorage : IGrainStorage
             {
                 operations.Add((write.Grain, operation.Id), new StoredOperation(operation.RequestHash, operation.Result));
             }
+
+            records.AddRange(write.Records);
 
             return Task.FromResult(WriteOutcome.CommittedAt(version));
         }

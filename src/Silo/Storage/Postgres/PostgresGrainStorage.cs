@@ -22,11 +22,13 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
     private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly Task[] committers;
+    private readonly Dictionary<Type, IRecordWriter> recordWriters;
 
-    public PostgresGrainStorage(NpgsqlDataSource dataSource, PostgresStorageOptions options)
+    public PostgresGrainStorage(NpgsqlDataSource dataSource, PostgresStorageOptions options, IEnumerable<IRecordWriter>? recordWriters = null)
     {
         this.dataSource = dataSource;
         this.options = options;
+        this.recordWriters = (recordWriters ?? []).ToDictionary(writer => writer.RecordType);
         committers = [.. Enumerable.Range(0, options.ConcurrentCommits).Select(_ => Task.Run(CommitLoopAsync))];
     }
 
@@ -72,6 +74,12 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         if (write.Malformation() is { } malformation)
         {
             return Task.FromException<WriteOutcome>(malformation);
+        }
+
+        if (write.Records.FirstOrDefault(record => !recordWriters.ContainsKey(record.GetType())) is { } unwritable)
+        {
+            return Task.FromException<WriteOutcome>(new ArgumentException(
+                $"A write to {write.Grain} carries a {unwritable.GetType().Name}, and no record writer stores that type.", nameof(write)));
         }
 
         var pending = new PendingWrite(write);
@@ -210,7 +218,13 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
             }
         }
 
-        await using var command = dataSource.CreateCommand(SqlScripts.WriteStates);
+        await using var connection = await dataSource.OpenConnectionAsync();
+
+        // Records need a transaction around the state statement and their writers; plain state writes commit
+        // with the statement itself, in one round trip.
+        var hasRecords = batch.Exists(pending => pending.Write.Records.Count > 0);
+        await using var transaction = hasRecords ? await connection.BeginTransactionAsync() : null;
+        await using var command = new NpgsqlCommand(SqlScripts.WriteStates, connection);
         command.Parameters.Add(new NpgsqlParameter<int[]>("items", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = items });
         command.Parameters.Add(new NpgsqlParameter<string[]>("grain_types", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = grainTypes });
         command.Parameters.Add(new NpgsqlParameter<string[]>("grain_keys", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = grainKeys });
@@ -240,6 +254,20 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         if (answered != count)
         {
             throw new InvalidOperationException($"Group commit answered {answered} of {count} writes.");
+        }
+
+        if (transaction is not null)
+        {
+            var committedRecords = batch
+                .Where((pending, item) => outcomes[item].Status == WriteStatus.Committed)
+                .SelectMany(pending => pending.Write.Records)
+                .GroupBy(record => record.GetType());
+            foreach (var records in committedRecords)
+            {
+                await recordWriters[records.Key].WriteAsync(connection, [.. records], CancellationToken.None);
+            }
+
+            await transaction.CommitAsync();
         }
 
         return outcomes;
