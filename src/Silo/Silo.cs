@@ -54,6 +54,12 @@ public sealed class Silo : IGrainFactory, IAsyncDisposable
             : throw new InvalidOperationException($"No grain is registered for {typeof(TGrainInterface).Name}.");
     }
 
+    /// <summary>Delivers a reminder tick to a grain; completes when its handler has.</summary>
+    internal Task RemindAsync(GrainId grain, string reminderName) =>
+        catalogs.Find(catalog => catalog.TypeName == grain.Type) is { } catalog
+            ? catalog.RemindAsync(grain.Key, reminderName)
+            : throw new InvalidOperationException($"A reminder '{reminderName}' is due for {grain}, a grain type this node does not host.");
+
     /// <summary>Collects every activation idle for at least <paramref name="idleFor"/>; returns how many.</summary>
     public int CollectIdle(TimeSpan idleFor)
     {

@@ -39,6 +39,9 @@ public static class SiloMetrics
     /// <summary>Conditional writes that found a newer version.</summary>
     public static readonly Counter<long> WriteConflicts = Meter.CreateCounter<long>("mypay.silo.write.conflicts", "{write}", "Writes that lost to a newer version.");
 
+    /// <summary>Reminder ticks fired, tagged with grain type and outcome (ok or failed).</summary>
+    public static readonly Counter<long> Reminders = Meter.CreateCounter<long>("mypay.silo.reminders.fired", "{tick}", "Reminder ticks delivered to grains.");
+
     private static readonly List<Func<IEnumerable<Measurement<long>>>> ActivationSources = [];
 
     static SiloMetrics()

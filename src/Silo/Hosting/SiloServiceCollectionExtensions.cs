@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Migrations;
+using MyPay.Silo.Reminders;
 using MyPay.Silo.Storage;
 using MyPay.Silo.Storage.Postgres;
 using Npgsql;
@@ -56,6 +57,10 @@ public static class SiloServiceCollectionExtensions
             provider.GetRequiredService<IOptions<PostgresStorageOptions>>().Value,
             provider.GetServices<IRecordWriter>()));
         services.AddSingleton(MigrationSource.Silo);
+        services.AddRecordWriter<ReminderWriter>();
+        services.AddOptions<ReminderOptions>().BindConfiguration(ReminderOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ReminderService>();
+        services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<ReminderService>());
         services.AddSingleton<PostgresStartup>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<PostgresStartup>());
         services.AddSingleton<IStorageHealth>(provider => provider.GetRequiredService<PostgresStartup>());

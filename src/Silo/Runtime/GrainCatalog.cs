@@ -13,13 +13,16 @@ internal abstract class GrainCatalog
 
     public abstract int ActivationCount { get; }
 
+    /// <summary>Delivers a reminder's tick to the grain as a turn of its own; completes when the grain's handler has.</summary>
+    public abstract Task RemindAsync(string key, string reminderName);
+
     /// <summary>Collects activations idle since <paramref name="idleSince"/> (a <see cref="Stopwatch"/> timestamp); returns how many.</summary>
     public abstract int CollectIdle(long idleSince);
 
     public Measurement<long> MeasureActivations() => new(ActivationCount, new KeyValuePair<string, object?>("grain_type", TypeName));
 }
 
-internal sealed class GrainCatalog<TGrain>(string typeName, Func<string, Activation<TGrain>> activate) : GrainCatalog
+internal sealed class GrainCatalog<TGrain>(string typeName, Func<string, Activation<TGrain>> activate, Func<TGrain, string, Task>? onReminder = null) : GrainCatalog
     where TGrain : class
 {
     private readonly ConcurrentDictionary<string, Activation<TGrain>> activations = new(StringComparer.Ordinal);
@@ -47,6 +50,22 @@ internal sealed class GrainCatalog<TGrain>(string typeName, Func<string, Activat
         }
     }
 
+    public override Task RemindAsync(string key, string reminderName)
+    {
+        if (onReminder is null)
+        {
+            throw new InvalidOperationException($"Grain type '{typeName}' has a reminder '{reminderName}' but no reminder handler.");
+        }
+
+        var item = new CallItem<TGrain, bool>(typeName, "reminder:" + reminderName, async grain =>
+        {
+            await onReminder(grain, reminderName);
+            return true;
+        });
+        Send(key, item);
+        return item.Completion.Task;
+    }
+
     public override int CollectIdle(long idleSince)
     {
         var collected = 0;
@@ -67,13 +86,20 @@ internal sealed class GrainCatalog<TGrain>(string typeName, Func<string, Activat
 internal static class GrainCatalogFactory
 {
     public static GrainCatalog<TGrain> Create<TGrain, TState>(
-        string typeName, IGrainStorage storage, SiloOptions options, Func<GrainId, IPersistentState<TState>, TGrain> createGrain)
+        string typeName,
+        IGrainStorage storage,
+        SiloOptions options,
+        Func<GrainId, IPersistentState<TState>, TGrain> createGrain,
+        Func<TGrain, string, Task>? onReminder)
         where TGrain : class
         where TState : class, new() =>
-        new(typeName, key =>
-        {
-            var id = new GrainId(typeName, key);
-            var state = new PersistentState<TState>(id, storage);
-            return new Activation<TGrain>(id, state, () => createGrain(id, state), storage, options);
-        });
+        new(
+            typeName,
+            key =>
+            {
+                var id = new GrainId(typeName, key);
+                var state = new PersistentState<TState>(id, storage);
+                return new Activation<TGrain>(id, state, () => createGrain(id, state), storage, options);
+            },
+            onReminder);
 }

@@ -17,7 +17,8 @@ internal interface IGrainRegistration
 internal sealed class GrainRegistration<TInterface, TGrain, TState>(
     string typeName,
     Func<GrainReference<TGrain>, TInterface> reference,
-    Func<IServiceProvider, GrainId, IPersistentState<TState>, TGrain> create) : IGrainRegistration
+    Func<IServiceProvider, GrainId, IPersistentState<TState>, TGrain> create,
+    Func<TGrain, string, Task>? onReminder) : IGrainRegistration
     where TInterface : class
     where TGrain : class
     where TState : class, new()
@@ -28,7 +29,7 @@ internal sealed class GrainRegistration<TInterface, TGrain, TState>(
 
     public (GrainCatalog Catalog, Func<string, object> Reference) Build(IGrainStorage storage, SiloOptions options, IServiceProvider services)
     {
-        var catalog = GrainCatalogFactory.Create<TGrain, TState>(typeName, storage, options, (id, state) => create(services, id, state));
+        var catalog = GrainCatalogFactory.Create<TGrain, TState>(typeName, storage, options, (id, state) => create(services, id, state), onReminder);
         return (catalog, key => reference(new GrainReference<TGrain>(catalog, key)));
     }
 }
