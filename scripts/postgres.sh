@@ -238,7 +238,8 @@ pg_init_cluster() {
   if [[ -f "$PG_DATA/PG_VERSION" ]]; then
     local cluster_version server_version
     cluster_version="$(cat "$PG_DATA/PG_VERSION")"
-    server_version="$("$PG_BIN/postgres" --version | sed -E 's/.* ([0-9]+)(\.[0-9]+)*.*/\1/')"
+    # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)": the major version is 15.
+    server_version="$("$PG_BIN/postgres" --version | awk '{ split($3, version, "."); print version[1] }')"
     if [[ "$cluster_version" != "$server_version" ]]; then
       die "$PG_DATA was created by PostgreSQL $cluster_version but the server is $server_version;" \
         "delete $PG_DATA to start over (its data is lost)"
