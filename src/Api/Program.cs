@@ -2,6 +2,7 @@ using MyPay.Api.Auth;
 using MyPay.Api.Banking;
 using MyPay.Api.Health;
 using MyPay.Api.Hosting;
+using MyPay.Api.Ledger;
 using MyPay.Api.Members;
 using MyPay.Api.Wallet;
 
@@ -12,6 +13,7 @@ builder.Services.AddMyPayProblems();
 builder.Services.AddMyPaySilo(builder.Configuration);
 builder.Services.AddMyPayAuth(builder.Configuration);
 builder.Services.AddMyPayBank(builder.Configuration);
+builder.Services.AddMyPayWallet();
 
 var app = builder.Build();
 
@@ -24,6 +26,7 @@ app.MapMembers();
 app.MapBankAccounts();
 app.MapFirmbanking();
 app.MapWallet();
+app.MapLedger();
 
 app.Run();
 

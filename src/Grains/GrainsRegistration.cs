@@ -2,10 +2,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using MyPay.Grains.Banking;
+using MyPay.Grains.Ledger;
 using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Hosting;
+using MyPay.Silo.Migrations;
 
 namespace MyPay.Grains;
 
@@ -17,7 +19,18 @@ public static class GrainsRegistration
         .AddGrain<IWalletGrain, WalletGrain, WalletState>(
             "wallet",
             reference => new WalletGrainReference(reference),
-            (services, _, state) => new WalletGrain(state, services.GetRequiredService<IOptions<WalletLimits>>().Value))
+            (services, id, state) => new WalletGrain(id.Key, state, services.GetRequiredService<IOptions<WalletLimits>>().Value))
+        .AddGrain<IRechargeGrain, RechargeGrain, RechargeState>(
+            "recharge",
+            reference => new RechargeGrainReference(reference),
+            (services, id, state) => new RechargeGrain(
+                id,
+                state,
+                services.GetRequiredService<IGrainFactory>(),
+                services.GetRequiredService<IOptions<FirmbankingOptions>>().Value,
+                services.GetRequiredService<IOptions<RechargeOptions>>().Value,
+                services.GetRequiredService<TimeProvider>()),
+            (recharge, reminder) => recharge.OnReminderAsync(reminder))
         .AddGrain<IMemberGrain, MemberGrain, MemberState>(
             "member",
             reference => new MemberGrainReference(reference),
@@ -42,6 +55,9 @@ public static class GrainsRegistration
     {
         services.AddOptions<WalletLimits>().BindConfiguration(WalletLimits.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FirmbankingOptions>().BindConfiguration(FirmbankingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RechargeOptions>().BindConfiguration(RechargeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddRecordWriter<JournalWriter>();
+        services.AddMigrations(new MigrationSource("grains", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Ledger.Sql."));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MemberRegistry>();
         services.AddSingleton<BankAccountLinker>();

@@ -12,14 +12,6 @@ public sealed class BankOptions
     [Required]
     public Uri BaseUrl { get; set; } = new("http://127.0.0.1:5090");
 
-    /// <summary>MyPay's corporate account: where recharges land and remittances leave from.</summary>
-    [Required]
-    [RegularExpression("^[0-9]{3}$")]
-    public string CorporateBankCode { get; set; } = "088";
-
-    [Required]
-    public string CorporateAccountNumber { get; set; } = "100-000-000001";
-
     /// <summary>How long one HTTP attempt may take. Default 5 s: a bank answers in well under a second, or is in trouble.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);

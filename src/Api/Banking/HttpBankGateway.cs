@@ -29,7 +29,7 @@ public sealed partial class HttpBankGateway(HttpClient http, BankPipeline pipeli
             }
 
             var found = await response.Content.ReadFromJsonAsync<AccountBody>(cancellationToken);
-            return new AccountLookup(found?.Status == "open" ? AccountLookupStatus.Open : AccountLookupStatus.Closed, found?.HolderName);
+            return new AccountLookup(found?.Status == "open" ? AccountLookupStatus.Open : AccountLookupStatus.Closed, found?.HolderName, found?.Balance);
         }
         catch (Exception exception) when (IsUnanswered(exception))
         {
@@ -123,5 +123,5 @@ public sealed partial class HttpBankGateway(HttpClient http, BankPipeline pipeli
 
     private sealed record TransferResultBody(string RequestId, string Status, string? Reason);
 
-    private sealed record AccountBody(string BankCode, string AccountNumber, string HolderName, string Status);
+    private sealed record AccountBody(string BankCode, string AccountNumber, string HolderName, string Status, long? Balance);
 }

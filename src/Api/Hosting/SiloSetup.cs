@@ -1,4 +1,5 @@
 using MyPay.Grains;
+using MyPay.Grains.Ledger;
 using MyPay.Silo.Hosting;
 
 namespace MyPay.Api.Hosting;
@@ -21,6 +22,7 @@ public static class SiloSetup
         return services
             .AddMyPayGrainServices()
             .AddSilo(silo => silo.AddMyPayGrains())
-            .AddPostgresGrainStorage(databaseUrl);
+            .AddPostgresGrainStorage(databaseUrl)
+            .AddSingleton<LedgerQueries>();
     }
 }

@@ -1,6 +1,11 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Grains.Banking;
+using MyPay.Grains.Ledger;
+using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
 
@@ -8,22 +13,39 @@ namespace MyPay.Api.Wallet;
 
 public static class WalletEndpoints
 {
+    public static IServiceCollection AddMyPayWallet(this IServiceCollection services)
+    {
+        services.AddOptions<RechargeApiOptions>().BindConfiguration(RechargeApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        return services;
+    }
+
     public static WebApplication MapWallet(this WebApplication app)
     {
         var wallet = app.MapGroup("/v1/members/{memberId}/wallet");
         wallet.MapGet("/", GetWalletAsync).RequireSelfOrOperator();
         wallet.MapPost("/recharge", RechargeAsync).RequireSelf();
+        wallet.MapGet("/history", HistoryAsync).RequireSelfOrOperator();
+        app.MapGet("/v1/recharges/{rechargeId}", GetRechargeAsync).RequireAuthorization();
         return app;
     }
 
-    private static async Task<Results<Ok<WalletResponse>, ProblemHttpResult>> GetWalletAsync(string memberId, IGrainFactory grains)
-    {
-        var balanceWon = await grains.GetGrain<IWalletGrain>(memberId).GetBalance();
-        return TypedResults.Ok(new WalletResponse(memberId, balanceWon));
-    }
+    private static async Task<Ok<WalletResponse>> GetWalletAsync(string memberId, IGrainFactory grains) =>
+        TypedResults.Ok(new WalletResponse(memberId, await grains.GetGrain<IWalletGrain>(memberId).GetBalance()));
 
-    private static async Task<Results<Ok<RechargeResponse>, ProblemHttpResult>> RechargeAsync(
-        string memberId, RechargeRequest request, HttpRequest http, IGrainFactory grains, IOptions<WalletLimits> limits)
+    /// <summary>
+    /// The charge endpoint. The wallet reserves the amount against its limits first (so the bank never moves
+    /// money that could not be credited), the bank moves it from the member's linked account to MyPay's, and
+    /// the wallet is credited. 200 with the new balance when the bank answers within the configured wait;
+    /// otherwise 202 with the recharge's address, and the recharge carries on.
+    /// </summary>
+    private static async Task<Results<Ok<RechargeResponse>, Accepted<RechargeResponse>, ProblemHttpResult>> RechargeAsync(
+        string memberId,
+        RechargeRequest request,
+        HttpRequest http,
+        IGrainFactory grains,
+        IOptions<WalletLimits> limits,
+        IOptions<RechargeApiOptions> options,
+        TimeProvider time)
     {
         var operation = Idempotency.TryRead(http, $"recharge\n{memberId}\n{request.Amount}", out var missingKey);
         if (operation is null)
@@ -37,25 +59,103 @@ public static class WalletEndpoints
             return RechargeRules.Problem(rejection, request.Amount, limits.Value);
         }
 
-        RechargeOutcome outcome;
+        var member = grains.GetGrain<IMemberGrain>(memberId);
+        if (await member.GetProfile() is { Status: MemberStatus.Suspended })
+        {
+            return Problems.Problem(StatusCodes.Status403Forbidden, "member-suspended", "A suspended member cannot recharge.", $"Member {memberId} is suspended.");
+        }
+
+        if ((await member.GetBankAccounts()) is not [var account, ..])
+        {
+            return Problems.Problem(
+                StatusCodes.Status422UnprocessableEntity, "no-linked-bank-account", "Link a bank account first.", "A recharge moves money from a linked bank account; this member has none.");
+        }
+
+        RechargeOutcome reservation;
         try
         {
-            outcome = await grains.GetGrain<IWalletGrain>(memberId).Recharge(request.Amount, operation);
+            reservation = await grains.GetGrain<IWalletGrain>(memberId).ReserveRecharge(NewRechargeId(), request.Amount, operation);
         }
         catch (OperationKeyReusedException)
         {
             return Idempotency.KeyReused(operation.Id);
         }
 
-        return outcome.Status == RechargeStatus.Recharged
-            ? TypedResults.Ok(new RechargeResponse(memberId, outcome.AmountWon, outcome.BalanceWon))
-            : RechargeRules.Problem(outcome.Status, outcome.AmountWon, limits.Value, outcome.BalanceWon);
+        if (reservation.Status != RechargeStatus.Reserved)
+        {
+            return RechargeRules.Problem(reservation.Status, reservation.AmountWon, limits.Value, reservation.BalanceWon);
+        }
+
+        // A repeated request gets the first request's recharge id back, and Start continues (or returns) that recharge.
+        var running = grains.GetGrain<IRechargeGrain>(reservation.RechargeId).Start(
+            new Grains.Money.RechargeRequest(memberId, request.Amount, new BankAccountNumber(account.BankCode, account.AccountNumber), operation.Id, time.GetUtcNow()));
+        if (await Task.WhenAny(running, Task.Delay(options.Value.SynchronousWait, time)) != running)
+        {
+            return Pending(reservation.RechargeId, memberId, request.Amount);
+        }
+
+        var record = await running;
+        return record.Status switch
+        {
+            RechargeProgress.Succeeded => TypedResults.Ok(RechargeResponse.From(record)),
+            RechargeProgress.Failed => Problems.Problem(
+                StatusCodes.Status422UnprocessableEntity, "bank-refused", "The bank refused the transfer; nothing was charged.",
+                $"Recharge {record.RechargeId} failed at the bank: {record.FailureReason}."),
+            _ => Pending(record.RechargeId, memberId, request.Amount),
+        };
     }
+
+    /// <summary>A recharge, for the member it belongs to and for operators. Others get 404, so ids cannot be probed.</summary>
+    private static async Task<Results<Ok<RechargeResponse>, ProblemHttpResult>> GetRechargeAsync(string rechargeId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var record = rechargeId.Length is > 0 and <= 64 ? await grains.GetGrain<IRechargeGrain>(rechargeId).GetRecord() : null;
+        return record is not null && (user.IsOperator() || user.MemberId() == record.MemberId)
+            ? TypedResults.Ok(RechargeResponse.From(record))
+            : Problems.Problem(StatusCodes.Status404NotFound, "unknown-recharge", "No such recharge.", $"No recharge {rechargeId} is visible to you.");
+    }
+
+    /// <summary>The wallet's money-changing history, newest first, a page at a time: pass the previous page's <c>nextCursor</c>.</summary>
+    private static async Task<Results<Ok<HistoryPage>, ProblemHttpResult>> HistoryAsync(
+        string memberId, LedgerQueries ledger, CancellationToken cancellationToken, int? limit = null, string? cursor = null)
+    {
+        var pageSize = limit ?? 20;
+        if (pageSize is < 1 or > LedgerQueries.PageSizeMax)
+        {
+            return Problems.Problem(StatusCodes.Status400BadRequest, "invalid-page", "The page size is out of range.", $"limit must be 1 to {LedgerQueries.PageSizeMax}; got {pageSize}.");
+        }
+
+        var before = long.MaxValue;
+        if (cursor is not null && (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out before) || before <= 0))
+        {
+            return Problems.Problem(StatusCodes.Status400BadRequest, "invalid-cursor", "The cursor is not valid.", "Pass back the nextCursor of a previous page, unchanged.");
+        }
+
+        var changes = await ledger.WalletHistoryAsync(memberId, before, pageSize, cancellationToken);
+        var next = changes.Count == pageSize ? changes[^1].PostingId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        return TypedResults.Ok(new HistoryPage(
+            [.. changes.Select(change => new HistoryItem(change.Kind, change.AmountWon, change.BalanceAfterWon, change.At, change.Reference, change.IdempotencyKey, change.EntryId))],
+            next));
+    }
+
+    private static Accepted<RechargeResponse> Pending(string rechargeId, string memberId, long amountWon) =>
+        TypedResults.Accepted($"/v1/recharges/{rechargeId}", new RechargeResponse(rechargeId, memberId, amountWon, "pending", null, null));
+
+    /// <summary>"rc" and 20 hex digits: unguessable, and valid as part of a bank request id.</summary>
+    private static string NewRechargeId() => "rc" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));
 
     /// <summary>The body of a recharge: the amount in whole won, a JSON number.</summary>
     public sealed record RechargeRequest(long Amount);
 
     public sealed record WalletResponse(string MemberId, long Balance);
 
-    public sealed record RechargeResponse(string MemberId, long Amount, long Balance);
+    public sealed record RechargeResponse(string RechargeId, string MemberId, long Amount, string Status, long? Balance, string? FailureReason)
+    {
+        public static RechargeResponse From(RechargeRecord record) => new(
+            record.RechargeId, record.MemberId, record.AmountWon, record.Status.ToString().ToLowerInvariant(), record.BalanceAfterWon, record.FailureReason);
+    }
+
+    public sealed record HistoryPage(IReadOnlyList<HistoryItem> Items, string? NextCursor);
+
+    /// <summary>One change: its kind, the amount (+ into the wallet, − out of it), the balance after it, when, and what caused it.</summary>
+    public sealed record HistoryItem(string Kind, long Amount, long? BalanceAfter, DateTimeOffset At, string? RequestId, string? IdempotencyKey, string EntryId);
 }

@@ -17,4 +17,15 @@ public sealed class FirmbankingOptions
     /// </summary>
     [Range(1, 20)]
     public int RoundsMax { get; set; } = 4;
+
+    /// <summary>The bank of MyPay's corporate account, where recharges land and remittances and settlements leave from. Default 088.</summary>
+    [Required]
+    [RegularExpression("^[0-9]{3}$")]
+    public string CorporateBankCode { get; set; } = "088";
+
+    /// <summary>MyPay's corporate account number. Default 100-000-000001, the bank simulator's default.</summary>
+    [Required]
+    public string CorporateAccountNumber { get; set; } = "100-000-000001";
+
+    public BankAccountNumber CorporateAccount => new(CorporateBankCode, CorporateAccountNumber);
 }

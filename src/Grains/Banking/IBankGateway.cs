@@ -34,7 +34,8 @@ public enum AccountLookupStatus
     BankUnavailable,
 }
 
-public sealed record AccountLookup(AccountLookupStatus Status, string? HolderName);
+/// <summary>An account as the bank sees it. The balance is known for MyPay's own corporate account (its statement), and for the simulator's accounts.</summary>
+public sealed record AccountLookup(AccountLookupStatus Status, string? HolderName, long? BalanceWon = null);
 
 public enum TransferStatus
 {

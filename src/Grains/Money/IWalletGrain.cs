@@ -9,20 +9,33 @@ public interface IWalletGrain
     Task<long> GetBalance();
 
     /// <summary>
-    /// Adds money to the wallet, once per operation key. Until the bank arrives this credits directly.
-    /// A repeat of the same key and request returns the first outcome.
+    /// Accepts a recharge before the bank moves any money: checks the limits against the balance plus the
+    /// recharges still in flight, and holds the amount against the cap. Once per operation key (the request's
+    /// Idempotency-Key): a repeat returns the first outcome, with the first recharge id.
     /// </summary>
-    Task<RechargeOutcome> Recharge(long amountWon, OperationKey operation);
+    Task<RechargeOutcome> ReserveRecharge(string rechargeId, long amountWon, OperationKey operation);
+
+    /// <summary>
+    /// Credits a reserved recharge the bank has completed, and books it and the bank's fee in the ledger,
+    /// in the same write. Once per recharge: a repeat returns the first balance.
+    /// </summary>
+    Task<long> CompleteRecharge(RechargeCompletion completion);
+
+    /// <summary>Drops a reservation the bank refused. Harmless to repeat.</summary>
+    Task ReleaseRecharge(string rechargeId);
 }
 
-/// <summary>What a recharge did. Rejections are values, not exceptions: they are a member's everyday outcome.</summary>
-public sealed record RechargeOutcome(RechargeStatus Status, long AmountWon, long BalanceWon);
+/// <summary>What a reservation decided. Rejections are values, not exceptions: they are a member's everyday outcome.</summary>
+public sealed record RechargeOutcome(RechargeStatus Status, string RechargeId, long AmountWon, long BalanceWon);
 
 public enum RechargeStatus
 {
-    Recharged,
+    Reserved,
     NotAPositiveAmount,
     NotAMultipleOfTheUnit,
     AboveTheRechargeCap,
     AboveTheBalanceCap,
 }
+
+/// <summary>A bank-completed recharge to credit: which one, the firmbanking request that moved the money, and its fee.</summary>
+public sealed record RechargeCompletion(string RechargeId, string FirmbankingRequestId, long FeeWon, string? IdempotencyKey, DateTimeOffset CompletedAt);

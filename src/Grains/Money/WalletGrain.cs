@@ -1,43 +1,78 @@
+using MyPay.Grains.Ledger;
 using MyPay.Silo.Grains;
 
 namespace MyPay.Grains.Money;
 
 /// <summary>
 /// A member's wallet. Its commands are synchronous functions of the state and their arguments: the
-/// silo applies a run of them in one turn, writes the balance once, and may re-apply them to reloaded
-/// state after a conflict.
+/// silo applies a run of them in one turn, writes the balance once (with their journal entries), and
+/// may re-apply them to reloaded state after a conflict.
 /// </summary>
-public sealed class WalletGrain(IPersistentState<WalletState> wallet, WalletLimits limits)
+public sealed class WalletGrain(string memberId, IPersistentState<WalletState> wallet, WalletLimits limits)
 {
     public long GetBalance() => wallet.State.BalanceWon;
 
-    public RechargeOutcome Recharge(long amountWon)
+    public RechargeOutcome ReserveRecharge(string rechargeId, long amountWon)
     {
         var balanceWon = wallet.State.BalanceWon;
+        var inFlightWon = wallet.State.PendingRechargesWon.Values.Sum();
         var status = amountWon switch
         {
             <= 0 => RechargeStatus.NotAPositiveAmount,
             _ when amountWon % limits.RechargeUnitWon != 0 => RechargeStatus.NotAMultipleOfTheUnit,
             _ when amountWon > limits.RechargeCapWon => RechargeStatus.AboveTheRechargeCap,
-            _ when amountWon > limits.BalanceCapWon - balanceWon => RechargeStatus.AboveTheBalanceCap,
-            _ => RechargeStatus.Recharged,
+            _ when amountWon > limits.BalanceCapWon - balanceWon - inFlightWon => RechargeStatus.AboveTheBalanceCap,
+            _ => RechargeStatus.Reserved,
         };
-        if (status != RechargeStatus.Recharged)
+        if (status == RechargeStatus.Reserved)
         {
-            return new RechargeOutcome(status, amountWon, balanceWon);
+            wallet.State.PendingRechargesWon.Add(rechargeId, amountWon);
         }
 
-        wallet.State.BalanceWon = checked(balanceWon + amountWon);
-        AssertInvariants();
-        return new RechargeOutcome(status, amountWon, wallet.State.BalanceWon);
+        return new RechargeOutcome(status, rechargeId, amountWon, balanceWon);
     }
+
+    public long CompleteRecharge(RechargeCompletion completion)
+    {
+        if (!wallet.State.PendingRechargesWon.Remove(completion.RechargeId, out var amountWon))
+        {
+            throw new InvalidOperationException($"Wallet {memberId} has no pending recharge {completion.RechargeId} to complete.");
+        }
+
+        var balanceWon = checked(wallet.State.BalanceWon + amountWon);
+        wallet.State.BalanceWon = balanceWon;
+        AssertInvariants();
+        wallet.Append(new JournalEntry(
+            $"recharge:{completion.RechargeId}",
+            "recharge",
+            memberId,
+            completion.IdempotencyKey,
+            completion.RechargeId,
+            completion.CompletedAt,
+            [new Posting(Accounts.CorporateCash, amountWon), new Posting(Accounts.Wallet(memberId), -amountWon, balanceWon)]));
+        if (completion.FeeWon > 0)
+        {
+            wallet.Append(new JournalEntry(
+                $"bank-fee:{completion.FirmbankingRequestId}",
+                "bank-fee",
+                memberId,
+                null,
+                completion.FirmbankingRequestId,
+                completion.CompletedAt,
+                [new Posting(Accounts.BankFeeExpense, completion.FeeWon), new Posting(Accounts.CorporateCash, -completion.FeeWon)]));
+        }
+
+        return balanceWon;
+    }
+
+    public bool ReleaseRecharge(string rechargeId) => wallet.State.PendingRechargesWon.Remove(rechargeId);
 
     private void AssertInvariants()
     {
         if (wallet.State.BalanceWon < 0 || wallet.State.BalanceWon > limits.BalanceCapWon)
         {
             throw new InvalidOperationException(
-                $"Wallet balance {wallet.State.BalanceWon} won is outside 0..{limits.BalanceCapWon} won.");
+                $"Wallet {memberId} balance {wallet.State.BalanceWon} won is outside 0..{limits.BalanceCapWon} won.");
         }
     }
 }
@@ -47,6 +82,11 @@ internal sealed class WalletGrainReference(GrainReference<WalletGrain> grain) : 
 {
     public Task<long> GetBalance() => grain.Read(wallet => wallet.GetBalance());
 
-    public Task<RechargeOutcome> Recharge(long amountWon, OperationKey operation) =>
-        grain.Update(wallet => wallet.Recharge(amountWon), operation);
+    public Task<RechargeOutcome> ReserveRecharge(string rechargeId, long amountWon, OperationKey operation) =>
+        grain.Update(wallet => wallet.ReserveRecharge(rechargeId, amountWon), operation);
+
+    public Task<long> CompleteRecharge(RechargeCompletion completion) =>
+        grain.Update(wallet => wallet.CompleteRecharge(completion), new OperationKey($"complete-recharge:{completion.RechargeId}", completion.FirmbankingRequestId));
+
+    public Task ReleaseRecharge(string rechargeId) => grain.Update(wallet => wallet.ReleaseRecharge(rechargeId));
 }

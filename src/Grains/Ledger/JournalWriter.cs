@@ -1,0 +1,64 @@
+using MyPay.Silo.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace MyPay.Grains.Ledger;
+
+/// <summary>
+/// Stores journal entries with the grain writes that made them: entries, postings and wallet balances
+/// in three multi-row statements, one round trip for the whole batch. The database re-checks what the
+/// grains promise: entries sum to zero (trigger), no wallet below zero (CHECK), one entry per member
+/// and idempotency key (UNIQUE). A violation aborts the batch: it is a bug, never a business outcome.
+/// </summary>
+public sealed class JournalWriter : RecordWriter<JournalEntry>
+{
+    protected override async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<JournalEntry> records, CancellationToken cancellationToken)
+    {
+        var postings = records.SelectMany(entry => entry.Postings.Select(posting => (entry.EntryId, Posting: posting))).ToList();
+        var walletDeltas = postings
+            .Where(pair => pair.Posting.Account.StartsWith(Accounts.WalletPrefix, StringComparison.Ordinal))
+            .GroupBy(pair => pair.Posting.Account[Accounts.WalletPrefix.Length..])
+            .Select(wallet => (MemberId: wallet.Key, DeltaWon: -wallet.Sum(pair => pair.Posting.AmountWon)))
+            .ToList();
+
+        await using var batch = new NpgsqlBatch(connection);
+        var entries = new NpgsqlBatchCommand(
+            """
+            INSERT INTO ledger_entry (entry_id, kind, member_id, idempotency_key, reference, created_at)
+            SELECT * FROM unnest(@entry_ids::text[], @kinds::text[], @member_ids::text[], @idempotency_keys::text[], @references::text[], @created_ats::timestamptz[])
+            """);
+        entries.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. records.Select(entry => entry.EntryId)]));
+        entries.Parameters.Add(new NpgsqlParameter<string[]>("kinds", [.. records.Select(entry => entry.Kind)]));
+        entries.Parameters.Add(new NpgsqlParameter<string?[]>("member_ids", [.. records.Select(entry => entry.MemberId)]));
+        entries.Parameters.Add(new NpgsqlParameter<string?[]>("idempotency_keys", [.. records.Select(entry => entry.IdempotencyKey)]));
+        entries.Parameters.Add(new NpgsqlParameter<string?[]>("references", [.. records.Select(entry => entry.Reference)]));
+        entries.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_ats", [.. records.Select(entry => entry.CreatedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        batch.BatchCommands.Add(entries);
+
+        var postingRows = new NpgsqlBatchCommand(
+            """
+            INSERT INTO ledger_posting (entry_id, account, amount, balance_after)
+            SELECT * FROM unnest(@entry_ids::text[], @accounts::text[], @amounts::bigint[], @balances_after::bigint[])
+            """);
+        postingRows.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. postings.Select(pair => pair.EntryId)]));
+        postingRows.Parameters.Add(new NpgsqlParameter<string[]>("accounts", [.. postings.Select(pair => pair.Posting.Account)]));
+        postingRows.Parameters.Add(new NpgsqlParameter<long[]>("amounts", [.. postings.Select(pair => pair.Posting.AmountWon)]));
+        postingRows.Parameters.Add(new NpgsqlParameter<long?[]>("balances_after", [.. postings.Select(pair => pair.Posting.BalanceAfterWon)]));
+        batch.BatchCommands.Add(postingRows);
+
+        if (walletDeltas.Count > 0)
+        {
+            var balances = new NpgsqlBatchCommand(
+                """
+                INSERT INTO wallet_balance AS w (member_id, balance)
+                SELECT * FROM unnest(@member_ids::text[], @deltas::bigint[])
+                ON CONFLICT (member_id) DO UPDATE SET balance = w.balance + excluded.balance
+                """);
+            balances.Parameters.Add(new NpgsqlParameter<string[]>("member_ids", [.. walletDeltas.Select(wallet => wallet.MemberId)]));
+            balances.Parameters.Add(new NpgsqlParameter<long[]>("deltas", [.. walletDeltas.Select(wallet => wallet.DeltaWon)]));
+            batch.BatchCommands.Add(balances);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
