@@ -44,17 +44,35 @@ public sealed class TransferTests
     }
 
     [Fact]
-    public async Task Transfer_ToCorporate_CreditsTheCorporateAccount()
+    public async Task Transfer_ToCorporate_CreditsTheCorporateAccountLessTheFee()
     {
-        // A recharge (충전) as MyPay sends it: from the member's linked account to MyPay's corporate account.
+        // A recharge (충전) as MyPay sends it: from the member's linked account to MyPay's corporate account,
+        // which pays the bank's fee for the command.
         await using var bank = new BankApp();
         using var client = bank.CreateClient();
         var member = await client.OpenAsync("004", "100-9", 50_000);
 
-        await client.TransferOutcomeAsync("recharge-1", member, BankAccount.Corporate, 30_000);
+        var outcome = await client.TransferOutcomeAsync("recharge-1", member, BankAccount.Corporate, 30_000);
 
         var corporate = await client.GetFromJsonAsync<JsonElement>("/corporate");
-        Assert.Equal(30_000, corporate.GetProperty("balance").GetInt64());
+        Assert.Equal(30_000 - 300, corporate.GetProperty("balance").GetInt64());
+        Assert.Equal(300, outcome.GetProperty("fee").GetInt64());
+    }
+
+    [Fact]
+    public async Task Transfer_FromCorporateThatCannotPayTheFee_FailsAndNothingMoves()
+    {
+        await using var bank = new BankApp();
+        using var client = bank.CreateClient();
+        var member = await client.OpenAsync("004", "100-8", 10_000);
+        var recipient = await client.OpenAsync("020", "300-8", 0);
+        await client.TransferOutcomeAsync("in", member, BankAccount.Corporate, 10_000);
+
+        var outcome = await client.TransferOutcomeAsync("out", BankAccount.Corporate, recipient, 9_700);
+
+        Assert.Equal("insufficient-funds", outcome.GetProperty("reason").GetString());
+        Assert.Equal(0, outcome.GetProperty("fee").GetInt64());
+        Assert.Equal(9_700, (await client.GetFromJsonAsync<JsonElement>("/corporate")).GetProperty("balance").GetInt64());
     }
 
     [Fact]

@@ -105,7 +105,7 @@ public sealed partial class HttpBankGateway(HttpClient http, BankPipeline pipeli
             ?? throw new InvalidOperationException($"The bank answered transfer request {requestId} with an empty body.");
         return outcome.Status switch
         {
-            "succeeded" => new TransferOutcome(TransferStatus.Succeeded, null),
+            "succeeded" => new TransferOutcome(TransferStatus.Succeeded, null, outcome.Fee),
             "failed" => new TransferOutcome(TransferStatus.Failed, outcome.Reason ?? "refused by the bank"),
             _ => throw new InvalidOperationException($"The bank answered transfer request {requestId} with status '{outcome.Status}'."),
         };
@@ -121,7 +121,7 @@ public sealed partial class HttpBankGateway(HttpClient http, BankPipeline pipeli
 
     private sealed record TransferBody(string RequestId, AccountRef From, AccountRef To, long Amount);
 
-    private sealed record TransferResultBody(string RequestId, string Status, string? Reason);
+    private sealed record TransferResultBody(string RequestId, string Status, string? Reason, long Fee);
 
     private sealed record AccountBody(string BankCode, string AccountNumber, string HolderName, string Status, long? Balance);
 }

@@ -27,6 +27,13 @@ public sealed class BankOptions
     public long CorporateStartingBalanceWon { get; set; }
 
     /// <summary>
+    /// What the bank charges MyPay per completed transfer to or from the corporate account, debited from that
+    /// account in the same step, in won. Default 300, a typical Korean firmbanking fee. Its transfer answers
+    /// carry it as <c>fee</c>, so MyPay books exactly what the bank took.
+    /// </summary>
+    public long CorporateFeeWon { get; set; } = 300;
+
+    /// <summary>
     /// The JSON file of accounts opened at start, relative to the application's directory (or absolute).
     /// Default "seed.json", shipped next to the app. Empty: no accounts but the corporate one.
     /// </summary>
@@ -81,6 +88,7 @@ public static class BankOptionsSetup
                 .Add(nameof(options.CorporateAccountNumber), AccountRules.AccountNumberError(options.CorporateAccountNumber))
                 .Add(nameof(options.CorporateHolderName), AccountRules.HolderNameError(options.CorporateHolderName))
                 .Add(nameof(options.CorporateStartingBalanceWon), AccountRules.BalanceError(options.CorporateStartingBalanceWon))
+                .Add(nameof(options.CorporateFeeWon), options.CorporateFeeWon is < 0 or > 100_000 ? $"must be 0 to 100000 won; got {options.CorporateFeeWon}." : null)
                 .Add(nameof(options.SeedFile), options.SeedFilePath is { } path && !File.Exists(path)
                     ? $"'{path}' does not exist; set {BankOptions.SectionName}:{nameof(options.SeedFile)} to an existing file, or to \"\" for none."
                     : null)

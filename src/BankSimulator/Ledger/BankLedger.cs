@@ -20,6 +20,8 @@ public sealed class BankLedger(IOptions<BankOptions> options, TimeProvider time)
     private readonly Dictionary<string, TransferRecord> transfers = new(StringComparer.Ordinal);
     private readonly int accountsMax = options.Value.AccountsMax;
     private readonly int transfersMax = options.Value.TransfersMax;
+    private readonly AccountKey corporate = options.Value.CorporateAccount;
+    private readonly long corporateFeeWon = options.Value.CorporateFeeWon;
 
     public OpenAccountResult Open(Account account)
     {
@@ -98,13 +100,16 @@ public sealed class BankLedger(IOptions<BankOptions> options, TimeProvider time)
                 return new TransferResult.LedgerFull(transfersMax);
             }
 
-            var reason = Refusal(order);
+            var feeWon = order.From == corporate || order.To == corporate ? corporateFeeWon : 0;
+            var reason = Refusal(order) ?? FeeRefusal(order, feeWon);
             if (reason is null)
             {
                 Move(order);
+                ChargeFee(feeWon);
             }
 
-            var record = new TransferRecord(order, reason is null ? TransferStatus.Succeeded : TransferStatus.Failed, reason, time.GetUtcNow());
+            var record = new TransferRecord(
+                order, reason is null ? TransferStatus.Succeeded : TransferStatus.Failed, reason, time.GetUtcNow(), reason is null ? feeWon : 0);
             transfers.Add(order.RequestId, record);
             return new TransferResult.Recorded(record, Replayed: false);
         }
@@ -136,6 +141,30 @@ public sealed class BankLedger(IOptions<BankOptions> options, TimeProvider time)
         }
 
         return toAccount.BalanceWon > AccountRules.BalanceWonMax - order.AmountWon ? TransferFailureReason.BalanceLimitExceeded : null;
+    }
+
+    /// <summary>A transfer the corporate account could not pay the fee of, after the transfer itself, is refused whole.</summary>
+    private TransferFailureReason? FeeRefusal(TransferOrder order, long feeWon)
+    {
+        if (feeWon == 0)
+        {
+            return null;
+        }
+
+        var corporateAfterWon = accounts[corporate].BalanceWon + (order.To == corporate ? order.AmountWon : -order.AmountWon);
+        return corporateAfterWon < feeWon ? TransferFailureReason.InsufficientFunds : null;
+    }
+
+    private void ChargeFee(long feeWon)
+    {
+        if (feeWon == 0)
+        {
+            return;
+        }
+
+        var account = accounts[corporate];
+        Assert(account.BalanceWon >= feeWon, $"The corporate account holds {account.BalanceWon} won, less than the {feeWon} won fee.");
+        accounts[corporate] = account with { BalanceWon = account.BalanceWon - feeWon };
     }
 
     /// <summary>Moves the money of an order that <see cref="Refusal"/> accepted, so both accounts exist.</summary>

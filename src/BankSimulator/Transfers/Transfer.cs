@@ -34,7 +34,8 @@ public enum TransferFailureReason
 }
 
 /// <summary>The bank's answer to an order, recorded once and returned for every repeat of its request id.</summary>
-public sealed record TransferRecord(TransferOrder Order, TransferStatus Status, TransferFailureReason? Reason, DateTimeOffset CompletedAt);
+/// <summary>A transfer's recorded outcome. <c>FeeWon</c> is what the corporate account paid for it (0 when it failed or did not involve it).</summary>
+public sealed record TransferRecord(TransferOrder Order, TransferStatus Status, TransferFailureReason? Reason, DateTimeOffset CompletedAt, long FeeWon = 0);
 
 /// <summary>What the ledger did with an order.</summary>
 public abstract record TransferResult

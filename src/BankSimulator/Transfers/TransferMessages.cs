@@ -19,7 +19,8 @@ public sealed record TransferResponse(
     long Amount,
     AccountReference From,
     AccountReference To,
-    DateTimeOffset CompletedAt)
+    DateTimeOffset CompletedAt,
+    long Fee)
 {
     public static TransferResponse Of(TransferRecord record) => new(
         record.Order.RequestId,
@@ -28,7 +29,8 @@ public sealed record TransferResponse(
         record.Order.AmountWon,
         Reference(record.Order.From),
         Reference(record.Order.To),
-        record.CompletedAt);
+        record.CompletedAt,
+        record.FeeWon);
 
     private static AccountReference Reference(AccountKey key) => new(key.BankCode, key.AccountNumber);
 }

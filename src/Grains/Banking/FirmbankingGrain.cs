@@ -8,7 +8,8 @@ namespace MyPay.Grains.Banking;
 /// next step, so after a crash the grain knows whether the command may have reached the bank (Sent
 /// or Unknown) and asks the bank before doing anything else. It only ever re-sends under its own
 /// request id, which the bank applies at most once: money never moves twice, whatever fails.
-/// It never records Failed on uncertainty: only the bank's own answer fails a command.
+/// It never records Failed on uncertainty: only the bank's own answer fails a command. The fee recorded
+/// is the one the bank says it charged the corporate account, so the ledger books what the bank took.
 /// </summary>
 public sealed class FirmbankingGrain(
     string requestId,
@@ -72,7 +73,7 @@ public sealed class FirmbankingGrain(
             switch (outcome.Status)
             {
                 case TransferStatus.Succeeded:
-                    return await CompleteAsync(record, FirmbankingStatus.Succeeded, null, options.FeeWon);
+                    return await CompleteAsync(record, FirmbankingStatus.Succeeded, null, outcome.FeeWon);
                 case TransferStatus.Failed:
                     return await CompleteAsync(record, FirmbankingStatus.Failed, outcome.Reason ?? "refused by the bank", 0);
                 default:

@@ -7,10 +7,6 @@ public sealed class FirmbankingOptions
 {
     public const string SectionName = "Firmbanking";
 
-    /// <summary>What the bank charges MyPay per completed command, in won. Default 300 won, a typical Korean firmbanking fee.</summary>
-    [Range(0, 100_000)]
-    public long FeeWon { get; set; } = 300;
-
     /// <summary>
     /// Rounds of "send, then ask for the status if no answer came" before a request is left Unknown for
     /// later resolution. Default 4. Every round uses the same request id, so the bank applies it at most once.

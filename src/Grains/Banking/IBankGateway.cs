@@ -52,7 +52,8 @@ public enum TransferStatus
     Unknown,
 }
 
-public sealed record TransferOutcome(TransferStatus Status, string? Reason)
+/// <summary>What the bank said of a transfer; <see cref="FeeWon"/> is what it charged the corporate account for it.</summary>
+public sealed record TransferOutcome(TransferStatus Status, string? Reason, long FeeWon = 0)
 {
     public static TransferOutcome Unanswered(string reason) => new(TransferStatus.Unknown, reason);
 }
