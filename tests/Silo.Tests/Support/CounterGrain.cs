@@ -44,6 +44,27 @@ public interface ICounterGrain
     Task<int> ProbeRead();
 
     Task<int> ProbeCall();
+
+    /// <summary>A command that adds <paramref name="amount"/> and appends a <see cref="TestRecord"/> of it.</summary>
+    Task<long> AddRecorded(long amount, OperationKey? operation = null);
+
+    /// <summary>A command that adds and appends as <see cref="AddRecorded"/> does, then throws.</summary>
+    Task<long> AddRecordedThenThrow(long amount);
+
+    /// <summary>A command that adds one and appends an <see cref="UnwritableRecord"/>, a type no writer stores.</summary>
+    Task<long> AddUnwritable();
+
+    /// <summary>A command that adds one and appends null, which no storage can write.</summary>
+    Task<long> AddNullRecord();
+
+    /// <summary>An asynchronous turn that adds, appends a <see cref="TestRecord"/> and writes the state itself.</summary>
+    Task<long> AddRecordedAndWrite(long amount);
+
+    /// <summary>An asynchronous turn that adds and appends, then throws without writing.</summary>
+    Task<long> AddRecordedThenThrowAsync(long amount);
+
+    /// <summary>An asynchronous turn that adds and appends, and returns without writing.</summary>
+    Task<long> AddRecordedWithoutWriting(long amount);
 }
 
 public sealed class CounterState
@@ -123,6 +144,56 @@ public sealed class CounterGrain(IPersistentState<CounterState> state, GrainProb
 
     public int[] GetLog() => [.. state.State.Log];
 
+    public long AddRecorded(string key, long amount)
+    {
+        probe.Applied();
+        state.State.Value += amount;
+        state.Append(new TestRecord(key, amount, state.State.Value));
+        return state.State.Value;
+    }
+
+    public long AddRecordedThenThrow(string key, long amount)
+    {
+        AddRecorded(key, amount);
+        throw new InvalidOperationException($"Failed after appending a record of {amount}.");
+    }
+
+    public long AddUnwritable(string key)
+    {
+        state.State.Value++;
+        state.Append(new UnwritableRecord(key));
+        return state.State.Value;
+    }
+
+    public long AddNullRecord()
+    {
+        state.State.Value++;
+        state.Append(null!);
+        return state.State.Value;
+    }
+
+    public async Task<long> AddRecordedAndWriteAsync(string key, long amount)
+    {
+        AddRecorded(key, amount);
+        await Task.Yield();
+        await state.WriteStateAsync();
+        return state.State.Value;
+    }
+
+    public async Task<long> AddRecordedThenThrowAsync(string key, long amount)
+    {
+        AddRecorded(key, amount);
+        await Task.Yield();
+        throw new InvalidOperationException($"Failed after appending a record of {amount}.");
+    }
+
+    public async Task<long> AddRecordedWithoutWritingAsync(string key, long amount)
+    {
+        AddRecorded(key, amount);
+        await Task.Yield();
+        return state.State.Value;
+    }
+
     public int ProbeCommand()
     {
         probe.Enter();
@@ -191,4 +262,18 @@ public sealed class CounterReference(GrainReference<CounterGrain> grain) : ICoun
     public Task<int> ProbeRead() => grain.Read(g => g.ProbeRead());
 
     public Task<int> ProbeCall() => grain.Call(g => g.ProbeCallAsync());
+
+    public Task<long> AddRecorded(long amount, OperationKey? operation = null) => grain.Update(g => g.AddRecorded(Id.Key, amount), operation);
+
+    public Task<long> AddRecordedThenThrow(long amount) => grain.Update(g => g.AddRecordedThenThrow(Id.Key, amount));
+
+    public Task<long> AddUnwritable() => grain.Update(g => g.AddUnwritable(Id.Key));
+
+    public Task<long> AddNullRecord() => grain.Update(g => g.AddNullRecord());
+
+    public Task<long> AddRecordedAndWrite(long amount) => grain.Call(g => g.AddRecordedAndWriteAsync(Id.Key, amount));
+
+    public Task<long> AddRecordedThenThrowAsync(long amount) => grain.Call(g => g.AddRecordedThenThrowAsync(Id.Key, amount));
+
+    public Task<long> AddRecordedWithoutWriting(long amount) => grain.Call(g => g.AddRecordedWithoutWritingAsync(Id.Key, amount));
 }
