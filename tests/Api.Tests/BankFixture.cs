@@ -35,6 +35,19 @@ public sealed class BankFixture : IAsyncLifetime
     public async Task<long> BalanceAsync(string bankCode, string accountNumber) =>
         (await Bank.Client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/banks/{bankCode}/accounts/{accountNumber}")).GetProperty("balance").GetInt64();
 
+    /// <summary>Registers a member, opens a funded account in their name and links it: a member ready to recharge.</summary>
+    public async Task<MyPayApp.Member> FundedMemberAsync(MyPayApp app, long bankBalanceWon = 100_000_000, string name = "김민수")
+    {
+        var member = await app.RegisterAsync(name: name);
+        var (bankCode, accountNumber) = await OpenAccountAsync(name, bankBalanceWon);
+        using var linked = await member.Client.PostAsJsonAsync($"/v1/members/{member.Id}/bank-accounts", new { bankCode, accountNumber });
+        linked.EnsureSuccessStatusCode();
+        return member with { BankCode = bankCode, AccountNumber = accountNumber };
+    }
+
+    public async Task<long> CorporateBalanceAsync() =>
+        (await Bank.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/corporate")).GetProperty("balance").GetInt64();
+
     public async Task SetFaultsAsync(string bankCode, double errorRate = 0, double lostResponseRate = 0, int latencyMs = 0)
     {
         using var response = await Bank.Client.PutAsJsonAsync($"/faults/{bankCode}", new { latencyMs, errorRate, lostResponseRate });

@@ -9,17 +9,17 @@ namespace MyPay.Api.Tests;
 /// The database goes away under a running node (a TCP proxy between them is cut): readiness and the
 /// money endpoints answer 503 problems, never 500, and the node recovers by itself when it comes back.
 /// </summary>
-public sealed class DatabaseOutageTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+public sealed class DatabaseOutageTests(BankFixture fixture) : IClassFixture<BankFixture>
 {
     [Fact]
     public async Task DatabaseDown_Is503_AndNodeRecoversWhenItReturns()
     {
-        var real = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        var real = new NpgsqlConnectionStringBuilder(fixture.Database.ConnectionString);
         await using var proxy = new TcpProxy(real.Host!, real.Port);
-        var throughProxy = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 2 };
-        await using var app = new MyPayApp(throughProxy.ConnectionString);
+        var throughProxy = new NpgsqlConnectionStringBuilder(fixture.Database.ConnectionString) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 2 };
+        await using var app = new MyPayApp(throughProxy.ConnectionString, fixture.Bank.BaseAddress);
         (await app.CreateReadyClientAsync()).Dispose();
-        var member = await app.RegisterAsync();
+        var member = await fixture.FundedMemberAsync(app);
         var client = member.Client;
         using var before = await client.RechargeAsync(member.Id, 10_000, "before");
         Assert.Equal(HttpStatusCode.OK, before.StatusCode);

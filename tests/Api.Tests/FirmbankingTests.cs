@@ -53,7 +53,7 @@ public sealed class FirmbankingTests(BankFixture fixture) : IClassFixture<BankFi
         Assert.Equal(300, record.FeeWon);
         Assert.Equal(record, repeated);
         Assert.Equal(70_000, await fixture.BalanceAsync(bankCode, accountNumber));
-        Assert.Equal(corporateBefore + 30_000, await CorporateBalanceAsync());
+        Assert.Equal(corporateBefore + 30_000 - record.FeeWon, await CorporateBalanceAsync());
         Assert.Equal(["requested", "sent", "succeeded"], record.History.Select(step => step.What));
 
         var seen = await member.Client.GetFromJsonAsync<JsonElement>($"/v1/firmbanking/{requestId}");
@@ -160,7 +160,7 @@ public sealed class FirmbankingTests(BankFixture fixture) : IClassFixture<BankFi
         }
 
         var succeededWon = records.Where(record => record.Status == FirmbankingStatus.Succeeded).Sum(record => record.Command.AmountWon);
-        Assert.Equal(corporateBefore + succeededWon, await CorporateBalanceAsync());
+        Assert.Equal(corporateBefore + succeededWon - records.Sum(record => record.FeeWon), await CorporateBalanceAsync());
         var remainingWon = 0L;
         foreach (var (bankCode, accountNumber) in accounts)
         {

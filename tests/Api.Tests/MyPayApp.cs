@@ -9,7 +9,7 @@ using MyPay.Api.Hosting;
 namespace MyPay.Api.Tests;
 
 /// <summary>A MyPay node in the test process, on the given database; one per test class (or per test when state must not leak).</summary>
-public sealed class MyPayApp(string databaseUrl, Uri? bankUrl = null) : WebApplicationFactory<Program>
+public sealed class MyPayApp(string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     public const string OperatorPassword = "operator-password-for-tests";
 
@@ -25,6 +25,13 @@ public sealed class MyPayApp(string databaseUrl, Uri? bankUrl = null) : WebAppli
 
         // Without a bank, the node points at a closed port: bank calls fail fast as "no answer".
         builder.UseSetting(MyPay.Api.Banking.BankOptions.UrlVariable, bankUrl?.ToString() ?? "http://127.0.0.1:9");
+
+        // Reminders poll often, so a test sees an unfinished recharge resumed within seconds.
+        builder.UseSetting("Silo:Reminders:PollInterval", "00:00:00.200");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     /// <summary>Waits (bounded) until /health/ready answers 200: migrations are applied.</summary>
@@ -69,5 +76,11 @@ public sealed class MyPayApp(string databaseUrl, Uri? bankUrl = null) : WebAppli
         return client;
     }
 
-    public sealed record Member(string Id, string Email, HttpClient Client);
+    public sealed record Member(string Id, string Email, HttpClient Client)
+    {
+        /// <summary>The member's linked bank account, when one was linked.</summary>
+        public string? BankCode { get; init; }
+
+        public string? AccountNumber { get; init; }
+    }
 }

@@ -1,114 +1,264 @@
 using System.Net;
-using MyPay.Testing;
+using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace MyPay.Api.Tests;
 
-public sealed class WalletTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+/// <summary>The charge endpoint and the wallet, with money moved by the real bank simulator.</summary>
+public sealed class WalletTests(BankFixture fixture) : IClassFixture<BankFixture>, IAsyncLifetime
 {
     private MyPayApp app = null!;
-    private HttpClient client = null!;
 
     public async Task InitializeAsync()
     {
-        app = new MyPayApp(database.ConnectionString);
+        await fixture.ClearFaultsAsync();
+        app = new MyPayApp(fixture.Database.ConnectionString, fixture.Bank.BaseAddress, new Dictionary<string, string>
+        {
+            ["Recharge:ResumeInterval"] = "00:00:01",
+            ["Recharge:SynchronousWait"] = "00:00:05",
+        });
         (await app.CreateReadyClientAsync()).Dispose();
     }
 
-    public async Task DisposeAsync() => await app.DisposeAsync();
-
-    /// <summary>Registers a member and makes <see cref="client"/> theirs.</summary>
-    private async Task<string> NewMember()
+    public async Task DisposeAsync()
     {
-        var member = await app.RegisterAsync();
-        client = member.Client;
-        return member.Id;
+        await fixture.ClearFaultsAsync();
+        await app.DisposeAsync();
     }
 
     [Fact]
     public async Task GetWallet_NewMember_HasZeroBalance()
     {
-        var member = await NewMember();
+        var member = await app.RegisterAsync();
 
-        Assert.Equal(0, await client.BalanceAsync(member));
+        Assert.Equal(0, await member.Client.BalanceAsync(member.Id));
     }
 
     [Fact]
-    public async Task Recharge_Valid_CreditsAndReturnsNewBalance()
+    public async Task Recharge_MovesMoneyAtTheBankAndCredits()
     {
-        var member = await NewMember();
+        var member = await fixture.FundedMemberAsync(app, bankBalanceWon: 500_000);
+        var corporateBefore = await fixture.CorporateBalanceAsync();
 
-        using var first = await client.RechargeAsync(member, 30_000, "k1");
-        using var second = await client.RechargeAsync(member, 50_000, "k2");
+        using var first = await member.Client.RechargeAsync(member.Id, 30_000, "k1");
+        using var second = await member.Client.RechargeAsync(member.Id, 50_000, "k2");
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Contains("\"balance\":30000", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Contains("\"balance\":80000", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(80_000, await client.BalanceAsync(member));
+        var body = await first.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(30_000, body.GetProperty("balance").GetInt64());
+        Assert.Equal("succeeded", body.GetProperty("status").GetString());
+        Assert.Equal(80_000, (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("balance").GetInt64());
+        Assert.Equal(80_000, await member.Client.BalanceAsync(member.Id));
+        Assert.Equal(500_000 - 80_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
+        Assert.Equal(corporateBefore + 80_000 - 600, await fixture.CorporateBalanceAsync());
     }
 
     [Fact]
-    public async Task Recharge_SameKeyAndBody_ReturnsFirstResponseAndCreditsOnce()
+    public async Task Recharge_SameKeyAndBody_ReturnsFirstResponseAndMovesMoneyOnce()
     {
-        var member = await NewMember();
-        using var first = await client.RechargeAsync(member, 10_000, "same");
-        using var between = await client.RechargeAsync(member, 20_000, "other");
+        var member = await fixture.FundedMemberAsync(app, bankBalanceWon: 500_000);
+        using var first = await member.Client.RechargeAsync(member.Id, 10_000, "same");
+        using var between = await member.Client.RechargeAsync(member.Id, 20_000, "other");
 
-        using var repeat = await client.RechargeAsync(member, 10_000, "same");
+        using var repeat = await member.Client.RechargeAsync(member.Id, 10_000, "same");
 
         Assert.Equal(HttpStatusCode.OK, repeat.StatusCode);
         Assert.Equal(await first.Content.ReadAsStringAsync(), await repeat.Content.ReadAsStringAsync());
-        Assert.Equal(30_000, await client.BalanceAsync(member));
+        Assert.Equal(30_000, await member.Client.BalanceAsync(member.Id));
+        Assert.Equal(500_000 - 30_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
     }
 
     [Fact]
-    public async Task Recharge_SameKeyConcurrently_CreditsOnceAndAnswersAllAlike()
+    public async Task Recharge_SameKeyConcurrently_OneEffectAndAllAnswersAlike()
     {
-        var member = await NewMember();
+        var member = await fixture.FundedMemberAsync(app, bankBalanceWon: 500_000);
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => client.RechargeAsync(member, 10_000, "burst")));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => member.Client.RechargeAsync(member.Id, 10_000, "burst")));
 
         var bodies = await Task.WhenAll(responses.Select(response => response.Content.ReadAsStringAsync()));
         Assert.All(responses, response => Assert.Equal(HttpStatusCode.OK, response.StatusCode));
         Assert.Single(bodies.Distinct());
-        Assert.Equal(10_000, await client.BalanceAsync(member));
+        Assert.Equal(10_000, await member.Client.BalanceAsync(member.Id));
+        Assert.Equal(490_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
     }
 
     [Fact]
     public async Task Recharge_SameKeyOtherBody_Is422AndChangesNothing()
     {
-        var member = await NewMember();
-        using var first = await client.RechargeAsync(member, 10_000, "reused");
+        var member = await fixture.FundedMemberAsync(app);
+        using var first = await member.Client.RechargeAsync(member.Id, 10_000, "reused");
 
-        using var reused = await client.RechargeAsync(member, 20_000, "reused");
+        using var reused = await member.Client.RechargeAsync(member.Id, 20_000, "reused");
 
-        var problem = await reused.AssertProblemAsync(422);
-        Assert.EndsWith("idempotency-key-reused", problem.ProblemType(), StringComparison.Ordinal);
-        Assert.Equal(10_000, await client.BalanceAsync(member));
+        Assert.EndsWith("idempotency-key-reused", (await reused.AssertProblemAsync(422)).ProblemType(), StringComparison.Ordinal);
+        Assert.Equal(10_000, await member.Client.BalanceAsync(member.Id));
     }
 
     [Fact]
-    public async Task Recharge_ManyConcurrentDistinctKeys_BalanceIsExact()
+    public async Task Recharge_AboveBalanceCap_Is422AndTheBankAccountIsUntouched()
     {
-        // 200 recharges of 10,000 won fill the 2,000,000 won cap exactly: any lost or doubled credit shows.
-        var member = await NewMember();
+        var member = await fixture.FundedMemberAsync(app, bankBalanceWon: 5_000_000);
+        using var fill = await member.Client.RechargeAsync(member.Id, 1_990_000, "fill");
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => client.RechargeAsync(member, 10_000, $"key-{i}")));
+        using var over = await member.Client.RechargeAsync(member.Id, 20_000, "over");
+
+        Assert.EndsWith("balance-cap-exceeded", (await over.AssertProblemAsync(422)).ProblemType(), StringComparison.Ordinal);
+        Assert.Equal(1_990_000, await member.Client.BalanceAsync(member.Id));
+        Assert.Equal(5_000_000 - 1_990_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
+    }
+
+    [Fact]
+    public async Task Recharge_BankRefuses_Is422AndNothingIsCredited()
+    {
+        var member = await fixture.FundedMemberAsync(app, bankBalanceWon: 5_000);
+
+        using var response = await member.Client.RechargeAsync(member.Id, 10_000, "poor");
+
+        var problem = await response.AssertProblemAsync(422);
+        Assert.EndsWith("bank-refused", problem.ProblemType(), StringComparison.Ordinal);
+        Assert.Contains("insufficient-funds", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, await member.Client.BalanceAsync(member.Id));
+        Assert.Equal(5_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
+
+        // The refused reservation no longer counts against the cap.
+        using var check = await member.Client.GetAsync(new Uri($"/v1/members/{member.Id}/wallet/history", UriKind.Relative));
+        Assert.Empty((await check.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Recharge_WithoutLinkedAccount_Is422()
+    {
+        var member = await app.RegisterAsync();
+
+        using var response = await member.Client.RechargeAsync(member.Id, 10_000, "unlinked");
+
+        Assert.EndsWith("no-linked-bank-account", (await response.AssertProblemAsync(422)).ProblemType(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recharge_LostBankAnswers_Is202ThenResolvedByStatusQueryAndCreditedOnce()
+    {
+        // Every answer from the member's bank is lost (the transfer applies, the answer never arrives), so the
+        // request cannot finish in time: 202 with the recharge's address. Once answers flow again, the
+        // recharge's durable reminder resumes it: a status query by the same id finds the transfer, and the
+        // wallet is credited exactly once.
+        var member = await fixture.FundedMemberAsync(app, bankBalanceWon: 100_000);
+        await fixture.SetFaultsAsync(member.BankCode!, lostResponseRate: 1);
+
+        using var response = await member.Client.RechargeAsync(member.Id, 30_000, "lost");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var location = response.Headers.Location!.OriginalString;
+        Assert.StartsWith("/v1/recharges/", location, StringComparison.Ordinal);
+        await fixture.ClearFaultsAsync();
+        var recharge = await PollAsync(member.Client, location, status => status != "pending");
+        Assert.Equal("succeeded", recharge.GetProperty("status").GetString());
+        Assert.Equal(30_000, recharge.GetProperty("balance").GetInt64());
+        Assert.Equal(30_000, await member.Client.BalanceAsync(member.Id));
+        Assert.Equal(70_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
+
+        // The same request again answers with the finished recharge.
+        using var repeat = await member.Client.RechargeAsync(member.Id, 30_000, "lost");
+        Assert.Equal(HttpStatusCode.OK, repeat.StatusCode);
+        Assert.Equal(30_000, await member.Client.BalanceAsync(member.Id));
+    }
+
+    [Fact]
+    public async Task Recharge_Status_IsVisibleToItsMemberAndOperatorsOnly()
+    {
+        var member = await fixture.FundedMemberAsync(app);
+        var stranger = await app.RegisterAsync();
+        using var response = await member.Client.RechargeAsync(member.Id, 10_000, "seen");
+        var rechargeId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("rechargeId").GetString();
+        using var operatorClient = await app.OperatorAsync();
+
+        using var own = await member.Client.GetAsync(new Uri($"/v1/recharges/{rechargeId}", UriKind.Relative));
+        using var other = await stranger.Client.GetAsync(new Uri($"/v1/recharges/{rechargeId}", UriKind.Relative));
+        using var byOperator = await operatorClient.GetAsync(new Uri($"/v1/recharges/{rechargeId}", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        await other.AssertProblemAsync(404);
+        Assert.Equal(HttpStatusCode.OK, byOperator.StatusCode);
+    }
+
+    [Fact]
+    public async Task History_IsNewestFirst_KeysetPaged_WithBalanceAfterAndRequestId()
+    {
+        var member = await fixture.FundedMemberAsync(app);
+        foreach (var (amountWon, key) in new[] { (10_000L, "h1"), (20_000L, "h2"), (30_000L, "h3") })
+        {
+            using var recharged = await member.Client.RechargeAsync(member.Id, amountWon, key);
+            recharged.EnsureSuccessStatusCode();
+        }
+
+        var first = await member.Client.GetFromJsonAsync<JsonElement>($"/v1/members/{member.Id}/wallet/history?limit=2");
+        var cursor = first.GetProperty("nextCursor").GetString();
+        var second = await member.Client.GetFromJsonAsync<JsonElement>($"/v1/members/{member.Id}/wallet/history?limit=2&cursor={cursor}");
+
+        var items = first.GetProperty("items").EnumerateArray().Concat(second.GetProperty("items").EnumerateArray()).ToList();
+        Assert.Equal([30_000L, 20_000L, 10_000L], items.Select(item => item.GetProperty("amount").GetInt64()));
+        Assert.Equal([60_000L, 30_000L, 10_000L], items.Select(item => item.GetProperty("balanceAfter").GetInt64()));
+        Assert.Equal(["h3", "h2", "h1"], items.Select(item => item.GetProperty("idempotencyKey").GetString()));
+        Assert.All(items, item => Assert.Equal("recharge", item.GetProperty("kind").GetString()));
+        Assert.All(items, item => Assert.StartsWith("rc", item.GetProperty("requestId").GetString(), StringComparison.Ordinal));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextCursor").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("limit=0")]
+    [InlineData("limit=101")]
+    [InlineData("limit=abc")]
+    [InlineData("cursor=-5")]
+    [InlineData("cursor=abc")]
+    public async Task History_BadPaging_Is400(string query)
+    {
+        var member = await app.RegisterAsync();
+
+        using var response = await member.Client.GetAsync(new Uri($"/v1/members/{member.Id}/wallet/history?{query}", UriKind.Relative));
+
+        await response.AssertProblemAsync(400);
+    }
+
+    [Fact]
+    public async Task LedgerCheck_AfterRecharges_IsConsistentAndMatchesTheBank()
+    {
+        var member = await fixture.FundedMemberAsync(app);
+        for (var i = 0; i < 5; i++)
+        {
+            using var recharged = await member.Client.RechargeAsync(member.Id, 10_000, $"check-{i}");
+            recharged.EnsureSuccessStatusCode();
+        }
+
+        using var operatorClient = await app.OperatorAsync();
+        var check = await PollAsync(operatorClient, "/v1/ledger/check", _ => true, property: "consistent");
+
+        Assert.True(check.GetProperty("consistent").GetBoolean(), check.ToString());
+        Assert.Equal(0, check.GetProperty("total").GetInt64());
+        Assert.True(check.GetProperty("corporateMatchesBank").GetBoolean(), check.ToString());
+        Assert.Equal(check.GetProperty("bankCorporateBalance").GetInt64(), check.GetProperty("corporateCash").GetInt64());
+
+        using var byMember = await member.Client.GetAsync(new Uri("/v1/ledger/check", UriKind.Relative));
+        await byMember.AssertProblemAsync(403);
+    }
+
+    [Fact]
+    public async Task Recharge_ThousandConcurrentDistinctKeys_ExactBalanceAndBalancedLedger()
+    {
+        await using var roomy = new MyPayApp(fixture.Database.ConnectionString, fixture.Bank.BaseAddress, new Dictionary<string, string>
+        {
+            ["Wallet:BalanceCapWon"] = "100000000",
+        });
+        (await roomy.CreateReadyClientAsync()).Dispose();
+        var member = await fixture.FundedMemberAsync(roomy, bankBalanceWon: 50_000_000);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 1_000).Select(i => member.Client.RechargeAsync(member.Id, 10_000, $"many-{i}")));
 
         Assert.All(responses, response => Assert.Equal(HttpStatusCode.OK, response.StatusCode));
-        Assert.Equal(2_000_000, await client.BalanceAsync(member));
-    }
-
-    [Fact]
-    public async Task Recharge_AboveBalanceCap_Is422AndChangesNothing()
-    {
-        var member = await NewMember();
-        using var fill = await client.RechargeAsync(member, 1_990_000, "fill");
-
-        using var over = await client.RechargeAsync(member, 20_000, "over");
-
-        var problem = await over.AssertProblemAsync(422);
-        Assert.EndsWith("balance-cap-exceeded", problem.ProblemType(), StringComparison.Ordinal);
-        Assert.Equal(1_990_000, await client.BalanceAsync(member));
+        Assert.Equal(10_000_000, await member.Client.BalanceAsync(member.Id));
+        Assert.Equal(40_000_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
+        using var operatorClient = await roomy.OperatorAsync();
+        var check = await operatorClient.GetFromJsonAsync<JsonElement>("/v1/ledger/check");
+        Assert.True(check.GetProperty("consistent").GetBoolean(), check.ToString());
     }
 
     [Theory]
@@ -125,29 +275,30 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [InlineData("""null""", 400)]
     public async Task Recharge_BadBody_IsProblemAndChangesNothing(string body, int status)
     {
-        var member = await NewMember();
-        using var seed = await client.RechargeAsync(member, 10_000, "seed");
+        var member = await fixture.FundedMemberAsync(app, bankBalanceWon: 1_000_000);
+        using var seed = await member.Client.RechargeAsync(member.Id, 10_000, "seed");
 
-        using var response = await client.RechargeAsync(member, body, "bad");
+        using var response = await member.Client.RechargeAsync(member.Id, body, "bad");
 
         await response.AssertProblemAsync(status);
-        Assert.Equal(10_000, await client.BalanceAsync(member));
+        Assert.Equal(10_000, await member.Client.BalanceAsync(member.Id));
+        Assert.Equal(990_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
 
         // The key was not consumed by the bad request: a valid request may still use it.
-        using var valid = await client.RechargeAsync(member, 10_000, "bad");
+        using var valid = await member.Client.RechargeAsync(member.Id, 10_000, "bad");
         Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
     }
 
     [Fact]
     public async Task Recharge_HugeBody_Is413Problem()
     {
-        var member = await NewMember();
+        var member = await fixture.FundedMemberAsync(app);
         var body = $$"""{"amount":{{new string('1', 200 * 1024)}}}""";
 
-        using var response = await client.RechargeAsync(member, body, "huge");
+        using var response = await member.Client.RechargeAsync(member.Id, body, "huge");
 
         await response.AssertProblemAsync(413);
-        Assert.Equal(0, await client.BalanceAsync(member));
+        Assert.Equal(0, await member.Client.BalanceAsync(member.Id));
     }
 
     [Theory]
@@ -157,23 +308,35 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [InlineData("한글키")]
     public async Task Recharge_MissingOrMalformedKey_Is400(string? key)
     {
-        var member = await NewMember();
+        var member = await fixture.FundedMemberAsync(app);
 
-        using var response = await client.RechargeAsync(member, 10_000, key);
+        using var response = await member.Client.RechargeAsync(member.Id, 10_000, key);
 
-        var problem = await response.AssertProblemAsync(400);
-        Assert.EndsWith("idempotency-key-required", problem.ProblemType(), StringComparison.Ordinal);
-        Assert.Equal(0, await client.BalanceAsync(member));
+        Assert.EndsWith("idempotency-key-required", (await response.AssertProblemAsync(400)).ProblemType(), StringComparison.Ordinal);
+        Assert.Equal(0, await member.Client.BalanceAsync(member.Id));
     }
 
     [Fact]
     public async Task Recharge_KeyLongerThan200_Is400()
     {
-        var member = await NewMember();
+        var member = await fixture.FundedMemberAsync(app);
 
-        using var response = await client.RechargeAsync(member, 10_000, new string('k', 201));
+        using var response = await member.Client.RechargeAsync(member.Id, 10_000, new string('k', 201));
 
         await response.AssertProblemAsync(400);
+    }
+
+    [Fact]
+    public async Task Recharge_WhenSuspended_Is403AndMovesNothing()
+    {
+        var member = await fixture.FundedMemberAsync(app, bankBalanceWon: 100_000);
+        using var operatorClient = await app.OperatorAsync();
+        using var suspended = await operatorClient.PatchAsJsonAsync($"/v1/members/{member.Id}", new { status = "suspended" });
+
+        using var response = await member.Client.RechargeAsync(member.Id, 10_000, "suspended");
+
+        await response.AssertProblemAsync(403);
+        Assert.Equal(100_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
     }
 
     [Theory]
@@ -181,23 +344,26 @@ public sealed class WalletTests(PostgresDatabase database) : IClassFixture<Postg
     [InlineData("a.b")]
     public async Task Wallet_InvalidMemberId_Is400(string memberId)
     {
-        await NewMember();
+        var member = await app.RegisterAsync();
 
-        using var response = await client.GetAsync(new Uri($"/v1/members/{memberId}/wallet", UriKind.Relative));
+        using var response = await member.Client.GetAsync(new Uri($"/v1/members/{memberId}/wallet", UriKind.Relative));
 
         await response.AssertProblemAsync(400);
     }
 
-    [Fact]
-    public async Task Wallet_SurvivesANewNode_BalanceIsStored()
+    private static async Task<JsonElement> PollAsync(HttpClient client, string path, Func<string?, bool> done, string property = "status")
     {
-        var member = await NewMember();
-        using var recharged = await client.RechargeAsync(member, 40_000, "stored");
+        for (var attempt = 0; attempt < 150; attempt++)
+        {
+            var body = await client.GetFromJsonAsync<JsonElement>(path);
+            if (done(body.GetProperty(property).ToString()))
+            {
+                return body;
+            }
 
-        await using var restarted = new MyPayApp(database.ConnectionString);
-        (await restarted.CreateReadyClientAsync()).Dispose();
-        using var operatorClient = await restarted.OperatorAsync();
+            await Task.Delay(100);
+        }
 
-        Assert.Equal(40_000, await operatorClient.BalanceAsync(member));
+        throw new TimeoutException($"{path} did not settle within 15 seconds.");
     }
 }

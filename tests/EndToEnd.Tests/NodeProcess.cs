@@ -15,14 +15,22 @@ public static class NodeProcess
     /// <summary>The same key on every start, so tokens issued before a crash still work after it.</summary>
     public static readonly string SigningKey = Convert.ToBase64String([.. Enumerable.Range(0, 32).Select(i => (byte)(255 - i))]);
 
-    public static Task<BuiltProcess> StartAsync(string databaseUrl, Uri? bankUrl = null) =>
-        BuiltProcess.StartAsync("Api", "/health/ready", new Dictionary<string, string>
+    public static Task<BuiltProcess> StartAsync(string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var environment = new Dictionary<string, string>
         {
             ["MYPAY_DATABASE_URL"] = databaseUrl,
             ["MYPAY_JWT_SIGNING_KEY"] = SigningKey,
             ["MYPAY_OPERATOR_PASSWORD"] = OperatorPassword,
             ["MYPAY_BANK_URL"] = bankUrl?.ToString() ?? "http://127.0.0.1:9",
-        });
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
+        return BuiltProcess.StartAsync("Api", "/health/ready", environment);
+    }
 
     /// <summary>Registers a customer and returns their id and a bearer token.</summary>
     public static async Task<(string Id, string Token)> RegisterAsync(this BuiltProcess node, string password = "correct horse battery")

@@ -32,6 +32,12 @@ public static class SiloServiceCollectionExtensions
             builder.Registrations,
             provider));
         services.AddSingleton<IGrainFactory>(provider => provider.GetRequiredService<Silo>());
+
+        // Reminders are durable only in PostgreSQL; on memory storage none are stored, so none fire.
+        services.AddOptions<ReminderOptions>().BindConfiguration(ReminderOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IHostedService>(provider => provider.GetService<NpgsqlDataSource>() is null
+            ? new NoReminders()
+            : ActivatorUtilities.CreateInstance<ReminderService>(provider));
         return services;
     }
 
@@ -58,9 +64,6 @@ public static class SiloServiceCollectionExtensions
             provider.GetServices<IRecordWriter>()));
         services.AddSingleton(MigrationSource.Silo);
         services.AddRecordWriter<ReminderWriter>();
-        services.AddOptions<ReminderOptions>().BindConfiguration(ReminderOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<ReminderService>();
-        services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<ReminderService>());
         services.AddSingleton<PostgresStartup>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<PostgresStartup>());
         services.AddSingleton<IStorageHealth>(provider => provider.GetRequiredService<PostgresStartup>());
@@ -83,4 +86,12 @@ public static class SiloServiceCollectionExtensions
     /// <summary>Adds a component's migrations, applied after the silo's own.</summary>
     public static IServiceCollection AddMigrations(this IServiceCollection services, MigrationSource source) =>
         services.AddSingleton(source);
+}
+
+/// <summary>The reminder service of a silo whose storage keeps no reminders.</summary>
+internal sealed class NoReminders : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -39,7 +39,11 @@ internal sealed class PersistentState<TState>(GrainId grain, IGrainStorage stora
         pendingRecords = [];
     }
 
-    public void Append(object record) => pendingRecords.Add(record);
+    public void Append(object record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        pendingRecords.Add(record);
+    }
 
     public async Task<WriteOutcome> CommitAsync(IReadOnlyList<OperationRecord> operations, CancellationToken cancellationToken)
     {
