@@ -44,8 +44,8 @@ public sealed record JournalEntry
     public IReadOnlyList<Posting> Postings { get; }
 }
 
-/// <summary>A debit (positive) or credit (negative) to one account. Wallet postings carry the wallet's balance after them.</summary>
-public sealed record Posting(string Account, long AmountWon, long? BalanceAfterWon = null);
+/// <summary>A debit (positive) or credit (negative) to one account. The ledger records a wallet's balance after each of its postings.</summary>
+public sealed record Posting(string Account, long AmountWon);
 
 /// <summary>The ledger's account names.</summary>
 public static class Accounts
@@ -66,4 +66,7 @@ public static class Accounts
 
     /// <summary>What MyPay owes a merchant until settlement (liability).</summary>
     public static string Receivable(string merchantId) => "receivable:" + merchantId;
+
+    /// <summary>Money taken from a wallet for a bank remittance, until the bank moves it or refuses.</summary>
+    public static string RemittanceHold(string remittanceId) => "hold:remittance:" + remittanceId;
 }

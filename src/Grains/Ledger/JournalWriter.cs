@@ -35,15 +35,35 @@ public sealed class JournalWriter : RecordWriter<JournalEntry>
         entries.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_ats", [.. records.Select(entry => entry.CreatedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         batch.BatchCommands.Add(entries);
 
+        // A wallet posting's balance_after is computed here, from the wallet_balance row (locked, in a fixed
+        // order, so concurrent batches touching one wallet serialise instead of racing) and the batch's own
+        // postings in order. Money sent by another member reaches this wallet in that member's batch, so
+        // only the database sees every change of a wallet in order.
         var postingRows = new NpgsqlBatchCommand(
             """
+            WITH input AS (
+                SELECT * FROM unnest(@entry_ids::text[], @accounts::text[], @amounts::bigint[]) WITH ORDINALITY AS p(entry_id, account, amount, ordinal)
+            ),
+            before AS (
+                SELECT 'wallet:' || member_id AS account, balance
+                FROM wallet_balance
+                WHERE member_id = ANY (@wallet_members::text[])
+                ORDER BY member_id
+                FOR UPDATE
+            )
             INSERT INTO ledger_posting (entry_id, account, amount, balance_after)
-            SELECT * FROM unnest(@entry_ids::text[], @accounts::text[], @amounts::bigint[], @balances_after::bigint[])
+            SELECT i.entry_id, i.account, i.amount,
+                   CASE WHEN i.account LIKE 'wallet:%'
+                        THEN coalesce(b.balance, 0) - sum(i.amount) OVER (PARTITION BY i.account ORDER BY i.ordinal)
+                   END
+            FROM input i
+            LEFT JOIN before b ON b.account = i.account
+            ORDER BY i.ordinal
             """);
         postingRows.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. postings.Select(pair => pair.EntryId)]));
         postingRows.Parameters.Add(new NpgsqlParameter<string[]>("accounts", [.. postings.Select(pair => pair.Posting.Account)]));
         postingRows.Parameters.Add(new NpgsqlParameter<long[]>("amounts", [.. postings.Select(pair => pair.Posting.AmountWon)]));
-        postingRows.Parameters.Add(new NpgsqlParameter<long?[]>("balances_after", [.. postings.Select(pair => pair.Posting.BalanceAfterWon)]));
+        postingRows.Parameters.Add(new NpgsqlParameter<string[]>("wallet_members", [.. walletDeltas.Select(wallet => wallet.MemberId).Order(StringComparer.Ordinal)]));
         batch.BatchCommands.Add(postingRows);
 
         if (walletDeltas.Count > 0)

@@ -49,7 +49,7 @@ public sealed class WalletGrain(string memberId, IPersistentState<WalletState> w
             completion.IdempotencyKey,
             completion.RechargeId,
             completion.CompletedAt,
-            [new Posting(Accounts.CorporateCash, amountWon), new Posting(Accounts.Wallet(memberId), -amountWon, balanceWon)]));
+            [new Posting(Accounts.CorporateCash, amountWon), new Posting(Accounts.Wallet(memberId), -amountWon)]));
         if (completion.FeeWon > 0)
         {
             wallet.Append(new JournalEntry(
