@@ -4,6 +4,7 @@ using MyPay.Api.Health;
 using MyPay.Api.Hosting;
 using MyPay.Api.Ledger;
 using MyPay.Api.Members;
+using MyPay.Api.Payments;
 using MyPay.Api.Wallet;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,6 +15,7 @@ builder.Services.AddMyPaySilo(builder.Configuration);
 builder.Services.AddMyPayAuth(builder.Configuration);
 builder.Services.AddMyPayBank(builder.Configuration);
 builder.Services.AddMyPayWallet();
+builder.Services.AddMyPayPayments();
 
 var app = builder.Build();
 
@@ -26,6 +28,8 @@ app.MapMembers();
 app.MapBankAccounts();
 app.MapFirmbanking();
 app.MapWallet();
+app.MapPayments();
+app.MapCommission();
 app.MapLedger();
 
 app.Run();

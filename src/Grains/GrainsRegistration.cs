@@ -5,6 +5,7 @@ using MyPay.Grains.Banking;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Members;
 using MyPay.Grains.Money;
+using MyPay.Grains.Payments;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Hosting;
 using MyPay.Silo.Migrations;
@@ -39,6 +40,10 @@ public static class GrainsRegistration
             "member-email",
             reference => new EmailIndexGrainReference(reference),
             (_, _, state) => new EmailIndexGrain(state))
+        .AddGrain<ICommissionGrain, CommissionGrain, CommissionState>(
+            "commission",
+            reference => new CommissionGrainReference(reference),
+            (_, _, state) => new CommissionGrain(state))
         .AddGrain<IFirmbankingGrain, FirmbankingGrain, FirmbankingState>(
             "firmbanking",
             reference => new FirmbankingGrainReference(reference),
@@ -57,10 +62,19 @@ public static class GrainsRegistration
         services.AddOptions<FirmbankingOptions>().BindConfiguration(FirmbankingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RechargeOptions>().BindConfiguration(RechargeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddRecordWriter<JournalWriter>();
-        services.AddMigrations(new MigrationSource("grains", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Ledger.Sql."));
+        services.AddMigrations(new MigrationSource("ledger", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Ledger.Sql."));
+        services.AddMigrations(new MigrationSource("payments", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Payments.Sql."));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MemberRegistry>();
         services.AddSingleton<BankAccountLinker>();
+        services.AddSingleton<Recharger>();
+        services.AddOptions<PaymentLimits>().BindConfiguration(PaymentLimits.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(provider => new PaymentDesk(
+            provider.GetRequiredService<IGrainFactory>(),
+            provider.GetRequiredService<Recharger>(),
+            provider.GetRequiredService<IOptions<WalletLimits>>().Value,
+            provider.GetRequiredService<TimeProvider>()));
+        services.AddRecordWriter<PaymentWriter>();
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Grains.Members;
+using MyPay.Grains.Payments;
 using MyPay.Silo.Grains;
 
 namespace MyPay.Api.Members;
@@ -17,7 +18,7 @@ public static class MemberEndpoints
     }
 
     private static async Task<Results<Created<MemberResponse>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        RegisterRequest request, MemberRegistry registry, Passwords passwords)
+        RegisterRequest request, MemberRegistry registry, Passwords passwords, IGrainFactory grains)
     {
         var errors = new Dictionary<string, string[]>();
         var type = request.Type switch
@@ -46,12 +47,12 @@ public static class MemberEndpoints
             return EmailTaken();
         }
 
-        return TypedResults.Created($"/v1/members/{profile.Id}", MemberResponse.From(profile));
+        return TypedResults.Created($"/v1/members/{profile.Id}", await MemberResponse.FromAsync(profile, grains));
     }
 
     private static async Task<Results<Ok<MemberResponse>, ProblemHttpResult>> GetAsync(string memberId, IGrainFactory grains) =>
         await grains.GetGrain<IMemberGrain>(memberId).GetProfile() is { } profile
-            ? TypedResults.Ok(MemberResponse.From(profile))
+            ? TypedResults.Ok(await MemberResponse.FromAsync(profile, grains))
             : NotFound(memberId);
 
     /// <summary>A member changes their name, email or address; an operator changes the status (suspends or reactivates).</summary>
@@ -99,7 +100,7 @@ public static class MemberEndpoints
         if (status is { } newStatus)
         {
             return await grains.GetGrain<IMemberGrain>(memberId).SetStatus(newStatus) is { } suspended
-                ? TypedResults.Ok(MemberResponse.From(suspended))
+                ? TypedResults.Ok(await MemberResponse.FromAsync(suspended, grains))
                 : NotFound(memberId);
         }
 
@@ -107,7 +108,7 @@ public static class MemberEndpoints
         return result switch
         {
             { EmailTaken: true } => EmailTaken(),
-            { Profile: { } profile } => TypedResults.Ok(MemberResponse.From(profile)),
+            { Profile: { } profile } => TypedResults.Ok(await MemberResponse.FromAsync(profile, grains)),
             _ => NotFound(memberId),
         };
     }
@@ -136,14 +137,20 @@ public static class MemberEndpoints
     public sealed record MemberResponse(
         string Id, string Type, string Name, string Email, string Address, string Status, long? CommissionBps, DateTimeOffset RegisteredAt)
     {
-        public static MemberResponse From(MemberProfile profile) => new(
+        /// <summary>A merchant shows the rate in force: its own, or the default.</summary>
+        public static async Task<MemberResponse> FromAsync(MemberProfile profile, IGrainFactory grains) =>
+            From(profile, profile.Type == MemberType.Merchant && profile.CommissionBps is null
+                ? await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).GetDefaultBps()
+                : 0);
+
+        private static MemberResponse From(MemberProfile profile, long defaultCommissionBps) => new(
             profile.Id,
             profile.Type == MemberType.Merchant ? "merchant" : "customer",
             profile.Name,
             profile.Email,
             profile.Address,
             profile.Status == MemberStatus.Suspended ? "suspended" : "active",
-            profile.Type == MemberType.Merchant ? profile.CommissionBps ?? CommissionDefaults.RateBps : null,
+            profile.Type == MemberType.Merchant ? profile.CommissionBps ?? defaultCommissionBps : null,
             profile.RegisteredAt);
     }
 }

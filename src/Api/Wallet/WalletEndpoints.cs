@@ -1,11 +1,8 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
-using MyPay.Grains.Banking;
 using MyPay.Grains.Ledger;
-using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
 
@@ -42,10 +39,9 @@ public static class WalletEndpoints
         string memberId,
         RechargeRequest request,
         HttpRequest http,
-        IGrainFactory grains,
+        Recharger recharger,
         IOptions<WalletLimits> limits,
-        IOptions<RechargeApiOptions> options,
-        TimeProvider time)
+        IOptions<RechargeApiOptions> options)
     {
         var operation = Idempotency.TryRead(http, $"recharge\n{memberId}\n{request.Amount}", out var missingKey);
         if (operation is null)
@@ -59,49 +55,28 @@ public static class WalletEndpoints
             return RechargeRules.Problem(rejection, request.Amount, limits.Value);
         }
 
-        var member = grains.GetGrain<IMemberGrain>(memberId);
-        if (await member.GetProfile() is { Status: MemberStatus.Suspended })
-        {
-            return Problems.Problem(StatusCodes.Status403Forbidden, "member-suspended", "A suspended member cannot recharge.", $"Member {memberId} is suspended.");
-        }
-
-        if ((await member.GetBankAccounts()) is not [var account, ..])
-        {
-            return Problems.Problem(
-                StatusCodes.Status422UnprocessableEntity, "no-linked-bank-account", "Link a bank account first.", "A recharge moves money from a linked bank account; this member has none.");
-        }
-
-        RechargeOutcome reservation;
+        RechargeAttempt attempt;
         try
         {
-            reservation = await grains.GetGrain<IWalletGrain>(memberId).ReserveRecharge(NewRechargeId(), request.Amount, operation);
+            attempt = await recharger.RechargeAsync(memberId, request.Amount, operation, options.Value.SynchronousWait);
         }
         catch (OperationKeyReusedException)
         {
             return Idempotency.KeyReused(operation.Id);
         }
 
-        if (reservation.Status != RechargeStatus.Reserved)
+        return attempt switch
         {
-            return RechargeRules.Problem(reservation.Status, reservation.AmountWon, limits.Value, reservation.BalanceWon);
-        }
-
-        // A repeated request gets the first request's recharge id back, and Start continues (or returns) that recharge.
-        var running = grains.GetGrain<IRechargeGrain>(reservation.RechargeId).Start(
-            new Grains.Money.RechargeRequest(memberId, request.Amount, new BankAccountNumber(account.BankCode, account.AccountNumber), operation.Id, time.GetUtcNow()));
-        if (await Task.WhenAny(running, Task.Delay(options.Value.SynchronousWait, time)) != running)
-        {
-            return Pending(reservation.RechargeId, memberId, request.Amount);
-        }
-
-        var record = await running;
-        return record.Status switch
-        {
-            RechargeProgress.Succeeded => TypedResults.Ok(RechargeResponse.From(record)),
-            RechargeProgress.Failed => Problems.Problem(
+            { Status: RechargeAttemptStatus.Succeeded, Record: { } record } => TypedResults.Ok(RechargeResponse.From(record)),
+            { Status: RechargeAttemptStatus.Pending, Reservation: { } reservation } => Pending(reservation.RechargeId, memberId, request.Amount),
+            { Status: RechargeAttemptStatus.BankRefused, Record: { } record } => Problems.Problem(
                 StatusCodes.Status422UnprocessableEntity, "bank-refused", "The bank refused the transfer; nothing was charged.",
                 $"Recharge {record.RechargeId} failed at the bank: {record.FailureReason}."),
-            _ => Pending(record.RechargeId, memberId, request.Amount),
+            { Status: RechargeAttemptStatus.Rejected, Reservation: { } reservation } =>
+                RechargeRules.Problem(reservation.Status, reservation.AmountWon, limits.Value, reservation.BalanceWon),
+            { Status: RechargeAttemptStatus.NoLinkedBankAccount } => Problems.Problem(
+                StatusCodes.Status422UnprocessableEntity, "no-linked-bank-account", "Link a bank account first.", "A recharge moves money from a linked bank account; this member has none."),
+            _ => Problems.Problem(StatusCodes.Status403Forbidden, "member-suspended", "A suspended member cannot recharge.", $"Member {memberId} is not active."),
         };
     }
 
@@ -139,9 +114,6 @@ public static class WalletEndpoints
 
     private static Accepted<RechargeResponse> Pending(string rechargeId, string memberId, long amountWon) =>
         TypedResults.Accepted($"/v1/recharges/{rechargeId}", new RechargeResponse(rechargeId, memberId, amountWon, "pending", null, null));
-
-    /// <summary>"rc" and 20 hex digits: unguessable, and valid as part of a bank request id.</summary>
-    private static string NewRechargeId() => "rc" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));
 
     /// <summary>The body of a recharge: the amount in whole won, a JSON number.</summary>
     public sealed record RechargeRequest(long Amount);

@@ -20,6 +20,9 @@ public interface IMemberGrain
     /// <summary>Suspends or reactivates. Null when unregistered.</summary>
     Task<MemberProfile?> SetStatus(MemberStatus status);
 
+    /// <summary>Sets a merchant's own commission rate, or with null returns it to the default. Null when not a merchant.</summary>
+    Task<MemberProfile?> SetCommission(long? rateBps);
+
     /// <summary>Links a bank account the bank has confirmed. Linking one already linked returns it unchanged.</summary>
     Task<LinkOutcome> LinkBankAccount(LinkedBankAccount account);
 
@@ -55,6 +58,8 @@ internal sealed class MemberGrainReference(GrainReference<MemberGrain> grain) : 
     public Task<MemberProfile?> ChangeProfile(ProfileChange change) => grain.Update(member => member.ChangeProfile(change));
 
     public Task<MemberProfile?> SetStatus(MemberStatus status) => grain.Update(member => member.SetStatus(status));
+
+    public Task<MemberProfile?> SetCommission(long? rateBps) => grain.Update(member => member.SetCommission(rateBps));
 
     public Task<LinkOutcome> LinkBankAccount(LinkedBankAccount account) => grain.Update(member => member.LinkBankAccount(account));
 

@@ -72,6 +72,17 @@ public sealed class MemberGrain(string memberId, IPersistentState<MemberState> m
         return member.State.Profile;
     }
 
+    public MemberProfile? SetCommission(long? rateBps)
+    {
+        if (member.State.Profile is not { Type: MemberType.Merchant } profile)
+        {
+            return null;
+        }
+
+        member.State.Profile = profile with { CommissionBps = rateBps };
+        return member.State.Profile;
+    }
+
     public LinkOutcome LinkBankAccount(LinkedBankAccount account)
     {
         var accounts = member.State.BankAccounts;

@@ -1,3 +1,4 @@
+using MyPay.Grains.Payments;
 using MyPay.Silo.Grains;
 
 namespace MyPay.Grains.Money;
@@ -23,6 +24,9 @@ public interface IWalletGrain
 
     /// <summary>Drops a reservation the bank refused. Harmless to repeat.</summary>
     Task ReleaseRecharge(string rechargeId);
+
+    /// <summary>Pays a merchant from the wallet, once per operation key; a repeat returns the first outcome.</summary>
+    Task<PaymentOutcome> Pay(PaymentOrder order, OperationKey operation);
 }
 
 /// <summary>What a reservation decided. Rejections are values, not exceptions: they are a member's everyday outcome.</summary>

@@ -1,4 +1,5 @@
 using MyPay.Grains.Ledger;
+using MyPay.Grains.Payments;
 using MyPay.Silo.Grains;
 
 namespace MyPay.Grains.Money;
@@ -67,6 +68,44 @@ public sealed class WalletGrain(string memberId, IPersistentState<WalletState> w
 
     public bool ReleaseRecharge(string rechargeId) => wallet.State.PendingRechargesWon.Remove(rechargeId);
 
+    /// <summary>
+    /// Pays a merchant: debits the wallet, credits the merchant's receivable net of commission and MyPay's fee
+    /// revenue with the commission — one journal entry — and records the payment, all in the wallet's write.
+    /// </summary>
+    public PaymentOutcome Pay(PaymentOrder order)
+    {
+        var balanceWon = wallet.State.BalanceWon;
+        var commissionWon = order.CommissionWon;
+        if (order.AmountWon <= 0 || commissionWon < 0 || commissionWon > order.AmountWon || order.MerchantId == memberId)
+        {
+            throw new InvalidOperationException($"Payment {order.PaymentId} of {order.AmountWon} won with {commissionWon} won commission to {order.MerchantId} is malformed.");
+        }
+
+        if (balanceWon < order.AmountWon)
+        {
+            return new PaymentOutcome(PaymentStatus.InsufficientFunds, order.PaymentId, order.AmountWon, commissionWon, balanceWon);
+        }
+
+        wallet.State.BalanceWon = balanceWon - order.AmountWon;
+        AssertInvariants();
+        var netWon = order.AmountWon - commissionWon;
+        List<Posting> postings = [new Posting(Accounts.Wallet(memberId), order.AmountWon)];
+        if (netWon > 0)
+        {
+            postings.Add(new Posting(Accounts.Receivable(order.MerchantId), -netWon));
+        }
+
+        if (commissionWon > 0)
+        {
+            postings.Add(new Posting(Accounts.FeeRevenue, -commissionWon));
+        }
+
+        wallet.Append(new JournalEntry($"payment:{order.PaymentId}", "payment", memberId, order.IdempotencyKey, order.PaymentId, order.At, postings));
+        wallet.Append(new PaymentRecord(
+            order.PaymentId, memberId, order.MerchantId, order.AmountWon, order.CommissionBps, commissionWon, order.OrderId, order.IdempotencyKey, order.At));
+        return new PaymentOutcome(PaymentStatus.Paid, order.PaymentId, order.AmountWon, commissionWon, wallet.State.BalanceWon);
+    }
+
     private void AssertInvariants()
     {
         if (wallet.State.BalanceWon < 0 || wallet.State.BalanceWon > limits.BalanceCapWon)
@@ -89,4 +128,6 @@ internal sealed class WalletGrainReference(GrainReference<WalletGrain> grain) : 
         grain.Update(wallet => wallet.CompleteRecharge(completion), new OperationKey($"complete-recharge:{completion.RechargeId}", completion.FirmbankingRequestId));
 
     public Task ReleaseRecharge(string rechargeId) => grain.Update(wallet => wallet.ReleaseRecharge(rechargeId));
+
+    public Task<PaymentOutcome> Pay(PaymentOrder order, OperationKey operation) => grain.Update(wallet => wallet.Pay(order), operation);
 }

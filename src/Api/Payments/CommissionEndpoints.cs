@@ -1,0 +1,54 @@
+using MyPay.Api.Auth;
+using MyPay.Api.Hosting;
+using MyPay.Grains.Members;
+using MyPay.Grains.Payments;
+using MyPay.Silo.Grains;
+
+namespace MyPay.Api.Payments;
+
+public static class CommissionEndpoints
+{
+    public static WebApplication MapCommission(this WebApplication app)
+    {
+        app.MapPut("/v1/merchants/{merchantId}/commission", SetMerchantAsync).RequireAuthorization(Roles.Operator);
+        app.MapPut("/v1/commission/default", SetDefaultAsync).RequireAuthorization(Roles.Operator);
+        app.MapGet("/v1/commission/default", GetDefaultAsync).RequireAuthorization();
+        return app;
+    }
+
+    /// <summary>Sets a merchant's own rate (or, with <c>rateBps: null</c>, returns it to the default). Applies to payments made after the change.</summary>
+    private static async Task<Results<Ok<MerchantCommission>, ProblemHttpResult>> SetMerchantAsync(string merchantId, CommissionRequest request, IGrainFactory grains)
+    {
+        if (request.RateBps is < 0 or > Commission.BasisPointsPerWhole)
+        {
+            return InvalidRate(request.RateBps);
+        }
+
+        if (!MemberIds.IsValid(merchantId))
+        {
+            return MemberIds.Invalid(merchantId);
+        }
+
+        var profile = await grains.GetGrain<IMemberGrain>(merchantId).SetCommission(request.RateBps);
+        return profile is null
+            ? Problems.Problem(StatusCodes.Status404NotFound, "unknown-merchant", "No such merchant.", $"No merchant has id {merchantId}.")
+            : TypedResults.Ok(new MerchantCommission(merchantId, profile.CommissionBps ?? await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).GetDefaultBps(), profile.CommissionBps is null));
+    }
+
+    private static async Task<Results<Ok<DefaultCommission>, ProblemHttpResult>> SetDefaultAsync(CommissionRequest request, IGrainFactory grains) =>
+        request.RateBps is not { } rateBps || rateBps is < 0 or > Commission.BasisPointsPerWhole
+            ? InvalidRate(request.RateBps)
+            : TypedResults.Ok(new DefaultCommission(await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).SetDefaultBps(rateBps)));
+
+    private static async Task<Ok<DefaultCommission>> GetDefaultAsync(IGrainFactory grains) =>
+        TypedResults.Ok(new DefaultCommission(await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).GetDefaultBps()));
+
+    private static ProblemHttpResult InvalidRate(long? rateBps) => Problems.Problem(
+        StatusCodes.Status400BadRequest, "invalid-commission", "The rate is not valid.", $"rateBps must be 0 to {Commission.BasisPointsPerWhole} basis points; got {rateBps?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}.");
+
+    public sealed record CommissionRequest(long? RateBps);
+
+    public sealed record MerchantCommission(string MerchantId, long RateBps, bool IsDefault);
+
+    public sealed record DefaultCommission(long RateBps);
+}

@@ -1,0 +1,128 @@
+using System.Security.Claims;
+using Microsoft.Extensions.Options;
+using MyPay.Api.Auth;
+using MyPay.Api.Hosting;
+using MyPay.Api.Wallet;
+using MyPay.Grains.Money;
+using MyPay.Grains.Payments;
+using MyPay.Silo.Grains;
+
+namespace MyPay.Api.Payments;
+
+public static class PaymentEndpoints
+{
+    public static IServiceCollection AddMyPayPayments(this IServiceCollection services) => services.AddSingleton<PaymentQueries>();
+
+    public static WebApplication MapPayments(this WebApplication app)
+    {
+        app.MapPost("/v1/payments", PayAsync).RequireAuthorization();
+        app.MapGet("/v1/payments/{paymentId}", GetAsync).RequireAuthorization();
+        return app;
+    }
+
+    /// <summary>The caller pays a merchant from their wallet, topped up from their bank account if it is short.</summary>
+    private static async Task<Results<Created<PaymentResponse>, ValidationProblem, ProblemHttpResult>> PayAsync(
+        PayRequest request,
+        HttpRequest http,
+        ClaimsPrincipal user,
+        PaymentDesk desk,
+        IOptions<PaymentLimits> limits,
+        IOptions<RechargeApiOptions> recharge)
+    {
+        if (user.MemberId() is not { } payerId)
+        {
+            return Problems.Problem(StatusCodes.Status403Forbidden, "forbidden", "Only members pay.", "Sign in as the paying member.");
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        if (request.MerchantId is null || !MemberIds.IsValid(request.MerchantId))
+        {
+            errors["merchantId"] = ["merchantId must be a member id."];
+        }
+
+        if (request.Amount is not > 0 || request.Amount > limits.Value.PaymentCapWon)
+        {
+            errors["amount"] = [$"amount must be 1 to {limits.Value.PaymentCapWon} won; got {request.Amount}."];
+        }
+
+        if (request.OrderId is { } orderId && (orderId.Length == 0 || orderId.Length > limits.Value.OrderIdLengthMax || orderId.Any(char.IsControl)))
+        {
+            errors["orderId"] = [$"orderId must be 1 to {limits.Value.OrderIdLengthMax} characters without control characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The payment is not valid.", type: Problems.TypeBase + "invalid-payment");
+        }
+
+        var operation = Idempotency.TryRead(http, $"payment\n{payerId}\n{request.MerchantId}\n{request.Amount}\n{request.OrderId}", out var missingKey);
+        if (operation is null)
+        {
+            return missingKey!;
+        }
+
+        PaymentResult result;
+        try
+        {
+            result = await desk.PayAsync(payerId, request.MerchantId!, request.Amount!.Value, request.OrderId, operation, recharge.Value.SynchronousWait);
+        }
+        catch (OperationKeyReusedException)
+        {
+            return Idempotency.KeyReused(operation.Id);
+        }
+
+        return result switch
+        {
+            { Outcome: { Status: PaymentStatus.Paid } paid } => TypedResults.Created(
+                $"/v1/payments/{paid.PaymentId}",
+                new PaymentResponse(paid.PaymentId, payerId, request.MerchantId!, paid.AmountWon, paid.CommissionWon, paid.AmountWon - paid.CommissionWon, request.OrderId, paid.BalanceWon, result.TopUp?.Record?.AmountWon)),
+            { Outcome: { Status: PaymentStatus.InsufficientFunds } insufficient } => Problems.Problem(
+                StatusCodes.Status422UnprocessableEntity, "insufficient-funds", "The wallet holds too little.",
+                $"The payment is {insufficient.AmountWon} won; the wallet holds {insufficient.BalanceWon} won and no bank account is linked for a top-up."),
+            { Refusal: PaymentRefusal.PayingSelf } => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "paying-self", "A member cannot pay itself.", "Choose another merchant."),
+            { Refusal: PaymentRefusal.PayerNotActive } => Problems.Problem(StatusCodes.Status403Forbidden, "member-suspended", "A suspended member cannot pay.", $"Member {payerId} is not active."),
+            { Refusal: PaymentRefusal.UnknownMerchant } => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "unknown-merchant", "No such merchant.", $"No member has id {request.MerchantId}."),
+            { Refusal: PaymentRefusal.NotAMerchant } => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "not-a-merchant", "The payee is not a merchant.", $"Member {request.MerchantId} is a customer; pay merchants, or send a remittance."),
+            { Refusal: PaymentRefusal.MerchantNotActive } => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "merchant-suspended", "The merchant is suspended.", $"Merchant {request.MerchantId} cannot take payments now."),
+            { TopUp: { } topUp } => TopUpFailed(topUp),
+            _ => throw new InvalidOperationException($"Payment by {payerId} ended with neither an outcome nor a refusal."),
+        };
+    }
+
+    /// <summary>A payment, for its payer, its merchant and operators. Others get 404, so ids cannot be probed.</summary>
+    private static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetAsync(string paymentId, ClaimsPrincipal user, PaymentQueries payments, CancellationToken cancellationToken)
+    {
+        var payment = paymentId.Length is > 0 and <= 64 ? await payments.FindAsync(paymentId, cancellationToken) : null;
+        var member = user.MemberId();
+        return payment is not null && (user.IsOperator() || member == payment.PayerId || member == payment.MerchantId)
+            ? TypedResults.Ok(new PaymentResponse(payment.PaymentId, payment.PayerId, payment.MerchantId, payment.AmountWon, payment.CommissionWon, payment.NetWon, payment.OrderId, null, null)
+            {
+                CommissionBps = payment.CommissionBps,
+                CreatedAt = payment.CreatedAt,
+            })
+            : Problems.Problem(StatusCodes.Status404NotFound, "unknown-payment", "No such payment.", $"No payment {paymentId} is visible to you.");
+    }
+
+    private static ProblemHttpResult TopUpFailed(RechargeAttempt topUp) => Problems.Problem(
+        StatusCodes.Status422UnprocessableEntity,
+        "top-up-failed",
+        "The wallet was short and the automatic top-up failed; nothing was paid.",
+        topUp.Status switch
+        {
+            RechargeAttemptStatus.BankRefused => $"The bank refused the top-up: {topUp.Record?.FailureReason}.",
+            RechargeAttemptStatus.Pending => "The bank did not answer the top-up in time; it will complete, but this payment was not made. Retry it.",
+            RechargeAttemptStatus.Rejected => $"The top-up was refused: {topUp.Reservation?.Status}.",
+            _ => $"The top-up could not start: {topUp.Status}.",
+        });
+
+    public sealed record PayRequest(string? MerchantId, long? Amount, string? OrderId);
+
+    /// <summary>A payment: the amount, MyPay's commission, the merchant's net, and for the payer the balance after and any top-up.</summary>
+    public sealed record PaymentResponse(
+        string PaymentId, string PayerId, string MerchantId, long Amount, long Commission, long Net, string? OrderId, long? Balance, long? ToppedUp)
+    {
+        public long? CommissionBps { get; init; }
+
+        public DateTimeOffset? CreatedAt { get; init; }
+    }
+}
