@@ -24,6 +24,17 @@ internal static class Http
     public static Task<HttpResponseMessage> RechargeAsync(this HttpClient client, string memberId, long amountWon, string? idempotencyKey) =>
         client.RechargeAsync(memberId, $$"""{"amount":{{amountWon}}}""", idempotencyKey);
 
+    public static async Task<HttpResponseMessage> PayAsync(this HttpClient client, string merchantId, long amountWon, string? idempotencyKey, string? orderId = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/payments") { Content = JsonContent.Create(new { merchantId, amount = amountWon, orderId }) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return await client.SendAsync(request);
+    }
+
     public static async Task<long> BalanceAsync(this HttpClient client, string memberId)
     {
         var wallet = await client.GetFromJsonAsync<JsonElement>($"/v1/members/{memberId}/wallet");

@@ -35,6 +35,21 @@ public sealed class JournalWriter : RecordWriter<JournalEntry>
         entries.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_ats", [.. records.Select(entry => entry.CreatedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         batch.BatchCommands.Add(entries);
 
+        // Every wallet touched gets a row first (at 0, which the CHECK allows), so the statements below lock
+        // and update rows that exist. (An INSERT ... ON CONFLICT DO UPDATE would check the CHECK against the
+        // proposed row, a negative delta, before finding the conflict.)
+        if (walletDeltas.Count > 0)
+        {
+            var ensure = new NpgsqlBatchCommand(
+                """
+                INSERT INTO wallet_balance (member_id, balance)
+                SELECT member_id, 0 FROM unnest(@member_ids::text[]) AS w(member_id)
+                ON CONFLICT (member_id) DO NOTHING
+                """);
+            ensure.Parameters.Add(new NpgsqlParameter<string[]>("member_ids", [.. walletDeltas.Select(wallet => wallet.MemberId)]));
+            batch.BatchCommands.Add(ensure);
+        }
+
         // A wallet posting's balance_after is computed here, from the wallet_balance row (locked, in a fixed
         // order, so concurrent batches touching one wallet serialise instead of racing) and the batch's own
         // postings in order. Money sent by another member reaches this wallet in that member's batch, so
@@ -70,9 +85,10 @@ public sealed class JournalWriter : RecordWriter<JournalEntry>
         {
             var balances = new NpgsqlBatchCommand(
                 """
-                INSERT INTO wallet_balance AS w (member_id, balance)
-                SELECT * FROM unnest(@member_ids::text[], @deltas::bigint[])
-                ON CONFLICT (member_id) DO UPDATE SET balance = w.balance + excluded.balance
+                UPDATE wallet_balance w
+                SET balance = w.balance + d.delta
+                FROM unnest(@member_ids::text[], @deltas::bigint[]) AS d(member_id, delta)
+                WHERE w.member_id = d.member_id
                 """);
             balances.Parameters.Add(new NpgsqlParameter<string[]>("member_ids", [.. walletDeltas.Select(wallet => wallet.MemberId)]));
             balances.Parameters.Add(new NpgsqlParameter<long[]>("deltas", [.. walletDeltas.Select(wallet => wallet.DeltaWon)]));
