@@ -5,6 +5,7 @@ using MyPay.Api.Hosting;
 using MyPay.Api.Ledger;
 using MyPay.Api.Members;
 using MyPay.Api.Payments;
+using MyPay.Api.Remittance;
 using MyPay.Api.Wallet;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,6 +17,7 @@ builder.Services.AddMyPayAuth(builder.Configuration);
 builder.Services.AddMyPayBank(builder.Configuration);
 builder.Services.AddMyPayWallet();
 builder.Services.AddMyPayPayments();
+builder.Services.AddMyPayRemittances();
 
 var app = builder.Build();
 
@@ -30,6 +32,7 @@ app.MapFirmbanking();
 app.MapWallet();
 app.MapPayments();
 app.MapCommission();
+app.MapRemittances();
 app.MapLedger();
 
 app.Run();

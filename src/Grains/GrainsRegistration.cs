@@ -6,6 +6,7 @@ using MyPay.Grains.Ledger;
 using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Grains.Payments;
+using MyPay.Grains.Remittance;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Hosting;
 using MyPay.Silo.Migrations;
@@ -40,6 +41,17 @@ public static class GrainsRegistration
             "member-email",
             reference => new EmailIndexGrainReference(reference),
             (_, _, state) => new EmailIndexGrain(state))
+        .AddGrain<IRemittanceGrain, RemittanceGrain, RemittanceState>(
+            "remittance",
+            reference => new RemittanceGrainReference(reference),
+            (services, id, state) => new RemittanceGrain(
+                id,
+                state,
+                services.GetRequiredService<IGrainFactory>(),
+                services.GetRequiredService<IOptions<FirmbankingOptions>>().Value,
+                services.GetRequiredService<IOptions<RemittanceOptions>>().Value,
+                services.GetRequiredService<TimeProvider>()),
+            (remittance, reminder) => remittance.OnReminderAsync(reminder))
         .AddGrain<ICommissionGrain, CommissionGrain, CommissionState>(
             "commission",
             reference => new CommissionGrainReference(reference),
@@ -64,6 +76,7 @@ public static class GrainsRegistration
         services.AddRecordWriter<JournalWriter>();
         services.AddMigrations(new MigrationSource("ledger", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Ledger.Sql."));
         services.AddMigrations(new MigrationSource("payments", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Payments.Sql."));
+        services.AddMigrations(new MigrationSource("remittances", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Remittance.Sql."));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MemberRegistry>();
         services.AddSingleton<BankAccountLinker>();
@@ -75,6 +88,8 @@ public static class GrainsRegistration
             provider.GetRequiredService<IOptions<WalletLimits>>().Value,
             provider.GetRequiredService<TimeProvider>()));
         services.AddRecordWriter<PaymentWriter>();
+        services.AddOptions<RemittanceOptions>().BindConfiguration(RemittanceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddRecordWriter<RemittanceWriter>();
         return services;
     }
 }

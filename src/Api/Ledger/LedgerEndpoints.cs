@@ -24,7 +24,7 @@ public static class LedgerEndpoints
         var check = await ledger.CheckAsync(cancellationToken);
         var statement = await bank.LookUpAccountAsync(firmbanking.Value.CorporateAccount, cancellationToken);
         var bankBalanceWon = statement.Status == AccountLookupStatus.Open ? statement.BalanceWon : null;
-        bool? corporateMatchesBank = check.RechargesInFlight > 0 || bankBalanceWon is null ? null : bankBalanceWon == check.CorporateCashWon;
+        bool? corporateMatchesBank = check.RechargesInFlight > 0 || check.RemittancesInFlight > 0 || bankBalanceWon is null ? null : bankBalanceWon == check.CorporateCashWon;
         var differences = new List<string>();
         if (check.TotalWon != 0)
         {
@@ -47,6 +47,7 @@ public static class LedgerEndpoints
             check.CorporateCashWon,
             bankBalanceWon,
             check.RechargesInFlight,
+            check.RemittancesInFlight,
             corporateMatchesBank,
             differences));
     }
@@ -63,6 +64,7 @@ public static class LedgerEndpoints
         long CorporateCash,
         long? BankCorporateBalance,
         long RechargesInFlight,
+        long RemittancesInFlight,
         bool? CorporateMatchesBank,
         IReadOnlyList<string> Differences);
 }

@@ -50,7 +50,8 @@ public sealed class LedgerQueries(NpgsqlDataSource dataSource)
             WalletMismatches: mismatches,
             Wallets: reader.GetInt64(4),
             CorporateCashWon: reader.GetInt64(5),
-            RechargesInFlight: reader.GetInt64(6));
+            RechargesInFlight: reader.GetInt64(6),
+            RemittancesInFlight: reader.GetInt64(7));
     }
 
     private static string Load(string name)
@@ -75,7 +76,8 @@ public sealed record LedgerCheck(
     IReadOnlyList<WalletMismatch> WalletMismatches,
     long Wallets,
     long CorporateCashWon,
-    long RechargesInFlight)
+    long RechargesInFlight,
+    long RemittancesInFlight)
 {
     public bool IsConsistent => TotalWon == 0 && UnbalancedEntries.Count == 0 && WalletMismatches.Count == 0;
 }

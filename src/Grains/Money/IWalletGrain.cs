@@ -1,4 +1,5 @@
 using MyPay.Grains.Payments;
+using MyPay.Grains.Remittance;
 using MyPay.Silo.Grains;
 
 namespace MyPay.Grains.Money;
@@ -27,6 +28,18 @@ public interface IWalletGrain
 
     /// <summary>Pays a merchant from the wallet, once per operation key; a repeat returns the first outcome.</summary>
     Task<PaymentOutcome> Pay(PaymentOrder order, OperationKey operation);
+
+    /// <summary>Debits the wallet and credits another member's in one journal entry; once per remittance.</summary>
+    Task<RemittanceDebit> SendToMember(string remittanceId, string recipientId, long amountWon, string idempotencyKey, DateTimeOffset at);
+
+    /// <summary>Counts money another member sent (already in the ledger); once per remittance. Returns the balance.</summary>
+    Task<long> ReceiveRemittance(string remittanceId, long amountWon);
+
+    /// <summary>Holds the amount and fee of a bank remittance; once per remittance.</summary>
+    Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, string idempotencyKey, DateTimeOffset at);
+
+    /// <summary>Returns a refused bank remittance's hold to the wallet; once per remittance. Returns the balance.</summary>
+    Task<long> VoidRemittanceHold(string remittanceId, long totalWon, DateTimeOffset at);
 }
 
 /// <summary>What a reservation decided. Rejections are values, not exceptions: they are a member's everyday outcome.</summary>

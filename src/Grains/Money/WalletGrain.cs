@@ -1,5 +1,6 @@
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Payments;
+using MyPay.Grains.Remittance;
 using MyPay.Silo.Grains;
 
 namespace MyPay.Grains.Money;
@@ -106,12 +107,83 @@ public sealed class WalletGrain(string memberId, IPersistentState<WalletState> w
         return new PaymentOutcome(PaymentStatus.Paid, order.PaymentId, order.AmountWon, commissionWon, wallet.State.BalanceWon);
     }
 
+    /// <summary>
+    /// Sends money to another member: one journal entry debits this wallet and credits the recipient's. The
+    /// recipient's wallet grain counts it when told (<see cref="ReceiveRemittance"/>); the ledger has it now.
+    /// </summary>
+    public RemittanceDebit SendToMember(string remittanceId, string recipientId, long amountWon, string idempotencyKey, DateTimeOffset at)
+    {
+        if (!TryDebit(amountWon))
+        {
+            return RemittanceDebit.InsufficientFunds;
+        }
+
+        wallet.Append(new JournalEntry(
+            $"remittance:{remittanceId}", "remittance", memberId, idempotencyKey, remittanceId, at,
+            [new Posting(Accounts.Wallet(memberId), amountWon), new Posting(Accounts.Wallet(recipientId), -amountWon)]));
+        return RemittanceDebit.Debited;
+    }
+
+    /// <summary>Counts money another member sent, already in the ledger. Once per remittance (its operation key).</summary>
+    public long ReceiveRemittance(long amountWon)
+    {
+        // No cap here: the money is already this member's in the ledger, and a wallet never refuses its own money.
+        wallet.State.BalanceWon = checked(wallet.State.BalanceWon + amountWon);
+        AssertInvariants();
+        return wallet.State.BalanceWon;
+    }
+
+    /// <summary>Moves the amount and fee of a bank remittance from the wallet to the remittance's hold.</summary>
+    public RemittanceDebit HoldForRemittance(string remittanceId, long totalWon, string idempotencyKey, DateTimeOffset at)
+    {
+        if (!TryDebit(totalWon))
+        {
+            return RemittanceDebit.InsufficientFunds;
+        }
+
+        wallet.Append(new JournalEntry(
+            $"remittance-hold:{remittanceId}", "remittance-hold", memberId, idempotencyKey, remittanceId, at,
+            [new Posting(Accounts.Wallet(memberId), totalWon), new Posting(Accounts.RemittanceHold(remittanceId), -totalWon)]));
+        return RemittanceDebit.Debited;
+    }
+
+    /// <summary>Gives back everything a bank remittance held, when the bank refused it. Once per remittance.</summary>
+    public long VoidRemittanceHold(string remittanceId, long totalWon, DateTimeOffset at)
+    {
+        wallet.State.BalanceWon = checked(wallet.State.BalanceWon + totalWon);
+        AssertInvariants();
+        wallet.Append(new JournalEntry(
+            $"remittance-void:{remittanceId}", "remittance-void", memberId, null, remittanceId, at,
+            [new Posting(Accounts.RemittanceHold(remittanceId), totalWon), new Posting(Accounts.Wallet(memberId), -totalWon)]));
+        return wallet.State.BalanceWon;
+    }
+
+    private bool TryDebit(long amountWon)
+    {
+        if (amountWon <= 0)
+        {
+            throw new InvalidOperationException($"Wallet {memberId} was asked to give {amountWon} won.");
+        }
+
+        if (wallet.State.BalanceWon < amountWon)
+        {
+            return false;
+        }
+
+        wallet.State.BalanceWon -= amountWon;
+        AssertInvariants();
+        return true;
+    }
+
+    /// <summary>
+    /// A wallet never goes below zero. The balance cap is a rule for what comes in from outside (recharges),
+    /// checked there: money sent by other members lands even on a full wallet, since it is already the member's.
+    /// </summary>
     private void AssertInvariants()
     {
-        if (wallet.State.BalanceWon < 0 || wallet.State.BalanceWon > limits.BalanceCapWon)
+        if (wallet.State.BalanceWon < 0)
         {
-            throw new InvalidOperationException(
-                $"Wallet {memberId} balance {wallet.State.BalanceWon} won is outside 0..{limits.BalanceCapWon} won.");
+            throw new InvalidOperationException($"Wallet {memberId} balance {wallet.State.BalanceWon} won is below zero.");
         }
     }
 }
@@ -130,4 +202,16 @@ internal sealed class WalletGrainReference(GrainReference<WalletGrain> grain) : 
     public Task ReleaseRecharge(string rechargeId) => grain.Update(wallet => wallet.ReleaseRecharge(rechargeId));
 
     public Task<PaymentOutcome> Pay(PaymentOrder order, OperationKey operation) => grain.Update(wallet => wallet.Pay(order), operation);
+
+    public Task<RemittanceDebit> SendToMember(string remittanceId, string recipientId, long amountWon, string idempotencyKey, DateTimeOffset at) =>
+        grain.Update(wallet => wallet.SendToMember(remittanceId, recipientId, amountWon, idempotencyKey, at), new OperationKey($"remit:{remittanceId}", remittanceId));
+
+    public Task<long> ReceiveRemittance(string remittanceId, long amountWon) =>
+        grain.Update(wallet => wallet.ReceiveRemittance(amountWon), new OperationKey($"receive:{remittanceId}", remittanceId));
+
+    public Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, string idempotencyKey, DateTimeOffset at) =>
+        grain.Update(wallet => wallet.HoldForRemittance(remittanceId, totalWon, idempotencyKey, at), new OperationKey($"remit:{remittanceId}", remittanceId));
+
+    public Task<long> VoidRemittanceHold(string remittanceId, long totalWon, DateTimeOffset at) =>
+        grain.Update(wallet => wallet.VoidRemittanceHold(remittanceId, totalWon, at), new OperationKey($"void:{remittanceId}", remittanceId));
 }

@@ -1,0 +1,58 @@
+using MyPay.Silo.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace MyPay.Grains.Remittance;
+
+/// <summary>Writes remittance index rows with the grain writes that create them, and lists a member's remittances.</summary>
+public sealed class RemittanceWriter : RecordWriter<RemittanceRow>
+{
+    protected override async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<RemittanceRow> records, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            INSERT INTO remittance (remittance_id, sender_id, recipient_member_id, recipient_bank_code, recipient_account, amount, created_at)
+            SELECT * FROM unnest(@ids::text[], @senders::text[], @recipients::text[], @bank_codes::text[], @accounts::text[], @amounts::bigint[], @created_ats::timestamptz[])
+            ON CONFLICT (remittance_id) DO NOTHING
+            """,
+            connection);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. records.Select(row => row.RemittanceId)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("senders", [.. records.Select(row => row.SenderId)]));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("recipients", [.. records.Select(row => row.RecipientMemberId)]));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("bank_codes", [.. records.Select(row => row.RecipientAccount?.BankCode)]));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("accounts", [.. records.Select(row => row.RecipientAccount?.AccountNumber)]));
+        command.Parameters.Add(new NpgsqlParameter<long[]>("amounts", [.. records.Select(row => row.AmountWon)]));
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_ats", [.. records.Select(row => row.CreatedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
+
+public sealed class RemittanceQueries(NpgsqlDataSource dataSource)
+{
+    public const int ListMax = 50;
+
+    /// <summary>The member's latest remittances, sent or received, newest first.</summary>
+    public async Task<IReadOnlyList<string>> LatestForMemberAsync(string memberId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT remittance_id FROM (
+                (SELECT remittance_id, created_at FROM remittance WHERE sender_id = @member ORDER BY created_at DESC LIMIT @limit)
+                UNION ALL
+                (SELECT remittance_id, created_at FROM remittance WHERE recipient_member_id = @member ORDER BY created_at DESC LIMIT @limit)
+            ) latest
+            ORDER BY created_at DESC
+            LIMIT @limit
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("member", memberId));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", ListMax));
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+}
