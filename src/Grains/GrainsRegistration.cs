@@ -52,6 +52,11 @@ public static class GrainsRegistration
                 services.GetRequiredService<IOptions<RemittanceOptions>>().Value,
                 services.GetRequiredService<TimeProvider>()),
             (remittance, reminder) => remittance.OnReminderAsync(reminder))
+        .AddGrain<IPaymentGrain, PaymentGrain, PaymentRefunds>(
+            "payment",
+            reference => new PaymentGrainReference(reference),
+            (services, id, state) => new PaymentGrain(id, state, services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<TimeProvider>()),
+            (payment, reminder) => payment.OnReminderAsync(reminder))
         .AddGrain<ICommissionGrain, CommissionGrain, CommissionState>(
             "commission",
             reference => new CommissionGrainReference(reference),

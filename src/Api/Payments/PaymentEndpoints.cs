@@ -17,6 +17,7 @@ public static class PaymentEndpoints
     {
         app.MapPost("/v1/payments", PayAsync).RequireAuthorization();
         app.MapGet("/v1/payments/{paymentId}", GetAsync).RequireAuthorization();
+        app.MapPost("/v1/payments/{paymentId}/refunds", RefundAsync).RequireAuthorization();
         return app;
     }
 
@@ -90,7 +91,8 @@ public static class PaymentEndpoints
     }
 
     /// <summary>A payment, for its payer, its merchant and operators. Others get 404, so ids cannot be probed.</summary>
-    private static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetAsync(string paymentId, ClaimsPrincipal user, PaymentQueries payments, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetAsync(
+        string paymentId, ClaimsPrincipal user, PaymentQueries payments, IGrainFactory grains, CancellationToken cancellationToken)
     {
         var payment = paymentId.Length is > 0 and <= 64 ? await payments.FindAsync(paymentId, cancellationToken) : null;
         var member = user.MemberId();
@@ -99,9 +101,61 @@ public static class PaymentEndpoints
             {
                 CommissionBps = payment.CommissionBps,
                 CreatedAt = payment.CreatedAt,
+                Refunded = await grains.GetGrain<IPaymentGrain>(payment.PaymentId).GetRefundedWon(),
             })
-            : Problems.Problem(StatusCodes.Status404NotFound, "unknown-payment", "No such payment.", $"No payment {paymentId} is visible to you.");
+            : UnknownPayment(paymentId);
     }
+
+    /// <summary>
+    /// Refunds part or all of a payment (the merchant, or an operator): the payer's wallet is credited, and the
+    /// merchant's receivable and MyPay's commission are reversed in proportion. Never more than was paid.
+    /// </summary>
+    private static async Task<Results<Created<RefundResponse>, ProblemHttpResult>> RefundAsync(
+        string paymentId, RefundRequest request, HttpRequest http, ClaimsPrincipal user, PaymentQueries payments, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        var payment = paymentId.Length is > 0 and <= 64 ? await payments.FindAsync(paymentId, cancellationToken) : null;
+        if (payment is null || !(user.IsOperator() || user.MemberId() == payment.MerchantId || user.MemberId() == payment.PayerId))
+        {
+            return UnknownPayment(paymentId);
+        }
+
+        if (!user.IsOperator() && user.MemberId() != payment.MerchantId)
+        {
+            return Problems.Problem(StatusCodes.Status403Forbidden, "forbidden", "Only the merchant or an operator refunds.", "Ask the merchant for a refund.");
+        }
+
+        var operation = Idempotency.TryRead(http, $"refund\n{paymentId}\n{request.Amount}", out var missingKey);
+        if (operation is null)
+        {
+            return missingKey!;
+        }
+
+        var refundId = "rf" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{paymentId}\n{operation.Id}")))[..24];
+        RefundOutcome outcome;
+        try
+        {
+            outcome = await grains.GetGrain<IPaymentGrain>(paymentId).Refund(payment, refundId, request.Amount ?? 0, operation.RequestHash);
+        }
+        catch (OperationKeyReusedException)
+        {
+            return Idempotency.KeyReused(operation.Id);
+        }
+
+        return outcome.Status switch
+        {
+            RefundStatus.Refunded => TypedResults.Created(
+                $"/v1/payments/{paymentId}",
+                new RefundResponse(outcome.RefundId, paymentId, outcome.AmountWon, outcome.CommissionWon, outcome.RefundedTotalWon, outcome.RemainingWon)),
+            RefundStatus.NotAPositiveAmount => Problems.Problem(
+                StatusCodes.Status400BadRequest, "invalid-amount", "The amount must be positive.", $"Refund amount {request.Amount} won is not a positive number of won."),
+            _ => Problems.Problem(
+                StatusCodes.Status422UnprocessableEntity, "refund-exceeds-payment", "More than remains to refund.",
+                $"Payment {paymentId} has {outcome.RemainingWon} won left to refund; asked for {outcome.AmountWon} won."),
+        };
+    }
+
+    private static ProblemHttpResult UnknownPayment(string paymentId) =>
+        Problems.Problem(StatusCodes.Status404NotFound, "unknown-payment", "No such payment.", $"No payment {paymentId} is visible to you.");
 
     private static ProblemHttpResult TopUpFailed(RechargeAttempt topUp) => Problems.Problem(
         StatusCodes.Status422UnprocessableEntity,
@@ -117,6 +171,10 @@ public static class PaymentEndpoints
 
     public sealed record PayRequest(string? MerchantId, long? Amount, string? OrderId);
 
+    public sealed record RefundRequest(long? Amount);
+
+    public sealed record RefundResponse(string RefundId, string PaymentId, long Amount, long Commission, long RefundedTotal, long Remaining);
+
     /// <summary>A payment: the amount, MyPay's commission, the merchant's net, and for the payer the balance after and any top-up.</summary>
     public sealed record PaymentResponse(
         string PaymentId, string PayerId, string MerchantId, long Amount, long Commission, long Net, string? OrderId, long? Balance, long? ToppedUp)
@@ -124,5 +182,7 @@ public static class PaymentEndpoints
         public long? CommissionBps { get; init; }
 
         public DateTimeOffset? CreatedAt { get; init; }
+
+        public long? Refunded { get; init; }
     }
 }

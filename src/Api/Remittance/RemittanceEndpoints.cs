@@ -71,11 +71,14 @@ public static class RemittanceEndpoints
 
         // The id comes from the sender and their key, so a retry finds the same remittance.
         var remittanceId = "rm" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{senderId}\n{operation.Id}")))[..24];
-        var remittance = grains.GetGrain<IRemittanceGrain>(remittanceId);
-        var running = remittance.Start(new RemittanceRequest(senderId, request.ToMemberId, account, request.Amount!.Value, operation.Id, operation.RequestHash, time.GetUtcNow()));
+        var started = new RemittanceRequest(senderId, request.ToMemberId, account, request.Amount!.Value, operation.Id, operation.RequestHash, time.GetUtcNow());
+        var running = grains.GetGrain<IRemittanceGrain>(remittanceId).Start(started);
         if (await Task.WhenAny(running, Task.Delay(wait.Value.SynchronousWait, time)) != running)
         {
-            return TypedResults.Accepted($"/v1/remittances/{remittanceId}", RemittanceResponse.From((await remittance.GetRecord())!));
+            // Still waiting for the bank: the grain is busy in its turn, so the answer is built from the request.
+            return TypedResults.Accepted(
+                $"/v1/remittances/{remittanceId}",
+                RemittanceResponse.From(new RemittanceRecord(remittanceId, started, 0, RemittanceStatus.Pending, null, "", null)) with { Fee = null });
         }
 
         RemittanceRecord record;
@@ -169,7 +172,7 @@ public static class RemittanceEndpoints
     public sealed record SendRequest(string? ToMemberId, string? ToBankCode, string? ToAccountNumber, long? Amount);
 
     public sealed record RemittanceResponse(
-        string RemittanceId, string SenderId, string? ToMemberId, string? ToBankCode, string? ToAccountNumber, long Amount, long Fee, string Status, string? FailureReason, DateTimeOffset RequestedAt, DateTimeOffset? CompletedAt)
+        string RemittanceId, string SenderId, string? ToMemberId, string? ToBankCode, string? ToAccountNumber, long Amount, long? Fee, string Status, string? FailureReason, DateTimeOffset RequestedAt, DateTimeOffset? CompletedAt)
     {
         public static RemittanceResponse From(RemittanceRecord record) => new(
             record.RemittanceId,

@@ -38,6 +38,9 @@ public interface IWalletGrain
     /// <summary>Holds the amount and fee of a bank remittance; once per remittance.</summary>
     Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, string idempotencyKey, DateTimeOffset at);
 
+    /// <summary>Credits a payment refund, reversing the merchant's net and the commission in one entry; once per refund.</summary>
+    Task<long> CreditRefund(PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at);
+
     /// <summary>Returns a refused bank remittance's hold to the wallet; once per remittance. Returns the balance.</summary>
     Task<long> VoidRemittanceHold(string remittanceId, long totalWon, DateTimeOffset at);
 }

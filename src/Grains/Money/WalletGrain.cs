@@ -158,6 +158,29 @@ public sealed class WalletGrain(string memberId, IPersistentState<WalletState> w
         return wallet.State.BalanceWon;
     }
 
+    /// <summary>
+    /// Gives a payer back part of a payment: the wallet is credited, the merchant's receivable and MyPay's fee
+    /// revenue are debited in proportion — one journal entry.
+    /// </summary>
+    public long CreditRefund(PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at)
+    {
+        wallet.State.BalanceWon = checked(wallet.State.BalanceWon + amountWon);
+        AssertInvariants();
+        List<Posting> postings = [new Posting(Accounts.Wallet(memberId), -amountWon)];
+        if (amountWon - commissionWon > 0)
+        {
+            postings.Add(new Posting(Accounts.Receivable(payment.MerchantId), amountWon - commissionWon));
+        }
+
+        if (commissionWon > 0)
+        {
+            postings.Add(new Posting(Accounts.FeeRevenue, commissionWon));
+        }
+
+        wallet.Append(new JournalEntry($"refund:{refundId}", "refund", memberId, null, payment.PaymentId, at, postings));
+        return wallet.State.BalanceWon;
+    }
+
     private bool TryDebit(long amountWon)
     {
         if (amountWon <= 0)
@@ -211,6 +234,9 @@ internal sealed class WalletGrainReference(GrainReference<WalletGrain> grain) : 
 
     public Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, string idempotencyKey, DateTimeOffset at) =>
         grain.Update(wallet => wallet.HoldForRemittance(remittanceId, totalWon, idempotencyKey, at), new OperationKey($"remit:{remittanceId}", remittanceId));
+
+    public Task<long> CreditRefund(PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at) =>
+        grain.Update(wallet => wallet.CreditRefund(payment, refundId, amountWon, commissionWon, at), new OperationKey($"refund:{refundId}", payment.PaymentId));
 
     public Task<long> VoidRemittanceHold(string remittanceId, long totalWon, DateTimeOffset at) =>
         grain.Update(wallet => wallet.VoidRemittanceHold(remittanceId, totalWon, at), new OperationKey($"void:{remittanceId}", remittanceId));
