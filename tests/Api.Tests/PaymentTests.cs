@@ -291,4 +291,92 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
         var check = await CheckAsync();
         Assert.True(check.GetProperty("consistent").GetBoolean(), check.ToString());
     }
+    private static async Task<HttpResponseMessage> RefundAsync(HttpClient client, string paymentId, long amountWon, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/payments/{paymentId}/refunds") { Content = JsonContent.Create(new { amount = amountWon }) };
+        request.Headers.Add("Idempotency-Key", key);
+        return await client.SendAsync(request);
+    }
+
+    private async Task<(MyPayApp.Member Payer, MyPayApp.Member Merchant, string PaymentId)> PaidAsync(long amountWon, long rateBps = 250)
+    {
+        var payer = await PayerWithAsync(100_000);
+        var merchant = await app.RegisterAsync("merchant", "환불 상점");
+        using var operatorClient = await app.OperatorAsync();
+        using var set = await operatorClient.PutAsJsonAsync($"/v1/merchants/{merchant.Id}/commission", new { rateBps });
+        using var paid = await payer.Client.PayAsync(merchant.Id, amountWon, $"pay-{Guid.NewGuid():N}");
+        paid.EnsureSuccessStatusCode();
+        return (payer, merchant, (await paid.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("paymentId").GetString()!);
+    }
+
+    [Fact]
+    public async Task Refund_Full_ReturnsEverythingAndReversesTheCommission()
+    {
+        var (payer, merchant, paymentId) = await PaidAsync(10_000);
+
+        using var refunded = await RefundAsync(merchant.Client, paymentId, 10_000, "full");
+
+        Assert.Equal(HttpStatusCode.Created, refunded.StatusCode);
+        var body = await refunded.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(250, body.GetProperty("commission").GetInt64());
+        Assert.Equal(0, body.GetProperty("remaining").GetInt64());
+        Assert.Equal(100_000, await payer.Client.BalanceAsync(payer.Id));
+        Assert.Equal(10_000, (await merchant.Client.GetFromJsonAsync<JsonElement>($"/v1/payments/{paymentId}")).GetProperty("refunded").GetInt64());
+        Assert.True((await CheckAsync()).GetProperty("consistent").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Refund_Partials_ReverseCommissionInProportion_AndNeverMoreThanPaid()
+    {
+        var (payer, merchant, paymentId) = await PaidAsync(10_001, rateBps: 333);
+
+        var commissions = new List<long>();
+        foreach (var (amountWon, key) in new[] { (3_333L, "a"), (3_333L, "b"), (3_335L, "c") })
+        {
+            using var refunded = await RefundAsync(merchant.Client, paymentId, amountWon, key);
+            Assert.Equal(HttpStatusCode.Created, refunded.StatusCode);
+            commissions.Add((await refunded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("commission").GetInt64());
+        }
+
+        using var beyond = await RefundAsync(merchant.Client, paymentId, 1, "d");
+
+        Assert.Equal(333, commissions.Sum());
+        Assert.EndsWith("refund-exceeds-payment", (await beyond.AssertProblemAsync(422)).ProblemType(), StringComparison.Ordinal);
+        Assert.Equal(100_000, await payer.Client.BalanceAsync(payer.Id));
+        Assert.True((await CheckAsync()).GetProperty("consistent").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Refund_Concurrent_NeverExceedThePayment_AndRepeatsAreIdempotent()
+    {
+        var (payer, merchant, paymentId) = await PaidAsync(10_000);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => RefundAsync(merchant.Client, paymentId, 4_000, $"r{i}")));
+        using var repeat = await RefundAsync(merchant.Client, paymentId, 4_000, "r0");
+
+        Assert.Equal(2, responses.Count(response => response.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(8, responses.Count(response => response.StatusCode == HttpStatusCode.UnprocessableEntity));
+        Assert.Equal(98_000, await payer.Client.BalanceAsync(payer.Id));
+        Assert.True(repeat.StatusCode is HttpStatusCode.Created or HttpStatusCode.UnprocessableEntity);
+        Assert.Equal(98_000, await payer.Client.BalanceAsync(payer.Id));
+    }
+
+    [Fact]
+    public async Task Refund_ByPayerIs403_ByStrangerIs404_ByOperatorWorks_BadAmountIs400()
+    {
+        var (payer, _, paymentId) = await PaidAsync(10_000);
+        var stranger = await app.RegisterAsync();
+        using var operatorClient = await app.OperatorAsync();
+
+        using var byPayer = await RefundAsync(payer.Client, paymentId, 1_000, "payer");
+        using var byStranger = await RefundAsync(stranger.Client, paymentId, 1_000, "stranger");
+        using var zero = await RefundAsync(operatorClient, paymentId, 0, "zero");
+        using var byOperator = await RefundAsync(operatorClient, paymentId, 1_000, "operator");
+
+        await byPayer.AssertProblemAsync(403);
+        await byStranger.AssertProblemAsync(404);
+        await zero.AssertProblemAsync(400);
+        Assert.Equal(HttpStatusCode.Created, byOperator.StatusCode);
+        Assert.Equal(91_000, await payer.Client.BalanceAsync(payer.Id));
+    }
 }
