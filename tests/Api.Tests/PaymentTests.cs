@@ -270,27 +270,36 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     }
 
     [Fact]
-    public async Task ManyPayersOneMerchant_And_OnePayerManyPayments_BalancesExact()
+    public async Task TwoHundredPayersFiftyPaymentsEachToOneMerchant_And_OnePayerTwoThousandPayments_BalancesExact()
     {
-        // 50 payers × 20 payments to one merchant, and one payer × 200 payments: every balance exact, the ledger balanced.
+        // The hot spots: 200 payers × 50 payments to one merchant (they must not queue behind one merchant grain),
+        // and one payer × 2,000 payments (serialised by its wallet, which must still batch). Every balance exact,
+        // the ledger balanced, no wallet below zero.
         var merchant = await app.RegisterAsync("merchant", "인기 상점");
-        var payers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => PayerWithAsync(100_000)));
-        var hot = await PayerWithAsync(1_000_000);
+        var payers = new List<MyPayApp.Member>();
+        foreach (var chunk in Enumerable.Range(0, 200).Chunk(25))
+        {
+            payers.AddRange(await Task.WhenAll(chunk.Select(_ => PayerWithAsync(50_000))));
+        }
 
-        var many = payers.SelectMany(payer => Enumerable.Range(0, 20).Select(i => payer.Client.PayAsync(merchant.Id, 1_000, $"many-{i}")));
-        var single = Enumerable.Range(0, 200).Select(i => hot.Client.PayAsync(merchant.Id, 1_000, $"hot-{i}"));
+        var hot = await PayerWithAsync(2_000_000);
+
+        var many = payers.SelectMany(payer => Enumerable.Range(0, 50).Select(i => payer.Client.PayAsync(merchant.Id, 1_000, $"many-{i}")));
+        var single = Enumerable.Range(0, 2_000).Select(i => hot.Client.PayAsync(merchant.Id, 1_000, $"hot-{i}"));
         var responses = await Task.WhenAll(many.Concat(single));
 
         Assert.All(responses, response => Assert.Equal(HttpStatusCode.Created, response.StatusCode));
         foreach (var payer in payers)
         {
-            Assert.Equal(80_000, await payer.Client.BalanceAsync(payer.Id));
+            Assert.Equal(0, await payer.Client.BalanceAsync(payer.Id));
         }
 
-        Assert.Equal(800_000, await hot.Client.BalanceAsync(hot.Id));
+        Assert.Equal(0, await hot.Client.BalanceAsync(hot.Id));
         var check = await CheckAsync();
         Assert.True(check.GetProperty("consistent").GetBoolean(), check.ToString());
+        Assert.Equal(0, check.GetProperty("total").GetInt64());
     }
+
     private static async Task<HttpResponseMessage> RefundAsync(HttpClient client, string paymentId, long amountWon, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/payments/{paymentId}/refunds") { Content = JsonContent.Create(new { amount = amountWon }) };
