@@ -34,6 +34,7 @@ app.MapPayments();
 app.MapCommission();
 app.MapRemittances();
 app.MapLedger();
+app.MapBench();
 
 app.Run();
 
