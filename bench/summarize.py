@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Turns one bench/run's measurements into the table it prints and bench/results/latest.md."""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+
+
+def scenario_numbers(path):
+    """Throughput and latency of one load-test scenario, from its --json output; None if it did not run."""
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return None
+    with open(path, encoding="utf-8") as file:
+        result = json.load(file)
+    latency = result.get("latencyMs", {})
+    return {
+        "rps": float(result.get("throughputPerSecond", 0)),
+        "p50": latency.get("p50"),
+        "p99": latency.get("p99"),
+        "max": latency.get("max"),
+        "ok": result.get("ok", 0),
+        "errors": sum((result.get("errorsByStatus") or {}).values()),
+        "verified": result.get("verification", {}).get("passed"),
+    }
+
+
+def fmt(value, digits=1):
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for name in ("pgbench-tps", "echo-rps", "wrk-recharge-rps", "wrk-recharge-p99", "rss-before", "rss-after"):
+        parser.add_argument("--" + name, type=float, default=None)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--scenarios", required=True)
+    parser.add_argument("--idle-wallets", type=int, required=True)
+    parser.add_argument("--duration", required=True)
+    parser.add_argument("--concurrency", required=True)
+    parser.add_argument("--output", required=True)
+    arguments = parser.parse_args()
+
+    pgbench, echo = arguments.pgbench_tps, arguments.echo_rps
+    rows = []
+    for scenario in arguments.scenarios.split():
+        numbers = scenario_numbers(os.path.join(arguments.work, f"scenario-{scenario}.json"))
+        if numbers is None:
+            rows.append(f"| {scenario} | did not run | | | | | | | |")
+            continue
+        rows.append(
+            f"| {scenario} | {fmt(numbers['rps'])} | {fmt(numbers['p50'], 2)} | {fmt(numbers['p99'], 2)} | {fmt(numbers['max'], 2)} "
+            f"| {numbers['ok']:,} | {numbers['errors']:,} | {fmt(numbers['rps'] / pgbench if pgbench else None, 2)}× "
+            f"| {fmt(numbers['rps'] / echo if echo else None, 2)}× | {'pass' if numbers['verified'] else 'FAIL' if numbers['verified'] is False else '—'} |")
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo", encoding="utf-8") if line.startswith("model name")), platform.processor())
+    lines = [
+        "# MyPay benchmark",
+        "",
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}, commit {commit}, {os.cpu_count()} cores ({cpu}), "
+        f"{arguments.duration} s per measurement, load-test concurrency {arguments.concurrency}, `synchronous_commit = on`. Reproduce: `bench/run`.",
+        "",
+        "| baseline | per second |",
+        "| --- | ---: |",
+        f"| (a) pgbench TPC-B-like, 16 clients, 2 threads, scale 10 | {fmt(pgbench)} tps |",
+        f"| (b) Kestrel: trivial JSON POST under wrk -t2 -c64 | {fmt(echo)} req/s |",
+        "",
+        "| scenario | req/s | p50 ms | p99 ms | max ms | ok | errors | vs (a) | vs (b) | ledger verified |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        *rows,
+        "",
+        f"Cross-check of the charge endpoint with wrk (one member, fresh key per request, -t2 -c32): "
+        f"{fmt(arguments.wrk_recharge_rps)} req/s, p99 {fmt(arguments.wrk_recharge_p99, 2)} ms.",
+        "",
+        f"Node memory (RSS): {fmt(arguments.rss_before, 0)} MB before, {fmt(arguments.rss_after, 0)} MB after activating "
+        f"{arguments.idle_wallets:,} idle wallets (+{fmt((arguments.rss_after or 0) - (arguments.rss_before or 0), 0)} MB).",
+        "",
+    ]
+    text = "\n".join(lines)
+    with open(arguments.output, "w", encoding="utf-8") as file:
+        file.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
