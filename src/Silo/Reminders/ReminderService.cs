@@ -23,32 +23,53 @@ internal sealed partial class ReminderService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Ticks run beside the polling, not before it: a handler that hangs (on a bank that never answers)
+        // holds one slot of ClaimBatchMax, never the node's other reminders.
+        var running = new HashSet<Task>();
         using var timer = new PeriodicTimer(options.Value.PollInterval);
-        do
+        try
         {
-            try
+            do
             {
-                await FireDueAsync(stoppingToken);
+                running.RemoveWhere(task => task.IsCompleted);
+                var free = options.Value.ClaimBatchMax - running.Count;
+                if (free <= 0)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    foreach (var tick in await ClaimAsync(free, stoppingToken))
+                    {
+                        running.Add(FireAsync(tick));
+                    }
+                }
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The database is down or not migrated yet: ticks stay in the table, and a later poll fires them.
+                    // Nothing here may stop the node.
+                    LogPollFailed(logger, exception.Message);
+                }
             }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The database is down or not migrated yet: ticks stay in the table, and a later poll fires them.
-                // Nothing here may stop the node.
-                LogPollFailed(logger, exception.Message);
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        finally
+        {
+            // Ticks under way finish and are recorded, so a graceful stop repeats none of them.
+            await Task.WhenAll(running);
+        }
     }
 
-    /// <summary>Claims and fires one poll's worth of due ticks; returns how many were fired.</summary>
+    /// <summary>Claims and fires one poll's worth of due ticks, waiting for them; returns how many were fired. For tests.</summary>
     internal async Task<int> FireDueAsync(CancellationToken cancellationToken)
     {
-        var ticks = await ClaimAsync(cancellationToken);
-        await Task.WhenAll(ticks.Select(tick => FireAsync(tick, cancellationToken)));
+        var ticks = await ClaimAsync(options.Value.ClaimBatchMax, cancellationToken);
+        await Task.WhenAll(ticks.Select(FireAsync));
         return ticks.Count;
     }
 
-    private async Task<List<Tick>> ClaimAsync(CancellationToken cancellationToken)
+    private async Task<List<Tick>> ClaimAsync(int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
@@ -65,7 +86,7 @@ internal sealed partial class ReminderService(
             WHERE r.grain_type = due.grain_type AND r.grain_key = due.grain_key AND r.name = due.name
             RETURNING r.grain_type, r.grain_key, r.name, r.due_at
             """);
-        command.Parameters.Add(new NpgsqlParameter<int>("limit", options.Value.ClaimBatchMax));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         command.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
         command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", options.Value.Lease));
         var ticks = new List<Tick>();
@@ -78,8 +99,13 @@ internal sealed partial class ReminderService(
         return ticks;
     }
 
-    private async Task FireAsync(Tick tick, CancellationToken cancellationToken)
+    /// <summary>
+    /// Delivers one tick and records what came of it. Recording is never cancelled: a tick that ran must be
+    /// moved on (or released for retry), or it would fire again once its lease ran out.
+    /// </summary>
+    private async Task FireAsync(Tick tick)
     {
+        var cancellationToken = CancellationToken.None;
         try
         {
             await silo.RemindAsync(tick.Grain, tick.Name);
@@ -88,12 +114,25 @@ internal sealed partial class ReminderService(
         {
             LogHandlerFailed(logger, tick.Name, tick.Grain.ToString(), exception);
             Fired.Add(1, new KeyValuePair<string, object?>("grain_type", tick.Grain.Type), new KeyValuePair<string, object?>("outcome", "failed"));
-            await ReleaseForRetryAsync(tick, cancellationToken);
+            await RecordAsync(tick, () => ReleaseForRetryAsync(tick, cancellationToken));
             return;
         }
 
         Fired.Add(1, new KeyValuePair<string, object?>("grain_type", tick.Grain.Type), new KeyValuePair<string, object?>("outcome", "ok"));
-        await AdvanceAsync(tick, cancellationToken);
+        await RecordAsync(tick, () => AdvanceAsync(tick, cancellationToken));
+    }
+
+    /// <summary>Records a tick's result; if the database refuses, the lease runs out and the tick fires again (handlers are idempotent).</summary>
+    private async Task RecordAsync(Tick tick, Func<Task> record)
+    {
+        try
+        {
+            await record();
+        }
+        catch (Exception exception)
+        {
+            LogRecordFailed(logger, tick.Name, tick.Grain.ToString(), exception.Message);
+        }
     }
 
     /// <summary>
@@ -156,6 +195,9 @@ internal sealed partial class ReminderService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reminder poll failed; retrying at the next poll: {Reason}")]
     private static partial void LogPollFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reminder '{Name}' of {Grain} ran, but its result could not be recorded; it fires again when its lease ends: {Reason}")]
+    private static partial void LogRecordFailed(ILogger logger, string name, string grain, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reminder '{Name}' of {Grain} failed; it fires again after the retry delay.")]
     private static partial void LogHandlerFailed(ILogger logger, string name, string grain, Exception exception);
