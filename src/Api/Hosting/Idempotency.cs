@@ -13,6 +13,9 @@ public static class Idempotency
 {
     public const string HeaderName = "Idempotency-Key";
 
+    /// <summary>Longest key a client may send: 200 characters, leaving room for the suffixes that name a request's inner steps.</summary>
+    public const int KeyLengthMax = 200;
+
     /// <summary>
     /// Reads and checks the header. Null with a problem when it is missing or malformed (1 to 200
     /// visible ASCII characters, as keys are echoed in logs and responses).
@@ -20,13 +23,13 @@ public static class Idempotency
     public static OperationKey? TryRead(HttpRequest request, string canonicalRequest, out ProblemHttpResult? problem)
     {
         var key = request.Headers[HeaderName].ToString();
-        if (key.Length is 0 or > OperationKey.IdLengthMax || key.Any(character => character is < '!' or > '~'))
+        if (key.Length is 0 or > KeyLengthMax || key.Any(character => character is < '!' or > '~'))
         {
             problem = Problems.Problem(
                 StatusCodes.Status400BadRequest,
                 "idempotency-key-required",
                 "A valid Idempotency-Key header is required.",
-                $"Send an {HeaderName} header of 1 to {OperationKey.IdLengthMax} visible ASCII characters, unique per money-moving request.");
+                $"Send an {HeaderName} header of 1 to {KeyLengthMax} visible ASCII characters, unique per money-moving request.");
             return null;
         }
 

@@ -39,34 +39,30 @@ public sealed class PaymentDesk(IGrainFactory grains, Recharger recharger, Walle
         }
 
         var wallet = grains.GetGrain<IWalletGrain>(payerId);
-        var topUp = await TopUpIfShortAsync(wallet, payerId, amountWon, operation, topUpWait);
-        if (topUp is { Status: not RechargeAttemptStatus.Succeeded })
+        var rateBps = merchant!.CommissionBps ?? await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).GetDefaultBps();
+        var order = new PaymentOrder(NewPaymentId(), merchantId, amountWon, rateBps, orderId, operation.Id, time.GetUtcNow());
+
+        // The wallet is asked first, with no balance read before: on a hot wallet a read would sit between
+        // commands in its mailbox and split their batches. Only a short wallet costs a second round.
+        var outcome = await wallet.Pay(order, operation);
+        if (outcome.Status != PaymentStatus.InsufficientFunds || await grains.GetGrain<IMemberGrain>(payerId).GetBankAccounts() is [])
+        {
+            return new PaymentResult(null, outcome, null);
+        }
+
+        // Auto top-up: recharge the shortfall rounded up to the recharge unit, then pay. Both steps are keyed by
+        // the payment's own key (the top-up with a fixed request hash, since a retry may find the wallet
+        // differently short), so a retried payment never tops up or pays twice.
+        var unitWon = walletLimits.RechargeUnitWon;
+        var topUpWon = (amountWon - outcome.BalanceWon + unitWon - 1) / unitWon * unitWon;
+        var topUp = await recharger.RechargeAsync(payerId, topUpWon, new OperationKey($"{operation.Id}:auto-top-up", "auto-top-up"), topUpWait);
+        if (topUp.Status != RechargeAttemptStatus.Succeeded)
         {
             return new PaymentResult(PaymentRefusal.TopUpFailed, null, topUp);
         }
 
-        var rateBps = merchant!.CommissionBps ?? await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).GetDefaultBps();
-        var outcome = await wallet.Pay(new PaymentOrder(NewPaymentId(), merchantId, amountWon, rateBps, orderId, operation.Id, time.GetUtcNow()), operation);
-        return new PaymentResult(null, outcome, topUp);
-    }
-
-    /// <summary>
-    /// When the wallet is short and a bank account is linked, recharges the shortfall rounded up to the
-    /// recharge unit. Keyed by the payment's own key, so a retried payment never tops up twice.
-    /// </summary>
-    private async Task<RechargeAttempt?> TopUpIfShortAsync(IWalletGrain wallet, string payerId, long amountWon, OperationKey operation, TimeSpan wait)
-    {
-        var balanceWon = await wallet.GetBalance();
-        if (balanceWon >= amountWon || await grains.GetGrain<IMemberGrain>(payerId).GetBankAccounts() is [])
-        {
-            return null;
-        }
-
-        var unitWon = walletLimits.RechargeUnitWon;
-        var topUpWon = (amountWon - balanceWon + unitWon - 1) / unitWon * unitWon;
-
-        // The request hash is fixed: a retry of this payment, finding the wallet differently short, still gets the first top-up back.
-        return await recharger.RechargeAsync(payerId, topUpWon, new OperationKey($"{operation.Id}:auto-top-up", "auto-top-up"), wait);
+        var afterTopUp = await wallet.Pay(order with { PaymentId = NewPaymentId() }, new OperationKey($"{operation.Id}:after-top-up", operation.RequestHash));
+        return new PaymentResult(null, afterTopUp, topUp);
     }
 
     /// <summary>"pay" and 20 hex digits.</summary>

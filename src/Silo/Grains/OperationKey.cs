@@ -6,9 +6,9 @@ namespace MyPay.Silo.Grains;
 /// <paramref name="RequestHash"/> returns the first result without running the command again; with a
 /// different hash it fails with <see cref="OperationKeyReusedException"/>.
 /// </summary>
-/// <param name="Id">The caller's key, such as an <c>Idempotency-Key</c> header. At most 200 characters.</param>
+/// <param name="Id">The caller's key, such as an <c>Idempotency-Key</c> header (with room for a suffix naming a step). At most 255 characters.</param>
 /// <param name="RequestHash">A digest of the request the key was first used with.</param>
 public sealed record OperationKey(string Id, string RequestHash)
 {
-    public const int IdLengthMax = 200;
+    public const int IdLengthMax = 255;
 }

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS silo_grain_state (
 CREATE TABLE IF NOT EXISTS silo_grain_operation (
     grain_type   text  NOT NULL,
     grain_key    text  NOT NULL,
-    operation_id text  NOT NULL CHECK (length(operation_id) BETWEEN 1 AND 200),
+    operation_id text  NOT NULL CHECK (length(operation_id) BETWEEN 1 AND 255),
     request_hash text  NOT NULL,
     result       bytea NOT NULL,
     recorded_at  timestamptz NOT NULL DEFAULT now(),

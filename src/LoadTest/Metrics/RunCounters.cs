@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using MyPay.LoadTest.Client;
+
+namespace MyPay.LoadTest.Metrics;
+
+/// <summary>What the measured part of the run saw: answers by outcome, retries, latencies. Thread-safe.</summary>
+public sealed class RunCounters
+{
+    private readonly ConcurrentDictionary<string, long> outcomes = new(StringComparer.Ordinal);
+    private long requests;
+    private long ok;
+    private long retries;
+    private long autoTopUps;
+
+    public LatencyHistogram Latency { get; } = new();
+
+    public long Requests => Volatile.Read(ref requests);
+
+    public long Ok => Volatile.Read(ref ok);
+
+    public long Errors => Requests - Ok;
+
+    /// <summary>Attempts sent again with the same Idempotency-Key after a timeout, a network error or a 5xx.</summary>
+    public long Retries => Volatile.Read(ref retries);
+
+    /// <summary>Payments for which the node topped the wallet up from the linked bank account first.</summary>
+    public long AutoTopUps => Volatile.Read(ref autoTopUps);
+
+    public void Record(Reply reply, bool toppedUp)
+    {
+        Latency.Record(reply.LatencyMicroseconds);
+        outcomes.AddOrUpdate(reply.Outcome, 1, (_, seen) => seen + 1);
+        Interlocked.Add(ref retries, reply.Retries);
+        if (reply.IsSuccess)
+        {
+            Interlocked.Increment(ref ok);
+        }
+
+        if (toppedUp)
+        {
+            Interlocked.Increment(ref autoTopUps);
+        }
+
+        Interlocked.Increment(ref requests);
+    }
+
+    /// <summary>Count of each answer ("201", "422 insufficient-funds", "timeout"), most frequent first.</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> Outcomes() =>
+        [.. outcomes.OrderByDescending(outcome => outcome.Value).ThenBy(outcome => outcome.Key, StringComparer.Ordinal)];
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MyPay.LoadTest.Metrics;
+using MyPay.LoadTest.Verification;
+
+namespace MyPay.LoadTest.Reporting;
+
+/// <summary>Everything a run reports: the same numbers as the table and as <c>--json</c>.</summary>
+public sealed record RunReport
+{
+    public required string Scenario { get; init; }
+
+    public required string RunId { get; init; }
+
+    public required int Seed { get; init; }
+
+    public required string NodeUrl { get; init; }
+
+    public required int Customers { get; init; }
+
+    public required int Merchants { get; init; }
+
+    public required int Concurrency { get; init; }
+
+    public required double WarmupSeconds { get; init; }
+
+    /// <summary>The measured part, from the end of the warm-up to the last answer.</summary>
+    public required double DurationSeconds { get; init; }
+
+    public required long Requests { get; init; }
+
+    public required long Ok { get; init; }
+
+    public required IReadOnlyDictionary<string, long> OkByStatus { get; init; }
+
+    public required long Errors { get; init; }
+
+    /// <summary>Errors by status and problem type ("422 insufficient-funds"), or "timeout" / "network (...)" when no answer came.</summary>
+    public required IReadOnlyDictionary<string, long> ErrorsByStatus { get; init; }
+
+    public required long Retries { get; init; }
+
+    public required long AutoTopUps { get; init; }
+
+    public required double ThroughputPerSecond { get; init; }
+
+    public required LatencyReport LatencyMs { get; init; }
+
+    public string? EndedEarly { get; init; }
+
+    public required IReadOnlyList<string> Warnings { get; init; }
+
+    public required VerificationReport Verification { get; init; }
+}
+
+public sealed record LatencyReport(double P50, double P90, double P99, double Max, double Mean)
+{
+    public static LatencyReport From(LatencyHistogram histogram) => new(
+        Milliseconds(histogram.ValueAtPercentile(50)),
+        Milliseconds(histogram.ValueAtPercentile(90)),
+        Milliseconds(histogram.ValueAtPercentile(99)),
+        Milliseconds(histogram.MaxMicroseconds),
+        Math.Round(histogram.MeanMicroseconds / 1000, 3));
+
+    private static double Milliseconds(long microseconds) => Math.Round(microseconds / 1000.0, 3);
+}
+
+public sealed record VerificationReport(bool Passed, IReadOnlyList<CheckResult> Checks, string? Incomplete = null)
+{
+    public static VerificationReport From(IReadOnlyList<CheckResult> checks) => new(checks.All(check => check.Passed), checks);
+}
+
+/// <summary>Writes a report as the table a person reads, or as one JSON object for machines.</summary>
+public static class ReportWriter
+{
+    public static string Table(RunReport report)
+    {
+        var text = new StringBuilder();
+        var culture = CultureInfo.InvariantCulture;
+        void Row(string name, string value) => text.Append(culture, $"  {name,-14}  {value}\n");
+
+        text.Append(culture, $"MyPay load test: {report.Scenario}\n");
+        Row("run", string.Create(culture, $"{report.RunId}, seed {report.Seed}, node {report.NodeUrl}"));
+        Row("load", string.Create(culture, $"{report.Concurrency} workers, {report.Customers} customers, {report.Merchants} merchants"));
+        Row("duration", string.Create(culture, $"{report.DurationSeconds:F2} s measured, after {report.WarmupSeconds:0.#} s warm-up")
+            + (report.EndedEarly is null ? "" : $" (ended early: {report.EndedEarly})"));
+        Row("requests", report.Requests.ToString("N0", culture));
+        Row("ok", report.Ok.ToString("N0", culture) + Breakdown(report.OkByStatus));
+        Row("errors", report.Errors.ToString("N0", culture) + Breakdown(report.ErrorsByStatus));
+        Row("retries", report.Retries.ToString("N0", culture));
+        Row("auto top-ups", report.AutoTopUps.ToString("N0", culture));
+        Row("throughput", string.Create(culture, $"{report.ThroughputPerSecond:N1} req/s"));
+        var latency = report.LatencyMs;
+        Row("latency (ms)", string.Create(culture, $"p50 {latency.P50:F2}  p90 {latency.P90:F2}  p99 {latency.P99:F2}  max {latency.Max:F2}  mean {latency.Mean:F2}"));
+        foreach (var warning in report.Warnings)
+        {
+            text.Append(culture, $"WARNING {warning}\n");
+        }
+
+        text.Append("verification\n");
+        foreach (var check in report.Verification.Checks)
+        {
+            text.Append(culture, $"  {(check.Passed ? "PASS" : "FAIL")}  {check.Name}: {check.Detail}\n");
+        }
+
+        if (report.Verification.Incomplete is { } incomplete)
+        {
+            text.Append(culture, $"  FAIL  verification could not finish: {incomplete}\n");
+        }
+
+        text.Append(report.Verification.Passed ? "result: PASS\n" : "result: FAIL\n");
+        return text.ToString();
+    }
+
+    public static string Json(RunReport report) => JsonSerializer.Serialize(report, ReportJson.Default.RunReport);
+
+    private static string Breakdown(IReadOnlyDictionary<string, long> counts) => counts.Count == 0
+        ? ""
+        : "  (" + string.Join(", ", counts.Select(pair => string.Create(CultureInfo.InvariantCulture, $"{pair.Key}: {pair.Value:N0}"))) + ")";
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(RunReport))]
+internal sealed partial class ReportJson : JsonSerializerContext;

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Globalization;
+using MyPay.LoadTest.Client;
+using MyPay.LoadTest.Metrics;
+using MyPay.LoadTest.Scenarios;
+
+namespace MyPay.LoadTest.Running;
+
+/// <summary>
+/// Runs the workers: each sends one request at a time, with a fresh Idempotency-Key per request, until the warm-up
+/// and the measured duration have passed. A request under way when time is up is finished, not abandoned, so every
+/// request ends with an answer the verification can hold the node to.
+/// </summary>
+public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, RunCounters counters, string runId, int seed)
+{
+    private long completed;
+    private int exhausted;
+
+    /// <summary>Runs the scenario; <paramref name="stop"/> ends it early (as Ctrl-C does), <paramref name="abort"/> abandons requests under way.</summary>
+    public async Task<RunTiming> RunAsync(
+        int concurrency, TimeSpan warmup, TimeSpan duration, Action<RunProgress> progress, CancellationToken stop, CancellationToken abort)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var measureFrom = started + Ticks(warmup);
+        var end = measureFrom + Ticks(duration);
+        var workers = Enumerable.Range(0, concurrency)
+            .Select(worker => Task.Run(() => WorkAsync(worker, measureFrom, end, stop, abort), abort))
+            .ToArray();
+        var all = Task.WhenAll(workers);
+        await ReportProgressAsync(all, started, measureFrom, progress);
+        await all;
+
+        var finished = Stopwatch.GetTimestamp();
+        var measured = finished > measureFrom ? Stopwatch.GetElapsedTime(measureFrom, finished) : TimeSpan.Zero;
+        var endedEarly = Volatile.Read(ref exhausted) == 1
+            ? "every wallet reached the node's balance cap"
+            : stop.IsCancellationRequested ? "interrupted" : null;
+        return new RunTiming(measured, Stopwatch.GetElapsedTime(started, finished), endedEarly);
+    }
+
+    private async Task WorkAsync(int worker, long measureFrom, long end, CancellationToken stop, CancellationToken abort)
+    {
+        // Seeded from the run's seed and the worker's number (not HashCode, which differs per process), so a seed repeats a run's choices.
+        var random = new Random(unchecked((seed * 1_000_003) + worker));
+        for (long sequence = 0; !stop.IsCancellationRequested && Stopwatch.GetTimestamp() < end; sequence++)
+        {
+            if (workload.Next(random) is not { } operation)
+            {
+                Volatile.Write(ref exhausted, 1);
+                return;
+            }
+
+            var measured = Stopwatch.GetTimestamp() >= measureFrom;
+            var key = string.Create(CultureInfo.InvariantCulture, $"lt-{runId}-{worker}-{sequence}");
+            var token = await operation.Customer.Tokens.GetAsync(abort);
+            var reply = operation.Kind == RequestKind.Recharge
+                ? await node.RechargeAsync(operation.Customer.Id, token, operation.AmountWon, key, abort)
+                : await node.PayAsync(token, operation.MerchantId!, operation.AmountWon, key, abort);
+
+            string? reference = null;
+            var toppedUp = false;
+            if (reply.IsSuccess && operation.Kind == RequestKind.Recharge)
+            {
+                reference = reply.Read(LoadTestJson.Default.RechargeResponse).RechargeId;
+            }
+            else if (reply.IsSuccess)
+            {
+                var payment = reply.Read(LoadTestJson.Default.PaymentResponse);
+                reference = payment.PaymentId;
+                toppedUp = payment.ToppedUp is > 0;
+            }
+
+            log.Add(new SentRequest(operation.Customer.Id, operation.Kind, key, operation.AmountWon, reply.StatusCode, reply.Outcome, reference, operation.MerchantId));
+            if (measured)
+            {
+                counters.Record(reply, toppedUp);
+            }
+
+            Interlocked.Increment(ref completed);
+            if (operation.Kind == RequestKind.Recharge && reply.ProblemType == "balance-cap-exceeded")
+            {
+                operation.Customer.MarkFull();
+            }
+        }
+    }
+
+    /// <summary>Once a second until the workers are done: elapsed time, the last second's rate, p99 so far, errors.</summary>
+    private async Task ReportProgressAsync(Task workers, long started, long measureFrom, Action<RunProgress> progress)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var completedBefore = 0L;
+        var tickBefore = started;
+        while (!workers.IsCompleted)
+        {
+            var tick = await Task.WhenAny(timer.WaitForNextTickAsync().AsTask(), workers);
+            if (tick == workers)
+            {
+                return;
+            }
+
+            var now = Stopwatch.GetTimestamp();
+            var completedNow = Volatile.Read(ref completed);
+            var rate = (completedNow - completedBefore) / Stopwatch.GetElapsedTime(tickBefore, now).TotalSeconds;
+            progress(new RunProgress(
+                Stopwatch.GetElapsedTime(started, now), now < measureFrom, rate, counters.Latency.ValueAtPercentile(99), counters.Errors, completedNow));
+            completedBefore = completedNow;
+            tickBefore = now;
+        }
+    }
+
+    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+}
+
+/// <summary>How long the measured part lasted (to the last answer), the whole run, and why it ended early, if it did.</summary>
+public sealed record RunTiming(TimeSpan Measured, TimeSpan Total, string? EndedEarly);
+
+/// <summary>One progress line's numbers; <see cref="Completed"/> counts warm-up requests too.</summary>
+public sealed record RunProgress(TimeSpan Elapsed, bool WarmingUp, double RequestsPerSecond, long P99Microseconds, long Errors, long Completed);

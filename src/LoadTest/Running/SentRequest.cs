@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+
+namespace MyPay.LoadTest.Running;
+
+public enum RequestKind
+{
+    Recharge,
+    Payment,
+}
+
+/// <summary>
+/// One money-moving request as the client saw it end: what it asked for, under which Idempotency-Key, and the final
+/// answer. <see cref="Reference"/> is the payment or recharge id a 2xx named; <see cref="MerchantId"/> whom a payment paid.
+/// </summary>
+public sealed record SentRequest(
+    string CustomerId, RequestKind Kind, string IdempotencyKey, long AmountWon, int StatusCode, string Outcome, string? Reference, string? MerchantId = null)
+{
+    /// <summary>The node said it was done (200, 201) or accepted it (202): it must be in the ledger, once.</summary>
+    public bool IsAcknowledged => StatusCode is >= 200 and < 300;
+
+    /// <summary>No answer, or a 5xx: it may or may not have been applied, and may be applied at most once.</summary>
+    public bool IsUnknown => StatusCode is 0 or >= 500;
+
+    /// <summary>A 4xx: the node refused it, so nothing may have moved.</summary>
+    public bool IsRefused => StatusCode is >= 400 and < 500;
+}
+
+/// <summary>Every money-moving request of a run, preparation included, for verification at the end.</summary>
+public sealed class RequestLog
+{
+    private readonly ConcurrentQueue<SentRequest> requests = new();
+
+    public int Count => requests.Count;
+
+    public void Add(SentRequest request) => requests.Enqueue(request);
+
+    public IReadOnlyList<SentRequest> Snapshot() => [.. requests];
+}
