@@ -18,6 +18,7 @@ builder.Services.AddMyPayBank(builder.Configuration);
 builder.Services.AddMyPayWallet();
 builder.Services.AddMyPayPayments();
 builder.Services.AddMyPayRemittances();
+builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
@@ -35,6 +36,8 @@ app.MapCommission();
 app.MapRemittances();
 app.MapLedger();
 app.MapBench();
+app.MapOpenApi();
+app.UseSwaggerUI(ui => ui.SwaggerEndpoint("/openapi/v1.json", "MyPay v1"));
 
 app.Run();
 

@@ -29,4 +29,19 @@ public sealed class ProblemTests(PostgresDatabase database) : IClassFixture<Post
 
         response.EnsureSuccessStatusCode();
     }
+
+    [Fact]
+    public async Task OpenApiDocument_DescribesTheMoneyEndpoints_AndHasAUi()
+    {
+        await using var app = new MyPayApp(database.ConnectionString);
+        using var client = app.CreateClient();
+
+        var document = await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative));
+        using var ui = await client.GetAsync(new Uri("/swagger/index.html", UriKind.Relative));
+
+        Assert.Contains("/v1/members/{memberId}/wallet/recharge", document, StringComparison.Ordinal);
+        Assert.Contains("/v1/payments", document, StringComparison.Ordinal);
+        Assert.Contains("/v1/remittances", document, StringComparison.Ordinal);
+        ui.EnsureSuccessStatusCode();
+    }
 }
