@@ -29,7 +29,7 @@ public sealed class FirmbankingGrain(
         if (state.State.Record is { } existing)
         {
             return existing.Command == command
-                ? existing.IsFinal ? existing : await DriveAsync(existing)
+                ? existing.IsFinal ? existing : await DriveAsync(existing, firstSend: false)
                 : throw new FirmbankingRequestReusedException(requestId);
         }
 
@@ -38,23 +38,30 @@ public sealed class FirmbankingGrain(
             throw new ArgumentException($"Firmbanking request {requestId} must move a positive amount between two accounts; got {command.AmountWon} won from {command.From} to {command.To}.", nameof(command));
         }
 
+        // Requested and Sent are written as one step, just before the first send: after a crash the grain then
+        // knows the command may have reached the bank, and asks before anything else.
         var now = time.GetUtcNow();
-        var requested = new FirmbankingRecord(requestId, command, FirmbankingStatus.Requested, null, 0, now, null, [new FirmbankingEvent(now, "requested")]);
-        await SaveAsync(requested);
+        var sent = new FirmbankingRecord(
+            requestId, command, FirmbankingStatus.Sent, null, 0, now, null, [new FirmbankingEvent(now, "requested"), new FirmbankingEvent(now, "sent")]);
+        await SaveAsync(sent);
         await grains.GetGrain<IMemberGrain>(command.MemberId).NoteFirmbanking(requestId);
-        return await DriveAsync(requested);
+        return await DriveAsync(sent, firstSend: true);
     }
 
     public async Task<FirmbankingRecord?> ResolveUnfinishedAsync() =>
-        state.State.Record is { IsFinal: false } unfinished ? await DriveAsync(unfinished) : state.State.Record;
+        state.State.Record is { IsFinal: false } unfinished ? await DriveAsync(unfinished, firstSend: false) : state.State.Record;
 
-    private async Task<FirmbankingRecord> DriveAsync(FirmbankingRecord record)
+    private async Task<FirmbankingRecord> DriveAsync(FirmbankingRecord record, bool firstSend)
     {
         var transfer = new BankTransfer(requestId, record.Command.From, record.Command.To, record.Command.AmountWon);
         for (var round = 0; round < options.RoundsMax; round++)
         {
             TransferOutcome outcome;
-            if (record.Status == FirmbankingStatus.Requested)
+            if (firstSend && round == 0)
+            {
+                outcome = await bank.TransferAsync(transfer, CancellationToken.None);
+            }
+            else if (record.Status == FirmbankingStatus.Requested)
             {
                 record = await TransitionAsync(record, FirmbankingStatus.Sent, "sent");
                 outcome = await bank.TransferAsync(transfer, CancellationToken.None);
