@@ -106,7 +106,7 @@ public static class LoadTestRun
         var fundWon = Funding.WalletWon(options.Scenario, options.WalletCapWon);
         status.Note(string.Create(
             CultureInfo.InvariantCulture,
-            $"run {runId}: {options.Scenario.Name()} on {options.NodeUrl}, {customerCount} customers (wallets funded with {fundWon:N0} won), {merchantCount} merchants, {options.Concurrency} workers, {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s, seed {options.Seed}"));
+            $"run {runId}: {options.Scenario.Name()} on {options.NodeUrl}, {Text.Count(customerCount, "customer")} (wallets funded with {fundWon:N0} won), {Text.Count(merchantCount, "merchant")}, {Text.Count(options.Concurrency, "worker")}, {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s, seed {options.Seed}"));
         if (CapacityNote(options, customerCount, fundWon) is { } capacity)
         {
             status.Note(capacity);
@@ -131,11 +131,11 @@ public static class LoadTestRun
             return ExitCodes.RunFailed;
         }
 
-        status.Note(string.Create(CultureInfo.InvariantCulture, $"prepared {customerCount} customers and {merchantCount} merchants"));
+        status.Note($"prepared {Text.Count(customerCount, "customer")} and {Text.Count(merchantCount, "merchant")}");
         var counters = new RunCounters();
         var timing = await new Runner(node, new Workload(options.Scenario, cast), log, counters, runId, options.Seed).RunAsync(
             options.Concurrency, options.Warmup, options.Duration, progress => status.Progress(Describe(progress)), stop, abort);
-        status.Note(string.Create(CultureInfo.InvariantCulture, $"run done: {counters.Requests:N0} measured requests in {timing.Measured.TotalSeconds:F1} s"));
+        status.Note(string.Create(CultureInfo.InvariantCulture, $"run done: {Text.Count(counters.Requests, "measured request")} in {timing.Measured.TotalSeconds:F1} s"));
 
         var sent = log.Snapshot();
         VerificationReport verification;

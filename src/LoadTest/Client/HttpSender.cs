@@ -14,8 +14,8 @@ public sealed class HttpSender(HttpClient http, TimeSpan attemptTimeout)
     /// <summary>Attempts per request, the first included. Five attempts wait 0.4 to 0.75 s in pauses between them, plus the attempts themselves.</summary>
     public const int AttemptsMax = 5;
 
-    private static readonly TimeSpan BackoffFirst = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan BackoffMax = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan backoffFirst = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan backoffMax = TimeSpan.FromSeconds(1);
 
     /// <summary>Sends the request made by <paramref name="createRequest"/> (called once per attempt, as a request message is sent once).</summary>
     public async Task<Reply> SendAsync(Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken)
@@ -61,7 +61,7 @@ public sealed class HttpSender(HttpClient http, TimeSpan attemptTimeout)
     /// <summary>Exponential from 50 ms, capped at 1 s, with full jitter so retries of many workers do not arrive together.</summary>
     private static TimeSpan Backoff(int attempt)
     {
-        var ceiling = Math.Min(BackoffMax.TotalMilliseconds, BackoffFirst.TotalMilliseconds * Math.Pow(2, attempt - 1));
+        var ceiling = Math.Min(backoffMax.TotalMilliseconds, backoffFirst.TotalMilliseconds * Math.Pow(2, attempt - 1));
         return TimeSpan.FromMilliseconds(ceiling * (0.5 + (Random.Shared.NextDouble() / 2)));
     }
 

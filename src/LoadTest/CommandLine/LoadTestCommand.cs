@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Numerics;
 using MyPay.LoadTest.Scenarios;
 
 namespace MyPay.LoadTest.CommandLine;
@@ -114,13 +115,7 @@ public sealed class LoadTestCommand
         AddRange(prepareConcurrency, 1, 256);
         AddRange(requestTimeoutSeconds, 1, 300);
         AddRange(settleSeconds, 0, 3600);
-        walletCapWon.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<long>() < Workload.RechargeAmountWon)
-            {
-                result.AddError($"--wallet-cap-won must be at least {Workload.RechargeAmountWon} won, one recharge.");
-            }
-        });
+        AddRange(walletCapWon, Workload.RechargeAmountWon, long.MaxValue);
         scenarioName.AcceptOnlyFromAmong([.. ScenarioNames.Names]);
         AddUrlCheck(nodeUrl);
         AddUrlCheck(bankUrl);
@@ -163,14 +158,25 @@ public sealed class LoadTestCommand
     /// <summary>The URL with a trailing slash, so relative paths resolve under it (http://host/mypay/ + v1/members).</summary>
     private static Uri BaseUrl(string text) => new(text.EndsWith('/') ? text : text + "/");
 
-    private static void AddRange(Option<int> option, int minimum, int maximum) => option.Validators.Add(result =>
+    /// <summary>
+    /// Parses the option's value as a whole number within bounds. A custom parser rather than a validator: a validator
+    /// would be handed a value that failed to parse ("--duration abc") and throw reading it.
+    /// </summary>
+    private static void AddRange<T>(Option<T> option, T minimum, T maximum)
+        where T : struct, IBinaryInteger<T>
     {
-        var value = result.GetValueOrDefault<int>();
-        if (value < minimum || value > maximum)
+        option.CustomParser = result =>
         {
-            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be {minimum} to {maximum}; got {value}."));
-        }
-    });
+            var text = result.Tokens.Count == 0 ? "" : result.Tokens[^1].Value;
+            if (!T.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < minimum || value > maximum)
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be a whole number from {minimum} to {maximum}; got '{text}'."));
+                return minimum;
+            }
+
+            return value;
+        };
+    }
 
     private static void AddUrlCheck(Option<string> option) => option.Validators.Add(result =>
     {

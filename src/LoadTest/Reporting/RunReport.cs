@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using MyPay.LoadTest.Metrics;
 using MyPay.LoadTest.Verification;
 
@@ -83,7 +85,7 @@ public static class ReportWriter
 
         text.Append(culture, $"MyPay load test: {report.Scenario}\n");
         Row("run", string.Create(culture, $"{report.RunId}, seed {report.Seed}, node {report.NodeUrl}"));
-        Row("load", string.Create(culture, $"{report.Concurrency} workers, {report.Customers} customers, {report.Merchants} merchants"));
+        Row("load", $"{Text.Count(report.Concurrency, "worker")}, {Text.Count(report.Customers, "customer")}, {Text.Count(report.Merchants, "merchant")}");
         Row("duration", string.Create(culture, $"{report.DurationSeconds:F2} s measured, after {report.WarmupSeconds:0.#} s warm-up")
             + (report.EndedEarly is null ? "" : $" (ended early: {report.EndedEarly})"));
         Row("requests", report.Requests.ToString("N0", culture));
@@ -114,7 +116,10 @@ public static class ReportWriter
         return text.ToString();
     }
 
-    public static string Json(RunReport report) => JsonSerializer.Serialize(report, ReportJson.Default.RunReport);
+    /// <summary>Relaxed escaping: the report goes to a terminal or a file, never into HTML, so "client's" stays readable.</summary>
+    private static readonly JsonSerializerOptions jsonOptions = new(ReportJson.Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, TypeInfoResolver = ReportJson.Default };
+
+    public static string Json(RunReport report) => JsonSerializer.Serialize(report, (JsonTypeInfo<RunReport>)jsonOptions.GetTypeInfo(typeof(RunReport)));
 
     private static string Breakdown(IReadOnlyDictionary<string, long> counts) => counts.Count == 0
         ? ""

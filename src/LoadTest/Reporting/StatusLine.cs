@@ -1,13 +1,19 @@
+using System.Diagnostics;
+
 namespace MyPay.LoadTest.Reporting;
 
 /// <summary>
 /// Progress and notes on stderr. On a terminal the progress line is rewritten in place (\r); when stderr is a file or
-/// a pipe, each update is its own line, so logs stay readable. Notes always get a line of their own.
+/// a pipe, each update is its own line, at most one a second, so logs stay readable. Notes always get a line of their own.
 /// </summary>
 public sealed class StatusLine(TextWriter error, bool overwrite)
 {
+    /// <summary>Least time between two progress lines in a log: a little under the run's one-second tick, so none is skipped.</summary>
+    private static readonly TimeSpan progressIntervalMin = TimeSpan.FromMilliseconds(900);
+
     private readonly Lock writing = new();
     private int shownLength;
+    private long lastProgressTimestamp;
 
     public static StatusLine ForConsole() => new(Console.Error, !Console.IsErrorRedirected);
 
@@ -18,7 +24,12 @@ public sealed class StatusLine(TextWriter error, bool overwrite)
         {
             if (!overwrite)
             {
-                error.WriteLine(text);
+                if (lastProgressTimestamp == 0 || Stopwatch.GetElapsedTime(lastProgressTimestamp) >= progressIntervalMin)
+                {
+                    error.WriteLine(text);
+                    lastProgressTimestamp = Stopwatch.GetTimestamp();
+                }
+
                 return;
             }
 

@@ -27,7 +27,7 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
             .Select(worker => Task.Run(() => WorkAsync(worker, measureFrom, end, stop, abort), abort))
             .ToArray();
         var all = Task.WhenAll(workers);
-        await ReportProgressAsync(all, started, measureFrom, progress);
+        await ReportProgressAsync(all, started, progress);
         await all;
 
         var finished = Stopwatch.GetTimestamp();
@@ -85,7 +85,7 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
     }
 
     /// <summary>Once a second until the workers are done: elapsed time, the last second's rate, p99 so far, errors.</summary>
-    private async Task ReportProgressAsync(Task workers, long started, long measureFrom, Action<RunProgress> progress)
+    private async Task ReportProgressAsync(Task workers, long started, Action<RunProgress> progress)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         var completedBefore = 0L;
@@ -102,7 +102,7 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
             var completedNow = Volatile.Read(ref completed);
             var rate = (completedNow - completedBefore) / Stopwatch.GetElapsedTime(tickBefore, now).TotalSeconds;
             progress(new RunProgress(
-                Stopwatch.GetElapsedTime(started, now), now < measureFrom, rate, counters.Latency.ValueAtPercentile(99), counters.Errors, completedNow));
+                Stopwatch.GetElapsedTime(started, now), counters.Requests == 0, rate, counters.Latency.ValueAtPercentile(99), counters.Errors, completedNow));
             completedBefore = completedNow;
             tickBefore = now;
         }
@@ -114,5 +114,5 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
 /// <summary>How long the measured part lasted (to the last answer), the whole run, and why it ended early, if it did.</summary>
 public sealed record RunTiming(TimeSpan Measured, TimeSpan Total, string? EndedEarly);
 
-/// <summary>One progress line's numbers; <see cref="Completed"/> counts warm-up requests too.</summary>
+/// <summary>One progress line's numbers. <see cref="WarmingUp"/> until the first measured answer; <see cref="Completed"/> counts warm-up requests too.</summary>
 public sealed record RunProgress(TimeSpan Elapsed, bool WarmingUp, double RequestsPerSecond, long P99Microseconds, long Errors, long Completed);

@@ -202,7 +202,7 @@ public static class LedgerAudit
             .Where(pair => pair.Value.History.Sum(item => item.Amount) != pair.Value.BalanceWon)
             .Select(pair => $"wallet {pair.Key} holds {pair.Value.BalanceWon} won; its history sums to {pair.Value.History.Sum(item => item.Amount)} won")
             .ToList();
-        return Result("each wallet's balance equals the sum of its history", failures, Count(wallets.Count, "wallet", "wallets") + " agree");
+        return Result("each wallet's balance equals the sum of its history", failures, Count(wallets.Count, "wallet", "wallets") + " checked, all agree");
     }
 
     private static string? Mismatch(SentRequest request, HistoryItem item, bool checkReference = true)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using MyPay.LoadTest.Client;
+using MyPay.LoadTest.Reporting;
 using MyPay.LoadTest.Running;
 
 namespace MyPay.LoadTest.Verification;
@@ -21,7 +22,7 @@ public sealed class Verifier(MyPayClient node, TokenKeeper operatorTokens, int c
     /// <summary>Acknowledged payments read back one by one through <c>GET /v1/payments/{id}</c>.</summary>
     private const int PaymentSampleSize = 100;
 
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan pollInterval = TimeSpan.FromMilliseconds(250);
 
     public async Task<IReadOnlyList<CheckResult>> VerifyAsync(
         IReadOnlyList<SentRequest> sent, IReadOnlyCollection<string> customerIds, TimeSpan settleTimeout, int seed, CancellationToken cancellationToken)
@@ -30,17 +31,17 @@ public sealed class Verifier(MyPayClient node, TokenKeeper operatorTokens, int c
         var settled = await SettleAcceptedAsync(sent, deadline, cancellationToken);
         var quiet = await WaitForQuietLedgerAsync(deadline, cancellationToken);
 
-        status(string.Create(CultureInfo.InvariantCulture, $"verifying: reading {customerIds.Count} wallets and their histories"));
+        status($"verifying: reading {Text.Count(customerIds.Count, "wallet")} and the history of each");
         var wallets = new ConcurrentDictionary<string, WalletRecord>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(
             customerIds,
             new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
             async (customerId, token) => wallets[customerId] = await ReadWalletAsync(customerId, token));
 
-        var checks = new List<CheckResult>(LedgerAudit.Audit(sent, settled, wallets));
-        checks.Add(await CheckLedgerAsync(quiet, cancellationToken));
-        checks.Add(await ReadPaymentsBackAsync(sent, seed, cancellationToken));
-        return checks;
+        var audit = LedgerAudit.Audit(sent, settled, wallets);
+        var ledger = await CheckLedgerAsync(quiet, cancellationToken);
+        var payments = await ReadPaymentsBackAsync(sent, seed, cancellationToken);
+        return [.. audit, ledger, payments];
     }
 
     /// <summary>Polls each recharge answered 202 until the bank has decided it or the deadline passes: rechargeId → status.</summary>
@@ -69,7 +70,7 @@ public sealed class Verifier(MyPayClient node, TokenKeeper operatorTokens, int c
                         return;
                     }
 
-                    await Task.Delay(PollInterval, token);
+                    await Task.Delay(pollInterval, token);
                 }
             });
         return settled;
@@ -90,7 +91,7 @@ public sealed class Verifier(MyPayClient node, TokenKeeper operatorTokens, int c
             }
 
             status(string.Create(CultureInfo.InvariantCulture, $"verifying: {check.RechargesInFlight} recharges and {check.RemittancesInFlight} remittances still in flight"));
-            await Task.Delay(PollInterval, cancellationToken);
+            await Task.Delay(pollInterval, cancellationToken);
         }
     }
 
@@ -179,7 +180,7 @@ public sealed class Verifier(MyPayClient node, TokenKeeper operatorTokens, int c
         return LedgerAudit.Result(
             "acknowledged payments read back by id",
             [.. failures],
-            string.Create(CultureInfo.InvariantCulture, $"{sample.Count} of {payments.Length} read back with their payer, merchant and amount"));
+            string.Create(CultureInfo.InvariantCulture, $"{sample.Count:N0} of {payments.Length:N0} read back with their payer, merchant and amount"));
     }
 
     private async Task<LedgerCheckResponse> ReadLedgerCheckAsync(CancellationToken cancellationToken)
