@@ -202,6 +202,7 @@ public static class LoadTestRun
             OkByStatus = outcomes.Where(pair => pair.Key.Length == 3 && pair.Key[0] == '2').ToDictionary(),
             Errors = counters.Errors,
             ErrorsByStatus = outcomes.Where(pair => !(pair.Key.Length == 3 && pair.Key[0] == '2')).ToDictionary(),
+            ErrorExamples = counters.ErrorExamples(),
             Retries = counters.Retries,
             AutoTopUps = counters.AutoTopUps,
             ThroughputPerSecond = seconds > 0 ? Math.Round(counters.Requests / seconds, 1) : 0,

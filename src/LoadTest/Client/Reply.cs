@@ -10,6 +10,8 @@ namespace MyPay.LoadTest.Client;
 /// </summary>
 public sealed record Reply(int StatusCode, string? ProblemType, string Body, int Retries, long LatencyMicroseconds, string? Failure = null)
 {
+    private const int ExplanationLengthMax = 300;
+
     public bool IsSuccess => StatusCode is >= 200 and < 300;
 
     /// <summary>
@@ -25,6 +27,29 @@ public sealed record Reply(int StatusCode, string? ProblemType, string Body, int
         _ when ProblemType is null => StatusCode.ToString(CultureInfo.InvariantCulture),
         _ => string.Create(CultureInfo.InvariantCulture, $"{StatusCode} {ProblemType}"),
     };
+
+    /// <summary>What the answer says went wrong, for a person: the problem's <c>detail</c> (or title), the failure, or the start of the body.</summary>
+    public string Explanation()
+    {
+        if (StatusCode == 0)
+        {
+            return Failure ?? "no answer";
+        }
+
+        try
+        {
+            if (Body.StartsWith('{') && JsonSerializer.Deserialize(Body, LoadTestJson.Default.Problem) is { } problem && (problem.Detail ?? problem.Title) is { } text)
+            {
+                return text;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not a problem document: the body itself says more than nothing.
+        }
+
+        return Body.Length > ExplanationLengthMax ? Body[..ExplanationLengthMax] : Body;
+    }
 
     /// <summary>The body as <typeparamref name="T"/>; throws when the node answered something else, as that is a broken contract.</summary>
     public T Read<T>(JsonTypeInfo<T> type) =>

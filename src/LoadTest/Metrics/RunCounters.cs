@@ -7,6 +7,7 @@ namespace MyPay.LoadTest.Metrics;
 public sealed class RunCounters
 {
     private readonly ConcurrentDictionary<string, long> outcomes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> examples = new(StringComparer.Ordinal);
     private long requests;
     private long ok;
     private long retries;
@@ -35,6 +36,10 @@ public sealed class RunCounters
         {
             Interlocked.Increment(ref ok);
         }
+        else if (!examples.ContainsKey(reply.Outcome))
+        {
+            examples.TryAdd(reply.Outcome, reply.Explanation());
+        }
 
         if (toppedUp)
         {
@@ -43,6 +48,9 @@ public sealed class RunCounters
 
         Interlocked.Increment(ref requests);
     }
+
+    /// <summary>For each kind of error, what the first one said (the problem's detail), so a report shows why, not only how many.</summary>
+    public IReadOnlyDictionary<string, string> ErrorExamples() => examples.OrderBy(example => example.Key, StringComparer.Ordinal).ToDictionary();
 
     /// <summary>Count of each answer ("201", "422 insufficient-funds", "timeout"), most frequent first.</summary>
     public IReadOnlyList<KeyValuePair<string, long>> Outcomes() =>

@@ -42,6 +42,9 @@ public sealed record RunReport
     /// <summary>Errors by status and problem type ("422 insufficient-funds"), or "timeout" / "network (...)" when no answer came.</summary>
     public required IReadOnlyDictionary<string, long> ErrorsByStatus { get; init; }
 
+    /// <summary>For each kind of error, what the first one said.</summary>
+    public required IReadOnlyDictionary<string, string> ErrorExamples { get; init; }
+
     public required long Retries { get; init; }
 
     public required long AutoTopUps { get; init; }
@@ -91,6 +94,10 @@ public static class ReportWriter
         Row("requests", report.Requests.ToString("N0", culture));
         Row("ok", report.Ok.ToString("N0", culture) + Breakdown(report.OkByStatus));
         Row("errors", report.Errors.ToString("N0", culture) + Breakdown(report.ErrorsByStatus));
+        foreach (var (outcome, example) in report.ErrorExamples)
+        {
+            Row("", $"e.g. {outcome}: {example}");
+        }
         Row("retries", report.Retries.ToString("N0", culture));
         Row("auto top-ups", report.AutoTopUps.ToString("N0", culture));
         Row("throughput", string.Create(culture, $"{report.ThroughputPerSecond:N1} req/s"));
