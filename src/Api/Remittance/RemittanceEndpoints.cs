@@ -38,6 +38,7 @@ public static class RemittanceEndpoints
         IOptions<RemittanceOptions> options,
         IOptions<WalletLimits> walletLimits,
         IOptions<RechargeApiOptions> wait,
+        IOptions<FirmbankingOptions> firmbanking,
         TimeProvider time)
     {
         if (user.MemberId() is not { } senderId)
@@ -45,7 +46,7 @@ public static class RemittanceEndpoints
             return Problems.Problem(StatusCodes.Status403Forbidden, "forbidden", "Only members send money.", "Sign in as the sending member.");
         }
 
-        var errors = Validate(request, options.Value);
+        var errors = Validate(request, options.Value, firmbanking.Value.CorporateAccount);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "The remittance is not valid.", type: Problems.TypeBase + "invalid-remittance");
@@ -94,6 +95,7 @@ public static class RemittanceEndpoints
         return record.Status switch
         {
             RemittanceStatus.Completed => TypedResults.Ok(RemittanceResponse.From(record)),
+            RemittanceStatus.Failed when record.FailureReason == RemittanceGrain.KeyReused => Idempotency.KeyReused(operation.Id),
             RemittanceStatus.Failed => Problems.Problem(
                 StatusCodes.Status422UnprocessableEntity, "insufficient-funds", "The wallet holds too little.",
                 $"Sending {record.Request.AmountWon} won{(record.FeeWon > 0 ? $" plus a {record.FeeWon} won fee" : "")} needs more than the wallet holds."),
@@ -121,7 +123,7 @@ public static class RemittanceEndpoints
         return TypedResults.Ok(records.OfType<RemittanceRecord>().Select(RemittanceResponse.From).ToArray());
     }
 
-    private static Dictionary<string, string[]> Validate(SendRequest request, RemittanceOptions options)
+    private static Dictionary<string, string[]> Validate(SendRequest request, RemittanceOptions options, BankAccountNumber corporateAccount)
     {
         var errors = new Dictionary<string, string[]>();
         var toMember = request.ToMemberId is not null;
@@ -139,6 +141,12 @@ public static class RemittanceEndpoints
             foreach (var (field, messages) in BankAccountRules.Check(request.ToBankCode, request.ToAccountNumber))
             {
                 errors[field == "bankCode" ? "toBankCode" : "toAccountNumber"] = messages;
+            }
+
+            // Money sent from the corporate account to itself would go nowhere, and the bank refuses a transfer to itself.
+            if (new BankAccountNumber(request.ToBankCode ?? "", request.ToAccountNumber ?? "") == corporateAccount)
+            {
+                errors["toAccountNumber"] = ["MyPay's own corporate account cannot receive a remittance."];
             }
         }
 

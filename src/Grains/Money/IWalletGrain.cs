@@ -29,14 +29,17 @@ public interface IWalletGrain
     /// <summary>Pays a merchant from the wallet, once per operation key; a repeat returns the first outcome.</summary>
     Task<PaymentOutcome> Pay(PaymentOrder order, OperationKey operation);
 
-    /// <summary>Debits the wallet and credits another member's in one journal entry; once per remittance.</summary>
-    Task<RemittanceDebit> SendToMember(string remittanceId, string recipientId, long amountWon, string idempotencyKey, DateTimeOffset at);
+    /// <summary>
+    /// Debits the wallet and credits another member's in one journal entry, once per operation key: the
+    /// client's Idempotency-Key, which a wallet honours once across recharges, payments and remittances.
+    /// </summary>
+    Task<RemittanceDebit> SendToMember(string remittanceId, string recipientId, long amountWon, OperationKey operation, DateTimeOffset at);
 
     /// <summary>Counts money another member sent (already in the ledger); once per remittance. Returns the balance.</summary>
     Task<long> ReceiveRemittance(string remittanceId, long amountWon);
 
-    /// <summary>Holds the amount and fee of a bank remittance; once per remittance.</summary>
-    Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, string idempotencyKey, DateTimeOffset at);
+    /// <summary>Holds the amount and fee of a bank remittance, once per operation key (the client's Idempotency-Key).</summary>
+    Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, OperationKey operation, DateTimeOffset at);
 
     /// <summary>Credits a payment refund, reversing the merchant's net and the commission in one entry; once per refund.</summary>
     Task<long> CreditRefund(PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at);

@@ -226,14 +226,14 @@ internal sealed class WalletGrainReference(GrainReference<WalletGrain> grain) : 
 
     public Task<PaymentOutcome> Pay(PaymentOrder order, OperationKey operation) => grain.Update(wallet => wallet.Pay(order), operation);
 
-    public Task<RemittanceDebit> SendToMember(string remittanceId, string recipientId, long amountWon, string idempotencyKey, DateTimeOffset at) =>
-        grain.Update(wallet => wallet.SendToMember(remittanceId, recipientId, amountWon, idempotencyKey, at), new OperationKey($"remit:{remittanceId}", remittanceId));
+    public Task<RemittanceDebit> SendToMember(string remittanceId, string recipientId, long amountWon, OperationKey operation, DateTimeOffset at) =>
+        grain.Update(wallet => wallet.SendToMember(remittanceId, recipientId, amountWon, operation.Id, at), operation);
 
     public Task<long> ReceiveRemittance(string remittanceId, long amountWon) =>
         grain.Update(wallet => wallet.ReceiveRemittance(amountWon), new OperationKey($"receive:{remittanceId}", remittanceId));
 
-    public Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, string idempotencyKey, DateTimeOffset at) =>
-        grain.Update(wallet => wallet.HoldForRemittance(remittanceId, totalWon, idempotencyKey, at), new OperationKey($"remit:{remittanceId}", remittanceId));
+    public Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, OperationKey operation, DateTimeOffset at) =>
+        grain.Update(wallet => wallet.HoldForRemittance(remittanceId, totalWon, operation.Id, at), operation);
 
     public Task<long> CreditRefund(PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at) =>
         grain.Update(wallet => wallet.CreditRefund(payment, refundId, amountWon, commissionWon, at), new OperationKey($"refund:{refundId}", payment.PaymentId));

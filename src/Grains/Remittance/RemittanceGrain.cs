@@ -38,6 +38,9 @@ public sealed class RemittanceGrain(
 {
     public const string ResumeReminder = "resume";
 
+    /// <summary>The failure reason of a remittance whose Idempotency-Key the sender had used for another request.</summary>
+    public const string KeyReused = "idempotency-key-reused";
+
     public RemittanceRecord? Record => state.State.Record;
 
     public async Task<RemittanceRecord> StartAsync(RemittanceRequest request)
@@ -72,9 +75,20 @@ public sealed class RemittanceGrain(
         var request = record.Request;
         if (record.Status == RemittanceStatus.Pending)
         {
-            var debit = request.ToBank
-                ? await sender.HoldForRemittance(record.RemittanceId, request.AmountWon + record.FeeWon, request.IdempotencyKey, request.At)
-                : await sender.SendToMember(record.RemittanceId, request.RecipientMemberId!, request.AmountWon, request.IdempotencyKey, request.At);
+            var operation = new OperationKey(request.IdempotencyKey, request.RequestHash);
+            RemittanceDebit debit;
+            try
+            {
+                debit = request.ToBank
+                    ? await sender.HoldForRemittance(record.RemittanceId, request.AmountWon + record.FeeWon, operation, request.At)
+                    : await sender.SendToMember(record.RemittanceId, request.RecipientMemberId!, request.AmountWon, operation, request.At);
+            }
+            catch (OperationKeyReusedException)
+            {
+                // The sender's key was already spent on another request (a recharge, a payment): nothing moved.
+                return await FinishAsync(record with { Status = RemittanceStatus.Failed, FailureReason = KeyReused });
+            }
+
             record = debit == RemittanceDebit.InsufficientFunds
                 ? await FinishAsync(record with { Status = RemittanceStatus.Failed, FailureReason = "insufficient-funds" })
                 : await SaveAsync(record with { Status = request.ToBank ? RemittanceStatus.Held : RemittanceStatus.Debited });
@@ -98,8 +112,19 @@ public sealed class RemittanceGrain(
     private async Task<RemittanceRecord> SettleWithBankAsync(RemittanceRecord record)
     {
         var request = record.Request;
-        var transfer = await grains.GetGrain<IFirmbankingGrain>(record.FirmbankingRequestId).Execute(
-            new FirmbankingCommand(request.SenderId, "remittance", firmbanking.CorporateAccount, request.RecipientAccount!, request.AmountWon));
+        FirmbankingRecord transfer;
+        try
+        {
+            transfer = await grains.GetGrain<IFirmbankingGrain>(record.FirmbankingRequestId).Execute(
+                new FirmbankingCommand(request.SenderId, "remittance", firmbanking.CorporateAccount, request.RecipientAccount!, request.AmountWon));
+        }
+        catch (ArgumentException exception)
+        {
+            // A command the bank could never carry out (its own account on both sides): nothing was sent, so the hold goes back.
+            await grains.GetGrain<IWalletGrain>(request.SenderId).VoidRemittanceHold(record.RemittanceId, request.AmountWon + record.FeeWon, time.GetUtcNow());
+            return await FinishAsync(record with { Status = RemittanceStatus.Voided, FailureReason = exception.Message });
+        }
+
         switch (transfer.Status)
         {
             case FirmbankingStatus.Succeeded:
