@@ -44,8 +44,12 @@ public sealed class FirmbankingGrain(
         var sent = new FirmbankingRecord(
             requestId, command, FirmbankingStatus.Sent, null, 0, now, null, [new FirmbankingEvent(now, "requested"), new FirmbankingEvent(now, "sent")]);
         await SaveAsync(sent);
-        await grains.GetGrain<IMemberGrain>(command.MemberId).NoteFirmbanking(requestId);
-        return await DriveAsync(sent, firstSend: true);
+
+        // The member's list of requests is an index: it is written while the bank works, not before it.
+        var noted = grains.GetGrain<IMemberGrain>(command.MemberId).NoteFirmbanking(requestId);
+        var record = await DriveAsync(sent, firstSend: true);
+        await noted;
+        return record;
     }
 
     public async Task<FirmbankingRecord?> ResolveUnfinishedAsync() =>
