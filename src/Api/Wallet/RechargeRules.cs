@@ -6,15 +6,6 @@ namespace MyPay.Api.Wallet;
 /// <summary>How recharge rejections read to a client.</summary>
 public static class RechargeRules
 {
-    /// <summary>The rejection that needs no balance to decide, if any.</summary>
-    public static RechargeStatus? Reject(long amountWon, WalletLimits limits) => amountWon switch
-    {
-        <= 0 => RechargeStatus.NotAPositiveAmount,
-        _ when amountWon % limits.RechargeUnitWon != 0 => RechargeStatus.NotAMultipleOfTheUnit,
-        _ when amountWon > limits.RechargeCapWon => RechargeStatus.AboveTheRechargeCap,
-        _ => null,
-    };
-
     public static ProblemHttpResult Problem(RechargeStatus status, long amountWon, WalletLimits limits, long? balanceWon = null) => status switch
     {
         RechargeStatus.NotAPositiveAmount => Problems.Problem(

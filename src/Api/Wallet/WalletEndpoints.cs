@@ -50,7 +50,7 @@ public static class WalletEndpoints
         }
 
         // Rules that need no balance are checked here, so a malformed request never reaches the wallet or records its key.
-        if (RechargeRules.Reject(request.Amount, limits.Value) is { } rejection)
+        if (limits.Value.RejectRecharge(request.Amount) is { } rejection)
         {
             return RechargeRules.Problem(rejection, request.Amount, limits.Value);
         }

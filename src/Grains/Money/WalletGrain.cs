@@ -18,14 +18,8 @@ public sealed class WalletGrain(string memberId, IPersistentState<WalletState> w
     {
         var balanceWon = wallet.State.BalanceWon;
         var inFlightWon = wallet.State.PendingRechargesWon.Values.Sum();
-        var status = amountWon switch
-        {
-            <= 0 => RechargeStatus.NotAPositiveAmount,
-            _ when amountWon % limits.RechargeUnitWon != 0 => RechargeStatus.NotAMultipleOfTheUnit,
-            _ when amountWon > limits.RechargeCapWon => RechargeStatus.AboveTheRechargeCap,
-            _ when amountWon > limits.BalanceCapWon - balanceWon - inFlightWon => RechargeStatus.AboveTheBalanceCap,
-            _ => RechargeStatus.Reserved,
-        };
+        var status = limits.RejectRecharge(amountWon)
+            ?? (amountWon > limits.BalanceCapWon - balanceWon - inFlightWon ? RechargeStatus.AboveTheBalanceCap : RechargeStatus.Reserved);
         if (status == RechargeStatus.Reserved)
         {
             wallet.State.PendingRechargesWon.Add(rechargeId, amountWon);

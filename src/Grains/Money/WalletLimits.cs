@@ -18,4 +18,17 @@ public sealed class WalletLimits
     /// <summary>Recharges are whole multiples of this. Default 10,000 won, as Korean wallets top up.</summary>
     [Range(1, long.MaxValue)]
     public long RechargeUnitWon { get; set; } = 10_000;
+
+    /// <summary>
+    /// The recharge rules that need no balance: a positive whole multiple of the unit, within the single-recharge
+    /// cap. Null when the amount passes. The wallet checks the balance cap on top; the charge endpoint checks these
+    /// first, so a malformed request never reaches the wallet or records its key.
+    /// </summary>
+    public RechargeStatus? RejectRecharge(long amountWon) => amountWon switch
+    {
+        <= 0 => RechargeStatus.NotAPositiveAmount,
+        _ when amountWon % RechargeUnitWon != 0 => RechargeStatus.NotAMultipleOfTheUnit,
+        _ when amountWon > RechargeCapWon => RechargeStatus.AboveTheRechargeCap,
+        _ => null,
+    };
 }
