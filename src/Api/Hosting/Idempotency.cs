@@ -37,6 +37,13 @@ public static class Idempotency
         return new OperationKey(key, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalRequest))));
     }
 
+    /// <summary>
+    /// An id derived from what a request is about and its key (prefix and 24 hex digits), so a retry of the
+    /// request reaches the same remittance or refund instead of starting another.
+    /// </summary>
+    public static string DerivedId(string prefix, string scope, OperationKey operation) =>
+        prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{scope}\n{operation.Id}")))[..24];
+
     public static ProblemHttpResult KeyReused(string key) => Problems.Problem(
         StatusCodes.Status422UnprocessableEntity,
         "idempotency-key-reused",

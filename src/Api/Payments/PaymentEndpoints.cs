@@ -130,7 +130,7 @@ public static class PaymentEndpoints
             return missingKey!;
         }
 
-        var refundId = "rf" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{paymentId}\n{operation.Id}")))[..24];
+        var refundId = Idempotency.DerivedId("rf", paymentId, operation);
         RefundOutcome outcome;
         try
         {

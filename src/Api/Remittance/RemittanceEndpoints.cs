@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 using MyPay.Api.Auth;
 using MyPay.Api.Banking;
@@ -71,7 +69,7 @@ public static class RemittanceEndpoints
         }
 
         // The id comes from the sender and their key, so a retry finds the same remittance.
-        var remittanceId = "rm" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{senderId}\n{operation.Id}")))[..24];
+        var remittanceId = Idempotency.DerivedId("rm", senderId, operation);
         var started = new RemittanceRequest(senderId, request.ToMemberId, account, request.Amount!.Value, operation.Id, operation.RequestHash, time.GetUtcNow());
         var running = grains.GetGrain<IRemittanceGrain>(remittanceId).Start(started);
         if (await Task.WhenAny(running, Task.Delay(wait.Value.SynchronousWait, time)) != running)
