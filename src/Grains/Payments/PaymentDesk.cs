@@ -19,13 +19,15 @@ public sealed class PaymentDesk(IGrainFactory grains, Recharger recharger, Walle
             return new PaymentResult(PaymentRefusal.PayingSelf, null, null);
         }
 
-        var payerProfile = await grains.GetGrain<IMemberGrain>(payerId).GetProfile();
-        if (payerProfile is not { Status: MemberStatus.Active })
+        // Both parties are read at once: two independent grains, one round of waiting on the hot path.
+        var payerRead = grains.GetGrain<IMemberGrain>(payerId).GetProfile();
+        var merchantRead = grains.GetGrain<IMemberGrain>(merchantId).GetProfile();
+        if (await payerRead is not { Status: MemberStatus.Active })
         {
             return new PaymentResult(PaymentRefusal.PayerNotActive, null, null);
         }
 
-        var merchant = await grains.GetGrain<IMemberGrain>(merchantId).GetProfile();
+        var merchant = await merchantRead;
         var refusal = merchant switch
         {
             null => PaymentRefusal.UnknownMerchant,
