@@ -65,11 +65,6 @@ public sealed class FirmbankingGrain(
             {
                 outcome = await bank.TransferAsync(transfer, CancellationToken.None);
             }
-            else if (record.Status == FirmbankingStatus.Requested)
-            {
-                record = await TransitionAsync(record, FirmbankingStatus.Sent, "sent");
-                outcome = await bank.TransferAsync(transfer, CancellationToken.None);
-            }
             else
             {
                 // Sent or Unknown: it may have reached the bank. Ask before anything else.

@@ -9,6 +9,7 @@ public sealed record FirmbankingCommand(string MemberId, string Purpose, BankAcc
 /// </summary>
 public enum FirmbankingStatus
 {
+    /// <summary>Kept for the state machine's wording: a request is written as Sent, with "requested" and "sent" in its history.</summary>
     Requested,
     Sent,
     Succeeded,
