@@ -3,7 +3,9 @@
 --
 -- Per item, in order:
 --   1. fresh:    an item with an operation key already recorded for its grain is a duplicate and
---                writes nothing (the caller looks the first result up instead).
+--                writes nothing (the caller looks the first result up instead). Each key is one probe
+--                of the primary key on all three columns: a join here once let the planner match only
+--                (grain_type, grain_key) and filter, which read a grain's whole history per key.
 --   2. updated:  an existing grain is written only if its stored version is the one the writer read.
 --                Under READ COMMITTED a concurrent writer of the same row waits for the row lock, then
 --                re-checks `version = expected` against the committed row, so exactly one of two
@@ -30,11 +32,13 @@ fresh AS (
     WHERE NOT EXISTS (
         SELECT 1
         FROM operations o
-        JOIN silo_grain_operation recorded
-            ON recorded.grain_type = i.grain_type
-           AND recorded.grain_key = i.grain_key
-           AND recorded.operation_id = o.operation_id
-        WHERE o.item = i.item)
+        WHERE o.item = i.item
+          AND EXISTS (
+              SELECT 1
+              FROM silo_grain_operation recorded
+              WHERE recorded.grain_type = i.grain_type
+                AND recorded.grain_key = i.grain_key
+                AND recorded.operation_id = o.operation_id))
 ),
 updated AS (
     UPDATE silo_grain_state s
