@@ -6,13 +6,13 @@ namespace MyPay.Grains.Ledger;
 
 /// <summary>
 /// Stores journal entries with the grain writes that made them: entries, postings and wallet balances
-/// in three multi-row statements, one round trip for the whole batch. The database re-checks what the
+/// in a few multi-row statements, added to the batch that commits them. The database re-checks what the
 /// grains promise: entries sum to zero (trigger), no wallet below zero (CHECK), one entry per member
 /// and idempotency key (UNIQUE). A violation aborts the batch: it is a bug, never a business outcome.
 /// </summary>
 public sealed class JournalWriter : RecordWriter<JournalEntry>
 {
-    protected override async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<JournalEntry> records, CancellationToken cancellationToken)
+    protected override void AddCommands(NpgsqlBatch batch, IReadOnlyList<JournalEntry> records)
     {
         var postings = records.SelectMany(entry => entry.Postings.Select(posting => (entry.EntryId, Posting: posting))).ToList();
         var walletDeltas = postings
@@ -21,7 +21,6 @@ public sealed class JournalWriter : RecordWriter<JournalEntry>
             .Select(wallet => (MemberId: wallet.Key, DeltaWon: -wallet.Sum(pair => pair.Posting.AmountWon)))
             .ToList();
 
-        await using var batch = new NpgsqlBatch(connection);
         var entries = new NpgsqlBatchCommand(
             """
             INSERT INTO ledger_entry (entry_id, kind, member_id, idempotency_key, reference, created_at)
@@ -94,7 +93,5 @@ public sealed class JournalWriter : RecordWriter<JournalEntry>
             balances.Parameters.Add(new NpgsqlParameter<long[]>("deltas", [.. walletDeltas.Select(wallet => wallet.DeltaWon)]));
             batch.BatchCommands.Add(balances);
         }
-
-        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 }

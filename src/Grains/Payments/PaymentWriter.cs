@@ -7,15 +7,14 @@ namespace MyPay.Grains.Payments;
 /// <summary>Stores payment rows with the wallet writes that made them, in one multi-row statement per batch.</summary>
 public sealed class PaymentWriter : RecordWriter<PaymentRecord>
 {
-    protected override async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<PaymentRecord> records, CancellationToken cancellationToken)
+    protected override void AddCommands(NpgsqlBatch batch, IReadOnlyList<PaymentRecord> records)
     {
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlBatchCommand(
             """
             INSERT INTO payment (payment_id, payer_id, merchant_id, amount, commission_bps, commission, order_id, idempotency_key, created_at)
             SELECT * FROM unnest(@payment_ids::text[], @payer_ids::text[], @merchant_ids::text[], @amounts::bigint[], @commission_bps::bigint[],
                                  @commissions::bigint[], @order_ids::text[], @idempotency_keys::text[], @created_ats::timestamptz[])
-            """,
-            connection);
+            """);
         command.Parameters.Add(new NpgsqlParameter<string[]>("payment_ids", [.. records.Select(payment => payment.PaymentId)]));
         command.Parameters.Add(new NpgsqlParameter<string[]>("payer_ids", [.. records.Select(payment => payment.PayerId)]));
         command.Parameters.Add(new NpgsqlParameter<string[]>("merchant_ids", [.. records.Select(payment => payment.MerchantId)]));
@@ -25,6 +24,6 @@ public sealed class PaymentWriter : RecordWriter<PaymentRecord>
         command.Parameters.Add(new NpgsqlParameter<string?[]>("order_ids", [.. records.Select(payment => payment.OrderId)]));
         command.Parameters.Add(new NpgsqlParameter<string[]>("idempotency_keys", [.. records.Select(payment => payment.IdempotencyKey)]));
         command.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_ats", [.. records.Select(payment => payment.CreatedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        batch.BatchCommands.Add(command);
     }
 }

@@ -7,15 +7,14 @@ namespace MyPay.Grains.Remittance;
 /// <summary>Writes remittance index rows with the grain writes that create them, and lists a member's remittances.</summary>
 public sealed class RemittanceWriter : RecordWriter<RemittanceRow>
 {
-    protected override async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<RemittanceRow> records, CancellationToken cancellationToken)
+    protected override void AddCommands(NpgsqlBatch batch, IReadOnlyList<RemittanceRow> records)
     {
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlBatchCommand(
             """
             INSERT INTO remittance (remittance_id, sender_id, recipient_member_id, recipient_bank_code, recipient_account, amount, created_at)
             SELECT * FROM unnest(@ids::text[], @senders::text[], @recipients::text[], @bank_codes::text[], @accounts::text[], @amounts::bigint[], @created_ats::timestamptz[])
             ON CONFLICT (remittance_id) DO NOTHING
-            """,
-            connection);
+            """);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. records.Select(row => row.RemittanceId)]));
         command.Parameters.Add(new NpgsqlParameter<string[]>("senders", [.. records.Select(row => row.SenderId)]));
         command.Parameters.Add(new NpgsqlParameter<string?[]>("recipients", [.. records.Select(row => row.RecipientMemberId)]));
@@ -23,7 +22,7 @@ public sealed class RemittanceWriter : RecordWriter<RemittanceRow>
         command.Parameters.Add(new NpgsqlParameter<string?[]>("accounts", [.. records.Select(row => row.RecipientAccount?.AccountNumber)]));
         command.Parameters.Add(new NpgsqlParameter<long[]>("amounts", [.. records.Select(row => row.AmountWon)]));
         command.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_ats", [.. records.Select(row => row.CreatedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        batch.BatchCommands.Add(command);
     }
 }
 

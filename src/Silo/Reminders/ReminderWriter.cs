@@ -10,13 +10,12 @@ namespace MyPay.Silo.Reminders;
 /// </summary>
 internal sealed class ReminderWriter : RecordWriter<ReminderChange>
 {
-    protected override async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<ReminderChange> records, CancellationToken cancellationToken)
+    protected override void AddCommands(NpgsqlBatch batch, IReadOnlyList<ReminderChange> records)
     {
         // The last change of one reminder wins; one statement cannot upsert a row twice.
         var latest = records.GroupBy(change => (change.Grain, change.Name)).Select(changes => changes.Last()).ToList();
         var sets = latest.Where(change => change.DueAt is not null).ToList();
         var clears = latest.Where(change => change.DueAt is null).ToList();
-        var batch = new NpgsqlBatch(connection);
         if (sets.Count > 0)
         {
             var command = new NpgsqlBatchCommand(
@@ -46,11 +45,6 @@ internal sealed class ReminderWriter : RecordWriter<ReminderChange>
             command.Parameters.Add(new NpgsqlParameter<string[]>("grain_keys", [.. clears.Select(change => change.Grain.Key)]));
             command.Parameters.Add(new NpgsqlParameter<string[]>("names", [.. clears.Select(change => change.Name)]));
             batch.BatchCommands.Add(command);
-        }
-
-        await using (batch)
-        {
-            await batch.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 }

@@ -8,16 +8,17 @@ namespace MyPay.Silo.Storage;
 /// component keeps rows of its own (a ledger, an outbox) exactly as consistent with grain state as the state
 /// is with itself, while the silo knows nothing of what they mean.
 /// <para>
-/// A writer's statements are invariants' last line of defence: a constraint they violate aborts the whole
-/// batch, which then fails for every grain in it. Writers should be multi-row statements (unnest), so a
-/// batch of hundreds of records costs one round trip per writer.
+/// A writer adds its statements to the batch that ends with the transaction's COMMIT, so every writer's
+/// records and the commit travel in one round trip. A writer's statements are invariants' last line of
+/// defence: a constraint they violate aborts the whole batch, which then fails for every grain in it.
+/// Writers should be multi-row statements (unnest), so hundreds of records cost one statement.
 /// </para>
 /// </summary>
 public interface IRecordWriter
 {
     Type RecordType { get; }
 
-    Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<object> records, CancellationToken cancellationToken);
+    void AddCommands(NpgsqlBatch batch, IReadOnlyList<object> records);
 }
 
 /// <summary>A typed <see cref="IRecordWriter"/>.</summary>
@@ -25,8 +26,7 @@ public abstract class RecordWriter<TRecord> : IRecordWriter
 {
     public Type RecordType => typeof(TRecord);
 
-    public Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<object> records, CancellationToken cancellationToken) =>
-        WriteAsync(connection, [.. records.Cast<TRecord>()], cancellationToken);
+    public void AddCommands(NpgsqlBatch batch, IReadOnlyList<object> records) => AddCommands(batch, [.. records.Cast<TRecord>()]);
 
-    protected abstract Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<TRecord> records, CancellationToken cancellationToken);
+    protected abstract void AddCommands(NpgsqlBatch batch, IReadOnlyList<TRecord> records);
 }

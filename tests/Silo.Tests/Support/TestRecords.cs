@@ -33,25 +33,20 @@ public sealed class TestRecordWriter : RecordWriter<TestRecord>
     /// <summary>How many times storage called this writer: once per committed batch that carried test records.</summary>
     public int Calls => Volatile.Read(ref calls);
 
-    protected override async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<TestRecord> records, CancellationToken cancellationToken)
+    protected override void AddCommands(NpgsqlBatch batch, IReadOnlyList<TestRecord> records)
     {
         Interlocked.Increment(ref calls);
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlBatchCommand(
             """
             INSERT INTO test_record (grain_key, value, total)
             SELECT grain_key, value, total
             FROM unnest(@grain_keys::text[], @values::bigint[], @totals::bigint[]) WITH ORDINALITY AS r(grain_key, value, total, position)
             ORDER BY position
-            """,
-            connection);
+            """);
         command.Parameters.Add(new NpgsqlParameter<string[]>("grain_keys", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. records.Select(record => record.GrainKey)] });
         command.Parameters.Add(new NpgsqlParameter<long[]>("values", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. records.Select(record => record.Value)] });
         command.Parameters.Add(new NpgsqlParameter<long[]>("totals", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. records.Select(record => record.Total)] });
-        var inserted = await command.ExecuteNonQueryAsync(cancellationToken);
-        if (inserted != records.Count)
-        {
-            throw new InvalidOperationException($"Inserted {inserted} of {records.Count} test records.");
-        }
+        batch.BatchCommands.Add(command);
     }
 }
 

@@ -258,16 +258,21 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
 
         if (transaction is not null)
         {
+            // The records of the writes that committed, and the COMMIT itself, in one round trip. Should a
+            // writer's statement fail, the statements after it (COMMIT included) are skipped and disposing
+            // the transaction rolls it back.
+            await using var records = new NpgsqlBatch(connection);
             var committedRecords = batch
                 .Where((pending, item) => outcomes[item].Status == WriteStatus.Committed)
                 .SelectMany(pending => pending.Write.Records)
                 .GroupBy(record => record.GetType());
-            foreach (var records in committedRecords)
+            foreach (var ofOneType in committedRecords)
             {
-                await recordWriters[records.Key].WriteAsync(connection, [.. records], CancellationToken.None);
+                recordWriters[ofOneType.Key].AddCommands(records, [.. ofOneType]);
             }
 
-            await transaction.CommitAsync();
+            records.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            await records.ExecuteNonQueryAsync();
         }
 
         return outcomes;
