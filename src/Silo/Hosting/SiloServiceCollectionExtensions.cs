@@ -56,6 +56,10 @@ public static class SiloServiceCollectionExtensions
             connectionString.MaxAutoPrepare = 32;
         }
 
+        // Nothing here leaves session state on a connection (advisory locks are transaction-scoped), so a
+        // connection going back to the pool needs no DISCARD ALL: seven fewer statements per checkout.
+        connectionString.NoResetOnClose = true;
+
         services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString.ConnectionString).Build());
         services.AddOptions<PostgresStorageOptions>().BindConfiguration("Silo:Postgres").ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IGrainStorage>(provider => new PostgresGrainStorage(
