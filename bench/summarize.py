@@ -39,6 +39,7 @@ def main():
     parser.add_argument("--idle-wallets", type=int, required=True)
     parser.add_argument("--duration", required=True)
     parser.add_argument("--concurrency", required=True)
+    parser.add_argument("--warmup", required=True)
     parser.add_argument("--output", required=True)
     arguments = parser.parse_args()
 
@@ -60,7 +61,7 @@ def main():
         "# MyPay benchmark",
         "",
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}, commit {commit}, {os.cpu_count()} cores ({cpu}), "
-        f"{arguments.duration} s per measurement, load-test concurrency {arguments.concurrency}, `synchronous_commit = on`. Reproduce: `bench/run`.",
+        f"{arguments.duration} s per measurement (each scenario after {arguments.warmup} s of unmeasured warm-up), load-test concurrency {arguments.concurrency}, `synchronous_commit = on`. Reproduce: `bench/run`.",
         "",
         "| baseline | per second |",
         "| --- | ---: |",
