@@ -68,7 +68,6 @@ public static class GrainsRegistration
                 id.Key,
                 state,
                 services.GetRequiredService<IBankGateway>(),
-                services.GetRequiredService<IGrainFactory>(),
                 services.GetRequiredService<TimeProvider>(),
                 services.GetRequiredService<IOptions<FirmbankingOptions>>().Value));
 
@@ -82,6 +81,8 @@ public static class GrainsRegistration
         services.AddMigrations(new MigrationSource("ledger", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Ledger.Sql."));
         services.AddMigrations(new MigrationSource("payments", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Payments.Sql."));
         services.AddMigrations(new MigrationSource("remittances", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Remittance.Sql."));
+        services.AddMigrations(new MigrationSource("firmbanking", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Banking.Sql."));
+        services.AddRecordWriter<FirmbankingIndexWriter>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MemberRegistry>();
         services.AddSingleton<BankAccountLinker>();

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using MyPay.Grains.Banking;
+using MyPay.Silo.Storage;
 
 namespace MyPay.Grains.Tests;
 
@@ -11,6 +13,8 @@ public sealed class FirmbankingGrainTests : IAsyncLifetime
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await host.DisposeAsync();
+
+    private MemoryGrainStorage Storage => (MemoryGrainStorage)host.Services.GetRequiredService<IGrainStorage>();
 
     [Fact]
     public async Task Execute_BankNeverAnswers_IsUnknownNeverFailed_AndKeepsItsHistory()
@@ -25,6 +29,22 @@ public sealed class FirmbankingGrainTests : IAsyncLifetime
         Assert.Equal("requested", record.History[0].What);
         Assert.Equal("sent", record.History[1].What);
         Assert.Equal(record, await grain.GetRecord());
+    }
+
+    [Fact]
+    public async Task Execute_IndexesTheRequestForItsMember_OnceWithItsFirstWrite()
+    {
+        var grain = host.Grains.GetGrain<IFirmbankingGrain>("fb-indexed");
+        var command = new FirmbankingCommand("m-indexed", "test", Member, Corporate, 10_000);
+
+        var record = await grain.Execute(command);
+        await grain.Execute(command);
+        await grain.ResolveUnfinished();
+
+        var rows = Storage.Records.OfType<FirmbankingIndexRow>().Where(row => row.RequestId == "fb-indexed").ToList();
+        var row = Assert.Single(rows);
+        Assert.Equal("m-indexed", row.MemberId);
+        Assert.Equal(record.RequestedAt, row.CreatedAt);
     }
 
     [Fact]

@@ -73,22 +73,4 @@ public sealed class MemberGrainTests : IAsyncLifetime
         Assert.Equal(LinkStatus.MemberSuspended, outcome.Status);
         Assert.Empty(await member.GetBankAccounts());
     }
-
-    [Fact]
-    public async Task NoteFirmbanking_KeepsTheNewestBoundedWithoutRepeats()
-    {
-        var member = await RegisteredAsync();
-
-        for (var i = 0; i < MemberGrain.RecentFirmbankingMax + 5; i++)
-        {
-            await member.NoteFirmbanking($"fb-{i}");
-        }
-
-        await member.NoteFirmbanking("fb-104");
-        var recent = await member.GetRecentFirmbanking();
-
-        Assert.Equal(MemberGrain.RecentFirmbankingMax, recent.Count);
-        Assert.Equal("fb-104", recent[0]);
-        Assert.Equal("fb-5", recent[^1]);
-    }
 }

@@ -2,13 +2,14 @@ using System.Security.Claims;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Grains.Banking;
-using MyPay.Grains.Members;
 using MyPay.Silo.Grains;
 
 namespace MyPay.Api.Banking;
 
 public static class FirmbankingEndpoints
 {
+    public static IServiceCollection AddMyPayFirmbanking(this IServiceCollection services) => services.AddSingleton<FirmbankingQueries>();
+
     public static WebApplication MapFirmbanking(this WebApplication app)
     {
         app.MapGet("/v1/firmbanking/{requestId}", GetAsync).RequireAuthorization();
@@ -31,9 +32,9 @@ public static class FirmbankingEndpoints
     }
 
     /// <summary>The member's latest bank commands, newest first.</summary>
-    private static async Task<Ok<FirmbankingResponse[]>> ListAsync(string memberId, IGrainFactory grains)
+    private static async Task<Ok<FirmbankingResponse[]>> ListAsync(string memberId, FirmbankingQueries firmbanking, IGrainFactory grains, CancellationToken cancellationToken)
     {
-        var requestIds = await grains.GetGrain<IMemberGrain>(memberId).GetRecentFirmbanking();
+        var requestIds = await firmbanking.LatestForMemberAsync(memberId, cancellationToken);
         var records = await Task.WhenAll(requestIds.Select(requestId => grains.GetGrain<IFirmbankingGrain>(requestId).GetRecord()));
         return TypedResults.Ok(records.OfType<FirmbankingRecord>().Select(FirmbankingResponse.From).ToArray());
     }

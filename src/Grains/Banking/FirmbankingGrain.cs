@@ -1,4 +1,3 @@
-using MyPay.Grains.Members;
 using MyPay.Silo.Grains;
 
 namespace MyPay.Grains.Banking;
@@ -15,7 +14,6 @@ public sealed class FirmbankingGrain(
     string requestId,
     IPersistentState<FirmbankingState> state,
     IBankGateway bank,
-    IGrainFactory grains,
     TimeProvider time,
     FirmbankingOptions options)
 {
@@ -43,13 +41,10 @@ public sealed class FirmbankingGrain(
         var now = time.GetUtcNow();
         var sent = new FirmbankingRecord(
             requestId, command, FirmbankingStatus.Sent, null, 0, now, null, [new FirmbankingEvent(now, "requested"), new FirmbankingEvent(now, "sent")]);
+        // The member's list of requests is an index row in the same write.
+        state.Append(new FirmbankingIndexRow(requestId, command.MemberId, now));
         await SaveAsync(sent);
-
-        // The member's list of requests is an index: it is written while the bank works, not before it.
-        var noted = grains.GetGrain<IMemberGrain>(command.MemberId).NoteFirmbanking(requestId);
-        var record = await DriveAsync(sent, firstSend: true);
-        await noted;
-        return record;
+        return await DriveAsync(sent, firstSend: true);
     }
 
     public async Task<FirmbankingRecord?> ResolveUnfinishedAsync() =>

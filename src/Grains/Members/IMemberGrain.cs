@@ -27,12 +27,6 @@ public interface IMemberGrain
     Task<LinkOutcome> LinkBankAccount(LinkedBankAccount account);
 
     Task<IReadOnlyList<LinkedBankAccount>> GetBankAccounts();
-
-    /// <summary>Remembers a bank command made for this member (the latest <see cref="MemberGrain.RecentFirmbankingMax"/>).</summary>
-    Task NoteFirmbanking(string requestId);
-
-    /// <summary>The member's latest bank commands' request ids, newest first.</summary>
-    Task<IReadOnlyList<string>> GetRecentFirmbanking();
 }
 
 public enum LinkStatus
@@ -64,8 +58,4 @@ internal sealed class MemberGrainReference(GrainReference<MemberGrain> grain) : 
     public Task<LinkOutcome> LinkBankAccount(LinkedBankAccount account) => grain.Update(member => member.LinkBankAccount(account));
 
     public Task<IReadOnlyList<LinkedBankAccount>> GetBankAccounts() => grain.Read(member => member.BankAccounts);
-
-    public Task NoteFirmbanking(string requestId) => grain.Update(member => member.NoteFirmbanking(requestId));
-
-    public Task<IReadOnlyList<string>> GetRecentFirmbanking() => grain.Read(member => member.RecentFirmbanking);
 }

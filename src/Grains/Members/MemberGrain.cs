@@ -15,15 +15,7 @@ public sealed class MemberGrain(string memberId, IPersistentState<MemberState> m
 
     public string? PasswordHash => member.State.Profile is null ? null : member.State.PasswordHash;
 
-    /// <summary>
-    /// Bank commands a member's state remembers. Older ones stay readable by request id; a full history
-    /// belongs in a projection, which arrives with streams.
-    /// </summary>
-    public const int RecentFirmbankingMax = 100;
-
     public IReadOnlyList<LinkedBankAccount> BankAccounts => [.. member.State.BankAccounts];
-
-    public IReadOnlyList<string> RecentFirmbanking => [.. member.State.RecentFirmbanking];
 
     public bool Register(MemberRegistration registration)
     {
@@ -108,23 +100,5 @@ public sealed class MemberGrain(string memberId, IPersistentState<MemberState> m
 
         accounts.Add(account);
         return new LinkOutcome(LinkStatus.Linked, account);
-    }
-
-    /// <summary>Returns true when the id was new. Ids are kept newest first, at most <see cref="RecentFirmbankingMax"/>.</summary>
-    public bool NoteFirmbanking(string requestId)
-    {
-        var recent = member.State.RecentFirmbanking;
-        if (recent.Contains(requestId))
-        {
-            return false;
-        }
-
-        recent.Insert(0, requestId);
-        if (recent.Count > RecentFirmbankingMax)
-        {
-            recent.RemoveAt(recent.Count - 1);
-        }
-
-        return true;
     }
 }

@@ -8,7 +8,4 @@ public sealed class MemberState
     public string PasswordHash { get; set; } = "";
 
     public List<LinkedBankAccount> BankAccounts { get; set; } = [];
-
-    /// <summary>Request ids of the member's latest bank commands, newest first.</summary>
-    public List<string> RecentFirmbanking { get; set; } = [];
 }

@@ -1,3 +1,4 @@
+using MyPay.Grains.Members;
 using MyPay.Silo.Storage;
 using Npgsql;
 using NpgsqlTypes;
@@ -31,27 +32,17 @@ public sealed class RemittanceQueries(NpgsqlDataSource dataSource)
     public const int ListMax = 50;
 
     /// <summary>The member's latest remittances, sent or received, newest first.</summary>
-    public async Task<IReadOnlyList<string>> LatestForMemberAsync(string memberId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT remittance_id FROM (
-                (SELECT remittance_id, created_at FROM remittance WHERE sender_id = @member ORDER BY created_at DESC LIMIT @limit)
-                UNION ALL
-                (SELECT remittance_id, created_at FROM remittance WHERE recipient_member_id = @member ORDER BY created_at DESC LIMIT @limit)
-            ) latest
-            ORDER BY created_at DESC
-            LIMIT @limit
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string>("member", memberId));
-        command.Parameters.Add(new NpgsqlParameter<int>("limit", ListMax));
-        var ids = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        return ids;
-    }
+    public Task<IReadOnlyList<string>> LatestForMemberAsync(string memberId, CancellationToken cancellationToken) => dataSource.LatestIdsAsync(
+        """
+        SELECT remittance_id FROM (
+            (SELECT remittance_id, created_at FROM remittance WHERE sender_id = @member ORDER BY created_at DESC LIMIT @limit)
+            UNION ALL
+            (SELECT remittance_id, created_at FROM remittance WHERE recipient_member_id = @member ORDER BY created_at DESC LIMIT @limit)
+        ) latest
+        ORDER BY created_at DESC
+        LIMIT @limit
+        """,
+        memberId,
+        ListMax,
+        cancellationToken);
 }
