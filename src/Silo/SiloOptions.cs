@@ -17,8 +17,10 @@ public sealed class SiloOptions
     public TimeSpan CollectionInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// Most messages queued for one activation. Default 10,000; past it calls fail fast with
-    /// <c>GrainOverloadedException</c> instead of growing memory and latency without bound.
+    /// Most commands and calls queued for one activation. Default 10,000; past it they fail fast with
+    /// <c>GrainOverloadedException</c> instead of growing memory and latency without bound. Reads are not
+    /// counted and never refused: they change nothing, cost no storage, and a read turn answers a whole run
+    /// of them, so a grain everyone reads (a merchant's profile during a sale) is never "overloaded" by them.
     /// </summary>
     [Range(1, 1_000_000)]
     public int MailboxCapacity { get; set; } = 10_000;

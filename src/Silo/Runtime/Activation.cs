@@ -28,6 +28,9 @@ internal sealed class Activation<TGrain>
     private readonly RecentOperations recentOperations;
     private TGrain? grain;
     private bool pumping;
+
+    /// <summary>Commands and calls in the mailbox: what <see cref="SiloOptions.MailboxCapacity"/> bounds. Guarded by the gate.</summary>
+    private int queuedWork;
     private bool collected;
     private long lastActiveAt = Stopwatch.GetTimestamp();
 
@@ -54,9 +57,14 @@ internal sealed class Activation<TGrain>
                 return false;
             }
 
-            if (mailbox.Count >= options.MailboxCapacity)
+            if (item.Kind != TurnKind.Read)
             {
-                throw new GrainOverloadedException(id, options.MailboxCapacity);
+                if (queuedWork >= options.MailboxCapacity)
+                {
+                    throw new GrainOverloadedException(id, options.MailboxCapacity);
+                }
+
+                queuedWork++;
             }
 
             mailbox.Enqueue(item);
@@ -129,7 +137,7 @@ internal sealed class Activation<TGrain>
     /// <summary>Takes the next turn's messages: one call, or a run of reads, or a run of commands with distinct operation keys.</summary>
     private void TakeTurn(List<WorkItem<TGrain>> turn)
     {
-        var first = mailbox.Dequeue();
+        var first = Dequeue();
         turn.Add(first);
         if (first.Kind == TurnKind.Call)
         {
@@ -145,8 +153,19 @@ internal sealed class Activation<TGrain>
                 break;
             }
 
-            turn.Add(mailbox.Dequeue());
+            turn.Add(Dequeue());
         }
+    }
+
+    private WorkItem<TGrain> Dequeue()
+    {
+        var item = mailbox.Dequeue();
+        if (item.Kind != TurnKind.Read)
+        {
+            queuedWork--;
+        }
+
+        return item;
     }
 
     private async Task RunTurnAsync(List<WorkItem<TGrain>> turn)
