@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Turns one bench/run's measurements into the table it prints and bench/results/latest.md."""
+"""Turns one bench/run's measurements into the table it prints and bench/results/latest.md; with `profile`, one profiled scenario into bench/results/profile-SCENARIO.md."""
 import argparse
 import datetime
 import json
 import os
 import platform
 import subprocess
+import sys
+from collections import Counter
 
 
 def scenario_numbers(path):
@@ -30,7 +32,53 @@ def fmt(value, digits=1):
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
+def profile_main(argv):
+    """Where the CPU went during one scenario (perf samples by process) and PostgreSQL's costliest statements."""
+    parser = argparse.ArgumentParser(prog="summarize.py profile")
+    for name in ("scenario", "report", "samples", "statements", "node-pid", "bank-pid", "client-pid", "output"):
+        parser.add_argument("--" + name, required=True)
+    arguments = parser.parse_args(argv)
+
+    owners = {arguments.node_pid: "node", arguments.bank_pid: "bank simulator", arguments.client_pid: "load-test client"}
+    shares = Counter()
+    with open(arguments.samples, encoding="utf-8") as file:
+        for line in file:
+            parts = line.split()
+            if not parts:
+                continue
+            pid, comm = parts[-1], " ".join(parts[:-1])
+            shares["idle" if pid == "0" else "PostgreSQL" if comm.startswith("postgres") else owners.get(pid, "other")] += 1
+    total = sum(shares.values()) or 1
+
+    numbers = scenario_numbers(arguments.report)
+    lines = [
+        f"# Profile: {arguments.scenario}",
+        "",
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Reproduce: `bench/run profile {arguments.scenario}`.",
+        "",
+        f"Throughput during the profiled run: {fmt(numbers['rps']) if numbers else '—'} req/s, p99 {fmt(numbers['p99'], 2) if numbers else '—'} ms.",
+        "",
+        "| where the CPU went (perf samples on every core) | share |",
+        "| --- | ---: |",
+        *[f"| {owner} | {100 * count / total:.1f}% |" for owner, count in shares.most_common()],
+        "",
+        "| PostgreSQL statement | calls | total ms | mean ms | rows |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    with open(arguments.statements, encoding="utf-8") as file:
+        for line in file:
+            calls, total_ms, mean_ms, rows, query = line.rstrip("\n").split("\t", 4)
+            lines.append(f"| `{query.replace('|', '/')}` | {int(calls):,} | {float(total_ms):,.1f} | {float(mean_ms):.3f} | {int(rows):,} |")
+    text = "\n".join(lines) + "\n"
+    with open(arguments.output, "w", encoding="utf-8") as file:
+        file.write(text)
+    print(text)
+
+
 def main():
+    if sys.argv[1:2] == ["profile"]:
+        profile_main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser()
     for name in ("pgbench-tps", "echo-rps", "wrk-recharge-rps", "wrk-recharge-p99", "rss-before", "rss-after"):
         parser.add_argument("--" + name, type=float, default=None)
