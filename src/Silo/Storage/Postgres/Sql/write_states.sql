@@ -4,8 +4,11 @@
 -- Per item, in order:
 --   1. fresh:    an item with an operation key already recorded for its grain is a duplicate and
 --                writes nothing (the caller looks the first result up instead). Each key is one probe
---                of the primary key on all three columns: a join here once let the planner match only
---                (grain_type, grain_key) and filter, which read a grain's whole history per key.
+--                of the primary key on all three columns, as a scalar subquery: that form is evaluated
+--                row by row whatever the statistics say. A join here once let the planner match only
+--                (grain_type, grain_key) and filter, reading a grain's whole history per key; an EXISTS
+--                let a prepared statement's generic plan, made while the table was young and small,
+--                hash the whole table on every execution until the next ANALYZE.
 --   2. updated:  an existing grain is written only if its stored version is the one the writer read.
 --                Under READ COMMITTED a concurrent writer of the same row waits for the row lock, then
 --                re-checks `version = expected` against the committed row, so exactly one of two
@@ -33,12 +36,11 @@ fresh AS (
         SELECT 1
         FROM operations o
         WHERE o.item = i.item
-          AND EXISTS (
-              SELECT 1
-              FROM silo_grain_operation recorded
-              WHERE recorded.grain_type = i.grain_type
-                AND recorded.grain_key = i.grain_key
-                AND recorded.operation_id = o.operation_id))
+          AND (SELECT true
+               FROM silo_grain_operation recorded
+               WHERE recorded.grain_type = i.grain_type
+                 AND recorded.grain_key = i.grain_key
+                 AND recorded.operation_id = o.operation_id))
 ),
 updated AS (
     UPDATE silo_grain_state s
