@@ -123,7 +123,7 @@ def main():
         f"Cross-check of the charge endpoint with wrk (one member, fresh key per request, -t2 -c32): "
         f"{fmt(arguments.wrk_recharge_rps)} req/s, p99 {fmt(arguments.wrk_recharge_p99, 2)} ms.",
         "",
-        f"Node memory (RSS): {fmt(arguments.rss_before, 0)} MB before, {fmt(arguments.rss_after, 0)} MB after activating "
+        f"Node memory (RSS) of a freshly started node: {fmt(arguments.rss_before, 0)} MB when ready, {fmt(arguments.rss_after, 0)} MB after activating "
         f"{arguments.idle_wallets:,} idle wallets (+{fmt((arguments.rss_after or 0) - (arguments.rss_before or 0), 0)} MB).",
         "",
     ]
