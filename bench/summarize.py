@@ -28,6 +28,31 @@ def scenario_numbers(path):
     }
 
 
+def cpu_ms_per_request(path, requests):
+    """
+    CPU milliseconds per measured request of the node, PostgreSQL and the bank, from bench/run's
+    cpu-SCENARIO.txt: a "before" and an "after" line of CPU seconds each ("-" where not measured).
+    """
+    if not os.path.exists(path) or not requests:
+        return [None, None, None]
+    with open(path, encoding="utf-8") as file:
+        snapshots = dict(line.split(" ", 1) for line in file.read().splitlines() if " " in line)
+    before, after = (snapshots.get(name, "").split() for name in ("before", "after"))
+    if len(before) != 3 or len(after) != 3:
+        print(f"warning: {path} does not hold three CPU times before and after; CPU per request not shown", file=sys.stderr)
+        return [None, None, None]
+    return [None if "-" in (start, end) else 1000 * (float(end) - float(start)) / requests for start, end in zip(before, after)]
+
+
+def read_number(path):
+    """The number a bench/run step wrote to a file, or None when it could not measure it."""
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as file:
+        text = file.read().strip()
+    return float(text) if text else None
+
+
 def fmt(value, digits=1):
     return "—" if value is None else f"{value:,.{digits}f}"
 
@@ -96,12 +121,15 @@ def main():
     for scenario in arguments.scenarios.split():
         numbers = scenario_numbers(os.path.join(arguments.work, f"scenario-{scenario}.json"))
         if numbers is None:
-            rows.append(f"| {scenario} | did not run | | | | | | | |")
+            rows.append(f"| {scenario} | did not run | | | | | | | | | | |")
             continue
+        node_cpu, postgres_cpu, bank_cpu = cpu_ms_per_request(
+            os.path.join(arguments.work, f"cpu-{scenario}.txt"), numbers["ok"] + numbers["errors"])
         rows.append(
             f"| {scenario} | {fmt(numbers['rps'])} | {fmt(numbers['p50'], 2)} | {fmt(numbers['p99'], 2)} | {fmt(numbers['max'], 2)} "
             f"| {numbers['ok']:,} | {numbers['errors']:,} | {fmt(numbers['rps'] / pgbench if pgbench else None, 2)}× "
-            f"| {fmt(numbers['rps'] / echo if echo else None, 2)}× | {'pass' if numbers['verified'] else 'FAIL' if numbers['verified'] is False else '—'} |")
+            f"| {fmt(numbers['rps'] / echo if echo else None, 2)}× | {fmt(node_cpu, 2)} | {fmt(postgres_cpu, 2)} | {fmt(bank_cpu, 2)} "
+            f"| {'pass' if numbers['verified'] else 'FAIL' if numbers['verified'] is False else '—'} |")
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo", encoding="utf-8") if line.startswith("model name")), platform.processor())
@@ -116,9 +144,14 @@ def main():
         f"| (a) pgbench TPC-B-like, 16 clients, 2 threads, scale 10 | {fmt(pgbench)} tps |",
         f"| (b) Kestrel: trivial JSON POST under wrk -t2 -c64 | {fmt(echo)} req/s |",
         "",
-        "| scenario | req/s | p50 ms | p99 ms | max ms | ok | errors | vs (a) | vs (b) | ledger verified |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| scenario | req/s | p50 ms | p99 ms | max ms | ok | errors | vs (a) | vs (b) | node CPU ms/req | PostgreSQL CPU ms/req | bank CPU ms/req | ledger verified |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         *rows,
+        "",
+        "CPU per request is the CPU time each process used in the measured part of a scenario (after its warm-up), "
+        "divided by its requests: where a request's cost lies. It moves with the machine's load too (at lower "
+        "throughput batches are smaller, so each request carries more per-statement work). "
+        f"PostgreSQL's CPU per pgbench transaction, measured the same way: {fmt(read_number(os.path.join(arguments.work, 'cpu-pgbench.txt')), 2)} ms.",
         "",
         f"Cross-check of the charge endpoint with wrk (one member, fresh key per request, -t2 -c32): "
         f"{fmt(arguments.wrk_recharge_rps)} req/s, p99 {fmt(arguments.wrk_recharge_p99, 2)} ms.",
