@@ -106,7 +106,7 @@ public static class LoadTestRun
         var fundWon = Funding.WalletWon(options.Scenario, options.WalletCapWon);
         status.Note(string.Create(
             CultureInfo.InvariantCulture,
-            $"run {runId}: {options.Scenario.Name()} on {options.NodeUrl}, {Text.Count(customerCount, "customer")} (wallets funded with {fundWon:N0} won), {Text.Count(merchantCount, "merchant")}, {Text.Count(options.Concurrency, "worker")}, {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s, seed {options.Seed}"));
+            $"run {runId}: {options.Scenario.Name()} on {options.NodeUrl}, {Text.Count(customerCount, "customer")} (wallets funded with {fundWon:N0} won), {Text.Count(merchantCount, "merchant")}, {Text.Count(options.Concurrency, "worker")}{(options.Rate > 0 ? $" at {options.Rate:N0} req/s" : "")}, {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s, seed {options.Seed}"));
         if (CapacityNote(options, customerCount, fundWon) is { } capacity)
         {
             status.Note(capacity);
@@ -134,7 +134,7 @@ public static class LoadTestRun
         status.Note($"prepared {Text.Count(customerCount, "customer")} and {Text.Count(merchantCount, "merchant")}");
         var counters = new RunCounters();
         var timing = await new Runner(node, new Workload(options.Scenario, cast), log, counters, runId, options.Seed).RunAsync(
-            options.Concurrency, options.Warmup, options.Duration, progress => status.Progress(Describe(progress)), stop, abort);
+            options.Concurrency, options.Rate, options.Warmup, options.Duration, progress => status.Progress(Describe(progress)), stop, abort);
         status.Note(string.Create(CultureInfo.InvariantCulture, $"run done: {Text.Count(counters.Requests, "measured request")} in {timing.Measured.TotalSeconds:F1} s"));
 
         var sent = log.Snapshot();
@@ -195,6 +195,7 @@ public static class LoadTestRun
             Customers = customers,
             Merchants = merchants,
             Concurrency = options.Concurrency,
+            RatePerSecond = options.Rate > 0 ? options.Rate : null,
             WarmupSeconds = options.Warmup.TotalSeconds,
             DurationSeconds = Math.Round(seconds, 3),
             Requests = counters.Requests,

@@ -18,6 +18,7 @@ public class LoadTestCommandTests
         Assert.Equal((50, 10, 32), (options.Members, options.Merchants, options.Concurrency));
         Assert.Equal(TimeSpan.FromSeconds(10), options.Duration);
         Assert.Equal(2_000_000, options.WalletCapWon);
+        Assert.Equal(0, options.Rate);
     }
 
     [Fact]
@@ -25,7 +26,7 @@ public class LoadTestCommandTests
     {
         var options = await RunAsync(
             ["--node-url", "http://10.0.0.1:80/mypay", "--scenario", "hot-merchant", "--members", "7", "--merchants", "3", "--duration", "30",
-             "--concurrency", "64", "--warmup", "0", "--json", "--seed", "9", "--operator-password", "given", "--wallet-cap-won", "1000000000"],
+             "--concurrency", "64", "--warmup", "0", "--json", "--seed", "9", "--operator-password", "given", "--wallet-cap-won", "1000000000", "--rate", "2500"],
             password: "ignored");
 
         Assert.NotNull(options);
@@ -36,6 +37,7 @@ public class LoadTestCommandTests
         Assert.True(options.Json);
         Assert.Equal("given", options.OperatorPassword);
         Assert.Equal(1_000_000_000, options.WalletCapWon);
+        Assert.Equal(2500, options.Rate);
     }
 
     [Theory]
@@ -44,6 +46,7 @@ public class LoadTestCommandTests
     [InlineData("--duration", "abc")]
     [InlineData("--duration", "1.5")]
     [InlineData("--wallet-cap-won", "9999")]
+    [InlineData("--rate", "-1")]
     [InlineData("--scenario", "everything")]
     [InlineData("--node-url", "ftp://node")]
     [InlineData("--node-url", "/relative")]

@@ -57,6 +57,12 @@ public sealed class LoadTestCommand
         DefaultValueFactory = _ => 32,
     };
 
+    private readonly Option<int> rate = new("--rate")
+    {
+        Description = "Requests per second, paced open-loop: each is due at its time and its latency counts from then, so waiting for a free worker shows. 0: each worker sends as soon as it is answered.",
+        DefaultValueFactory = _ => 0,
+    };
+
     private readonly Option<int> warmupSeconds = new("--warmup")
     {
         Description = "Seconds of load before measuring starts; its requests are verified but not measured.",
@@ -111,6 +117,7 @@ public sealed class LoadTestCommand
         AddRange(merchants, 1, 10_000);
         AddRange(durationSeconds, 1, 24 * 3600);
         AddRange(concurrency, 1, 4096);
+        AddRange(rate, 0, 1_000_000);
         AddRange(warmupSeconds, 0, 3600);
         AddRange(prepareConcurrency, 1, 256);
         AddRange(requestTimeoutSeconds, 1, 300);
@@ -122,7 +129,7 @@ public sealed class LoadTestCommand
 
         var command = new RootCommand("MyPay load test: prepares funded customers and merchants, runs a scenario against the charge and pay endpoints, and verifies the ledger.")
         {
-            nodeUrl, bankUrl, operatorPassword, scenarioName, members, merchants, durationSeconds, concurrency, warmupSeconds, json, seed,
+            nodeUrl, bankUrl, operatorPassword, scenarioName, members, merchants, durationSeconds, concurrency, rate, warmupSeconds, json, seed,
             walletCapWon, prepareConcurrency, requestTimeoutSeconds, settleSeconds,
         };
         command.Validators.Add(result =>
@@ -146,6 +153,7 @@ public sealed class LoadTestCommand
         Merchants = parsed.GetValue(merchants),
         Duration = TimeSpan.FromSeconds(parsed.GetValue(durationSeconds)),
         Concurrency = parsed.GetValue(concurrency),
+        Rate = parsed.GetValue(rate),
         Warmup = TimeSpan.FromSeconds(parsed.GetValue(warmupSeconds)),
         Json = parsed.GetValue(json),
         Seed = parsed.GetValue(seed) ?? Random.Shared.Next(),

@@ -28,6 +28,12 @@ public sealed record LoadTestOptions
     /// <summary>Workers, each with one request in flight at a time.</summary>
     public required int Concurrency { get; init; }
 
+    /// <summary>
+    /// Requests per second, sent open-loop (each due at its time, latency counted from then), or 0 for closed loop:
+    /// each worker sends its next request as soon as the last is answered.
+    /// </summary>
+    public required int Rate { get; init; }
+
     /// <summary>Load sent before measuring starts (its requests are verified, not measured).</summary>
     public required TimeSpan Warmup { get; init; }
 

@@ -27,9 +27,10 @@ public sealed class RunCounters
     /// <summary>Payments for which the node topped the wallet up from the linked bank account first.</summary>
     public long AutoTopUps => Volatile.Read(ref autoTopUps);
 
-    public void Record(Reply reply, bool toppedUp)
+    /// <summary>Counts one measured answer, with its latency: the reply's own, or from when a paced request was due.</summary>
+    public void Record(Reply reply, bool toppedUp, long latencyMicroseconds)
     {
-        Latency.Record(reply.LatencyMicroseconds);
+        Latency.Record(latencyMicroseconds);
         outcomes.AddOrUpdate(reply.Outcome, 1, (_, seen) => seen + 1);
         Interlocked.Add(ref retries, reply.Retries);
         if (reply.IsSuccess)

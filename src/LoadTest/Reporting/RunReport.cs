@@ -26,6 +26,9 @@ public sealed record RunReport
 
     public required int Concurrency { get; init; }
 
+    /// <summary>The paced rate (<c>--rate</c>), or null for closed loop.</summary>
+    public int? RatePerSecond { get; init; }
+
     public required double WarmupSeconds { get; init; }
 
     /// <summary>The measured part, from the end of the warm-up to the last answer.</summary>
@@ -88,7 +91,8 @@ public static class ReportWriter
 
         text.Append(culture, $"MyPay load test: {report.Scenario}\n");
         Row("run", string.Create(culture, $"{report.RunId}, seed {report.Seed}, node {report.NodeUrl}"));
-        Row("load", $"{Text.Count(report.Concurrency, "worker")}, {Text.Count(report.Customers, "customer")}, {Text.Count(report.Merchants, "merchant")}");
+        Row("load", $"{Text.Count(report.Concurrency, "worker")}, {Text.Count(report.Customers, "customer")}, {Text.Count(report.Merchants, "merchant")}"
+            + (report.RatePerSecond is { } paced ? string.Create(culture, $", paced at {paced:N0} req/s (latency from when each request was due)") : ""));
         Row("duration", string.Create(culture, $"{report.DurationSeconds:F2} s measured, after {report.WarmupSeconds:0.#} s warm-up")
             + (report.EndedEarly is null ? "" : $" (ended early: {report.EndedEarly})"));
         Row("requests", report.Requests.ToString("N0", culture));

@@ -17,14 +17,16 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
     private int exhausted;
 
     /// <summary>Runs the scenario; <paramref name="stop"/> ends it early (as Ctrl-C does), <paramref name="abort"/> abandons requests under way.</summary>
+    /// <param name="rate">Requests per second to send, paced open-loop by a <see cref="Pacer"/>; 0 for each worker sending its next request as soon as the last is answered.</param>
     public async Task<RunTiming> RunAsync(
-        int concurrency, TimeSpan warmup, TimeSpan duration, Action<RunProgress> progress, CancellationToken stop, CancellationToken abort)
+        int concurrency, int rate, TimeSpan warmup, TimeSpan duration, Action<RunProgress> progress, CancellationToken stop, CancellationToken abort)
     {
         var started = Stopwatch.GetTimestamp();
         var measureFrom = started + Ticks(warmup);
         var end = measureFrom + Ticks(duration);
+        var pacer = rate > 0 ? new Pacer(rate, started) : null;
         var workers = Enumerable.Range(0, concurrency)
-            .Select(worker => Task.Run(() => WorkAsync(worker, measureFrom, end, stop, abort), abort))
+            .Select(worker => Task.Run(() => WorkAsync(worker, pacer, measureFrom, end, stop, abort), abort))
             .ToArray();
         var all = Task.WhenAll(workers);
         await ReportProgressAsync(all, started, progress);
@@ -38,18 +40,27 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
         return new RunTiming(measured, Stopwatch.GetElapsedTime(started, finished), endedEarly);
     }
 
-    private async Task WorkAsync(int worker, long measureFrom, long end, CancellationToken stop, CancellationToken abort)
+    private async Task WorkAsync(int worker, Pacer? pacer, long measureFrom, long end, CancellationToken stop, CancellationToken abort)
     {
         // Seeded from the run's seed and the worker's number (not HashCode, which differs per process), so a seed repeats a run's choices.
         var random = new Random(unchecked((seed * 1_000_003) + worker));
-        for (long sequence = 0; !stop.IsCancellationRequested && Stopwatch.GetTimestamp() < end; sequence++)
+        for (long sequence = 0; !stop.IsCancellationRequested; sequence++)
         {
+            // Paced, a request counts from when it was due; otherwise from now, when the worker is free.
+            var due = pacer?.NextDue() ?? Stopwatch.GetTimestamp();
+            // A paced run that has fallen behind ends on time too: the requests it could not send are not sent late.
+            if (due >= end || !await WaitUntilAsync(due, stop) || Stopwatch.GetTimestamp() >= end)
+            {
+                return;
+            }
+
             if (workload.Next(random) is not { } operation)
             {
                 Volatile.Write(ref exhausted, 1);
                 return;
             }
 
+            // Measured when sent after the warm-up, with the wait since it was due: a backlog run up in the warm-up shows.
             var measured = Stopwatch.GetTimestamp() >= measureFrom;
             var key = string.Create(CultureInfo.InvariantCulture, $"lt-{runId}-{worker}-{sequence}");
             var token = await operation.Customer.Tokens.GetAsync(abort);
@@ -73,7 +84,7 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
             log.Add(new SentRequest(operation.Customer.Id, operation.Kind, key, operation.AmountWon, reply.StatusCode, reply.Outcome, reference, operation.MerchantId));
             if (measured)
             {
-                counters.Record(reply, toppedUp);
+                counters.Record(reply, toppedUp, pacer is null ? reply.LatencyMicroseconds : (long)Stopwatch.GetElapsedTime(due).TotalMicroseconds);
             }
 
             Interlocked.Increment(ref completed);
@@ -106,6 +117,25 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
             completedBefore = completedNow;
             tickBefore = now;
         }
+    }
+
+    /// <summary>Waits until the timestamp; false when the run is stopped first.</summary>
+    private static async Task<bool> WaitUntilAsync(long timestamp, CancellationToken stop)
+    {
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
+        if (wait > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(wait, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        return !stop.IsCancellationRequested;
     }
 
     private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
