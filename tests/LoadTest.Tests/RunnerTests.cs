@@ -12,7 +12,6 @@ namespace MyPay.LoadTest.Tests;
 /// <summary>The runner against a stub node that answers every payment after a fixed delay.</summary>
 public sealed class RunnerTests
 {
-
     [Fact]
     public async Task Paced_WithinWhatTheWorkersCanDo_SendsAtTheRateNotAsFastAsTheyCan()
     {
