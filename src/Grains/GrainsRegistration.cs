@@ -21,17 +21,15 @@ public static class GrainsRegistration
         .AddGrain<IWalletGrain, WalletGrain, WalletState>(
             "wallet",
             reference => new WalletGrainReference(reference),
-            (services, id, state) => new WalletGrain(id.Key, state, services.GetRequiredService<IOptions<WalletLimits>>().Value))
-        .AddGrain<IRechargeGrain, RechargeGrain, RechargeState>(
-            "recharge",
-            reference => new RechargeGrainReference(reference),
-            (services, id, state) => new RechargeGrain(
-                id,
+            (services, id, state) => new WalletGrain(
+                id.Key,
                 state,
-                services.GetRequiredService<IGrainFactory>(),
-                services.GetRequiredService<IOptions<FirmbankingOptions>>().Value,
-                services.GetRequiredService<IOptions<RechargeOptions>>().Value,
-                services.GetRequiredService<TimeProvider>()),
+                services.GetRequiredService<IOptions<WalletLimits>>().Value,
+                services.GetRequiredService<IOptions<RechargeOptions>>().Value.ResumeInterval))
+        .AddGrain<IRechargeGrain, RechargeGrain, RechargeState>(
+            RechargeGrain.TypeName,
+            reference => new RechargeGrainReference(reference),
+            (services, id, state) => new RechargeGrain(id, state, services.GetRequiredService<IRechargeRecords>(), services.GetRequiredService<Recharger>()),
             (recharge, reminder) => recharge.OnReminderAsync(reminder))
         .AddGrain<IMemberGrain, MemberGrain, MemberState>(
             "member",
@@ -83,10 +81,15 @@ public static class GrainsRegistration
         services.AddMigrations(new MigrationSource("remittances", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Remittance.Sql."));
         services.AddMigrations(new MigrationSource("firmbanking", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Banking.Sql."));
         services.AddRecordWriter<FirmbankingIndexWriter>();
+        services.AddMigrations(new MigrationSource("recharges", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Money.Sql."));
+        services.AddRecordWriter<RechargeWriter>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MemberRegistry>();
         services.AddSingleton<BankAccountLinker>();
-        services.AddSingleton<Recharger>();
+        services.AddSingleton(provider => new Recharger(
+            provider.GetRequiredService<IGrainFactory>(),
+            provider.GetRequiredService<IOptions<FirmbankingOptions>>().Value,
+            provider.GetRequiredService<TimeProvider>()));
         services.AddOptions<PaymentLimits>().BindConfiguration(PaymentLimits.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(provider => new PaymentDesk(
             provider.GetRequiredService<IGrainFactory>(),

@@ -156,6 +156,8 @@ public sealed class WalletTests(BankFixture fixture) : IClassFixture<BankFixture
         Assert.Equal(30_000, recharge.GetProperty("balance").GetInt64());
         Assert.Equal(30_000, await member.Client.BalanceAsync(member.Id));
         Assert.Equal(70_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
+        var rechargeId = location["/v1/recharges/".Length..];
+        Assert.Equal(0, await ResumeRemindersAsync(rechargeId));
 
         // The same request again answers with the finished recharge.
         using var repeat = await member.Client.RechargeAsync(member.Id, 30_000, "lost");
@@ -350,6 +352,25 @@ public sealed class WalletTests(BankFixture fixture) : IClassFixture<BankFixture
 
         await response.AssertProblemAsync(400);
     }
+
+    [Fact]
+    public async Task Reminder_WithNoRechargeBehindIt_IsCleared()
+    {
+        // As an older version left them (it kept recharges in the recharge grain's state): nothing to carry on,
+        // so the tick clears the reminder instead of firing for ever.
+        await fixture.Database.ScalarAsync<int>(
+            "INSERT INTO silo_reminder (grain_type, grain_key, name, due_at, period_ms) VALUES ('recharge', 'rc-orphan', 'resume', now(), 1000) RETURNING 1");
+
+        for (var attempt = 0; attempt < 150 && await ResumeRemindersAsync("rc-orphan") > 0; attempt++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0, await ResumeRemindersAsync("rc-orphan"));
+    }
+
+    private Task<int> ResumeRemindersAsync(string rechargeId) => fixture.Database.ScalarAsync<int>(
+        $"SELECT count(*)::int FROM silo_reminder WHERE grain_type = 'recharge' AND grain_key = '{rechargeId}' AND name = 'resume'");
 
     private static async Task<JsonElement> PollAsync(HttpClient client, string path, Func<string?, bool> done, string property = "status")
     {

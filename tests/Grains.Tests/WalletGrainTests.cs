@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
+using MyPay.Grains.Banking;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
+using MyPay.Silo.Reminders;
 using MyPay.Silo.Storage;
 
 namespace MyPay.Grains.Tests;
@@ -25,13 +27,24 @@ public sealed class WalletGrainTests : IAsyncLifetime
 
     private IReadOnlyList<JournalEntry> Journal => [.. ((MemoryGrainStorage)host.Services.GetRequiredService<IGrainStorage>()).Records.OfType<JournalEntry>()];
 
+    private IReadOnlyList<object> Records => ((MemoryGrainStorage)host.Services.GetRequiredService<IGrainStorage>()).Records;
+
     private static OperationKey Key(string id, long amountWon) => new(id, $"recharge:{amountWon}");
+
+    private static RechargeRecord Pending(string rechargeId, long amountWon, string member = "member-1") => new(
+        rechargeId, member, amountWon, new BankAccountNumber("004", "123-456"), rechargeId, $"fb-{rechargeId}", RechargeProgress.Pending, null, null, Now, null);
+
+    private Task<RechargeOutcome> ReserveAsync(string rechargeId, long amountWon, string? key = null) =>
+        Wallet().ReserveRecharge(Pending(rechargeId, amountWon), Key(key ?? rechargeId, amountWon));
+
+    private static RechargeCompletion Completion(string rechargeId, long amountWon, long feeWon = 0, string member = "member-1") =>
+        new(Pending(rechargeId, amountWon, member), feeWon, Now);
 
     private async Task<long> RechargeAsync(string rechargeId, long amountWon, long feeWon = 0, string member = "member-1")
     {
-        var reserved = await Wallet(member).ReserveRecharge(rechargeId, amountWon, Key(rechargeId, amountWon));
+        var reserved = await Wallet(member).ReserveRecharge(Pending(rechargeId, amountWon, member), Key(rechargeId, amountWon));
         Assert.Equal(RechargeStatus.Reserved, reserved.Status);
-        return await Wallet(member).CompleteRecharge(new RechargeCompletion(rechargeId, $"fb-{rechargeId}", feeWon, rechargeId, Now));
+        return await Wallet(member).CompleteRecharge(Completion(rechargeId, amountWon, feeWon, member));
     }
 
     [Fact]
@@ -50,7 +63,7 @@ public sealed class WalletGrainTests : IAsyncLifetime
     [Fact]
     public async Task Reserve_DoesNotCreditUntilCompleted()
     {
-        await Wallet().ReserveRecharge("r1", 30_000, Key("r1", 30_000));
+        await ReserveAsync("r1", 30_000);
 
         Assert.Equal(0, await Wallet().GetBalance());
         Assert.Empty(Journal);
@@ -62,7 +75,7 @@ public sealed class WalletGrainTests : IAsyncLifetime
         var first = await RechargeAsync("r1", 30_000);
         await RechargeAsync("r2", 10_000);
 
-        var repeat = await Wallet().CompleteRecharge(new RechargeCompletion("r1", "fb-r1", 0, "r1", Now));
+        var repeat = await Wallet().CompleteRecharge(Completion("r1", 30_000));
 
         Assert.Equal(first, repeat);
         Assert.Equal(40_000, await Wallet().GetBalance());
@@ -72,12 +85,12 @@ public sealed class WalletGrainTests : IAsyncLifetime
     [Fact]
     public async Task Release_FreesTheReservationAndCreditsNothing()
     {
-        await Wallet().ReserveRecharge("r1", 50_000, Key("r1", 50_000));
-        await Wallet().ReserveRecharge("r2", 50_000, Key("r2", 50_000));
-        var full = await Wallet().ReserveRecharge("r3", 10_000, Key("r3", 10_000));
+        await ReserveAsync("r1", 50_000);
+        await ReserveAsync("r2", 50_000);
+        var full = await ReserveAsync("r3", 10_000);
 
-        await Wallet().ReleaseRecharge("r1");
-        var afterRelease = await Wallet().ReserveRecharge("r4", 50_000, Key("r4", 50_000));
+        await Wallet().ReleaseRecharge(Pending("r1", 50_000) with { Status = RechargeProgress.Failed, FailureReason = "refused", CompletedAt = Now });
+        var afterRelease = await ReserveAsync("r4", 50_000);
 
         Assert.Equal(RechargeStatus.AboveTheBalanceCap, full.Status);
         Assert.Equal(RechargeStatus.Reserved, afterRelease.Status);
@@ -86,9 +99,57 @@ public sealed class WalletGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reserve_WritesThePendingRecharge_AndTheReminderThatResumesIt()
+    {
+        var reserved = await ReserveAsync("r1", 30_000);
+
+        Assert.Equal([Pending("r1", 30_000)], Records.OfType<RechargeRecord>());
+        var resume = Assert.Single(Records.OfType<ReminderChange>());
+        Assert.Equal(RechargeGrain.IdOf("r1"), resume.Grain);
+        Assert.Equal(RechargeGrain.ResumeReminder, resume.Name);
+        Assert.Equal(Now + new RechargeOptions().ResumeInterval, resume.DueAt);
+        Assert.Equal(Pending("r1", 30_000), reserved.Recharge);
+    }
+
+    [Fact]
+    public async Task Reserve_Rejected_WritesNoRechargeAndNoReminder()
+    {
+        var outcome = await ReserveAsync("r1", 60_000);
+
+        Assert.Equal(RechargeStatus.AboveTheRechargeCap, outcome.Status);
+        Assert.Empty(Records);
+    }
+
+    [Fact]
+    public async Task Complete_FinishesTheRecharge_AndClearsItsReminder_InTheCreditingWrite()
+    {
+        await RechargeAsync("r1", 30_000);
+
+        Assert.Equal(
+            [Pending("r1", 30_000), Pending("r1", 30_000) with { Status = RechargeProgress.Succeeded, BalanceAfterWon = 30_000, CompletedAt = Now }],
+            Records.OfType<RechargeRecord>());
+        var clear = Records.OfType<ReminderChange>().Last();
+        Assert.Equal((RechargeGrain.IdOf("r1"), RechargeGrain.ResumeReminder, (DateTimeOffset?)null), (clear.Grain, clear.Name, clear.DueAt));
+    }
+
+    [Fact]
+    public async Task Release_FinishesTheRechargeAsFailed_Once()
+    {
+        await ReserveAsync("r1", 30_000);
+        var failed = Pending("r1", 30_000) with { Status = RechargeProgress.Failed, FailureReason = "refused", CompletedAt = Now };
+
+        await Wallet().ReleaseRecharge(failed);
+        await Wallet().ReleaseRecharge(failed);
+
+        Assert.Equal([Pending("r1", 30_000), failed], Records.OfType<RechargeRecord>());
+        Assert.Equal(2, Records.OfType<ReminderChange>().Count());
+        Assert.Null(Records.OfType<ReminderChange>().Last().DueAt);
+    }
+
+    [Fact]
     public async Task Complete_Unreserved_IsAnInvariantFailure()
     {
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Wallet().CompleteRecharge(new RechargeCompletion("never", "fb", 0, null, Now)));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Wallet().CompleteRecharge(Completion("never", 10_000)));
         Assert.Equal(0, await Wallet().GetBalance());
     }
 
@@ -103,7 +164,7 @@ public sealed class WalletGrainTests : IAsyncLifetime
     {
         await RechargeAsync("seed", 10_000);
 
-        var outcome = await Wallet().ReserveRecharge("bad", amountWon, Key("bad", amountWon));
+        var outcome = await ReserveAsync("bad", amountWon);
 
         Assert.Equal(expected, outcome.Status);
         Assert.Equal(10_000, outcome.BalanceWon);
@@ -114,9 +175,9 @@ public sealed class WalletGrainTests : IAsyncLifetime
     public async Task Reserve_ConcurrentAtTheCap_NeverExceedsIt()
     {
         // 50 concurrent reservations of 10,000 against a 100,000 cap: exactly 10 are accepted, whatever the interleaving.
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Wallet().ReserveRecharge($"c{i}", 10_000, Key($"c{i}", 10_000))));
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => ReserveAsync($"c{i}", 10_000)));
         await Task.WhenAll(outcomes.Where(outcome => outcome.Status == RechargeStatus.Reserved)
-            .Select(outcome => Wallet().CompleteRecharge(new RechargeCompletion(outcome.RechargeId, $"fb-{outcome.RechargeId}", 0, null, Now))));
+            .Select(outcome => Wallet().CompleteRecharge(Completion(outcome.RechargeId, 10_000))));
 
         Assert.Equal(10, outcomes.Count(outcome => outcome.Status == RechargeStatus.Reserved));
         Assert.Equal(40, outcomes.Count(outcome => outcome.Status == RechargeStatus.AboveTheBalanceCap));
@@ -127,10 +188,10 @@ public sealed class WalletGrainTests : IAsyncLifetime
     [Fact]
     public async Task Reserve_RepeatedKey_ReturnsTheFirstRechargeIdEvenAfterReactivation()
     {
-        var first = await Wallet().ReserveRecharge("first-id", 10_000, Key("k", 10_000));
+        var first = await ReserveAsync("first-id", 10_000, "k");
         host.Silo.CollectIdle(TimeSpan.Zero);
 
-        var repeat = await Wallet().ReserveRecharge("second-id", 10_000, Key("k", 10_000));
+        var repeat = await ReserveAsync("second-id", 10_000, "k");
 
         Assert.Equal(first, repeat);
         Assert.Equal("first-id", repeat.RechargeId);
@@ -139,9 +200,9 @@ public sealed class WalletGrainTests : IAsyncLifetime
     [Fact]
     public async Task Reserve_KeyReusedWithOtherRequest_Throws()
     {
-        await Wallet().ReserveRecharge("r1", 10_000, Key("k", 10_000));
+        await ReserveAsync("r1", 10_000, "k");
 
-        await Assert.ThrowsAsync<OperationKeyReusedException>(() => Wallet().ReserveRecharge("r2", 20_000, Key("k", 20_000)));
+        await Assert.ThrowsAsync<OperationKeyReusedException>(() => ReserveAsync("r2", 20_000, "k"));
     }
 
     [Fact]

@@ -13,6 +13,7 @@ public static class WalletEndpoints
     public static IServiceCollection AddMyPayWallet(this IServiceCollection services)
     {
         services.AddOptions<RechargeApiOptions>().BindConfiguration(RechargeApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IRechargeRecords, RechargeQueries>();
         return services;
     }
 
@@ -81,9 +82,10 @@ public static class WalletEndpoints
     }
 
     /// <summary>A recharge, for the member it belongs to and for operators. Others get 404, so ids cannot be probed.</summary>
-    private static async Task<Results<Ok<RechargeResponse>, ProblemHttpResult>> GetRechargeAsync(string rechargeId, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Results<Ok<RechargeResponse>, ProblemHttpResult>> GetRechargeAsync(
+        string rechargeId, ClaimsPrincipal user, IRechargeRecords recharges, CancellationToken cancellationToken)
     {
-        var record = rechargeId.Length is > 0 and <= 64 ? await grains.GetGrain<IRechargeGrain>(rechargeId).GetRecord() : null;
+        var record = rechargeId.Length is > 0 and <= 64 ? await recharges.FindAsync(rechargeId, cancellationToken) : null;
         return record is not null && (user.IsOperator() || user.MemberId() == record.MemberId)
             ? TypedResults.Ok(RechargeResponse.From(record))
             : Problems.Problem(StatusCodes.Status404NotFound, "unknown-recharge", "No such recharge.", $"No recharge {rechargeId} is visible to you.");

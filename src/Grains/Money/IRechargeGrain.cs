@@ -1,22 +1,23 @@
 using MyPay.Grains.Banking;
-using MyPay.Silo.Grains;
 
 namespace MyPay.Grains.Money;
 
-/// <summary>One recharge (충전), keyed by recharge id: reserve, move the money at the bank, credit the wallet.</summary>
+/// <summary>One recharge (충전), keyed by recharge id: the target of the reminder that resumes it while it is unfinished.</summary>
 public interface IRechargeGrain
 {
     /// <summary>
-    /// Starts the recharge, or continues it if it has started: runs the bank transfer and credits the wallet
-    /// when the bank says it moved the money, or releases the reservation when the bank refuses. Returns the
-    /// record as it stands: Pending while the bank's answer is unknown (a reminder resumes it).
+    /// Carries an unfinished recharge on from its stored row: asks the bank about it (sending it if the bank
+    /// never got it), then credits the wallet or releases the reservation. Returns the row as it then stands:
+    /// still pending while the bank's answer is unknown; null if there is no such recharge.
     /// </summary>
-    Task<RechargeRecord> Start(RechargeRequest request);
-
-    Task<RechargeRecord?> GetRecord();
+    Task<RechargeRecord?> CarryOn();
 }
 
-public sealed record RechargeRequest(string MemberId, long AmountWon, BankAccountNumber From, string IdempotencyKey, DateTimeOffset RequestedAt);
+/// <summary>Stored recharges, by id.</summary>
+public interface IRechargeRecords
+{
+    Task<RechargeRecord?> FindAsync(string rechargeId, CancellationToken cancellationToken);
+}
 
 public enum RechargeProgress
 {
@@ -25,6 +26,7 @@ public enum RechargeProgress
     Failed,
 }
 
+/// <summary>A recharge as its row stores it: what was asked, from which account, and how it ended.</summary>
 public sealed record RechargeRecord(
     string RechargeId,
     string MemberId,
@@ -38,14 +40,8 @@ public sealed record RechargeRecord(
     DateTimeOffset RequestedAt,
     DateTimeOffset? CompletedAt);
 
-public sealed class RechargeState
-{
-    public RechargeRecord? Record { get; set; }
-}
-
-internal sealed class RechargeGrainReference(GrainReference<RechargeGrain> grain) : IRechargeGrain
-{
-    public Task<RechargeRecord> Start(RechargeRequest request) => grain.Call(recharge => recharge.StartAsync(request));
-
-    public Task<RechargeRecord?> GetRecord() => grain.Read(recharge => recharge.Record);
-}
+/// <summary>
+/// A recharge grain keeps nothing of its own (the recharge's row is written by the member's wallet); it writes
+/// only to clear a reminder that has no recharge behind it.
+/// </summary>
+public sealed class RechargeState;

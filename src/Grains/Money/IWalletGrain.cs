@@ -13,18 +13,23 @@ public interface IWalletGrain
     /// <summary>
     /// Accepts a recharge before the bank moves any money: checks the limits against the balance plus the
     /// recharges still in flight, and holds the amount against the cap. Once per operation key (the request's
-    /// Idempotency-Key): a repeat returns the first outcome, with the first recharge id.
+    /// Idempotency-Key): a repeat returns the first outcome, with the first recharge as it was reserved. The
+    /// write that reserves also stores the recharge's pending row and sets the reminder that resumes it.
     /// </summary>
-    Task<RechargeOutcome> ReserveRecharge(string rechargeId, long amountWon, OperationKey operation);
+    Task<RechargeOutcome> ReserveRecharge(RechargeRecord recharge, OperationKey operation);
 
     /// <summary>
     /// Credits a reserved recharge the bank has completed, and books it and the bank's fee in the ledger,
-    /// in the same write. Once per recharge: a repeat returns the first balance.
+    /// in the same write, which also finishes the recharge's row and clears its reminder. Once per recharge:
+    /// a repeat returns the first balance.
     /// </summary>
     Task<long> CompleteRecharge(RechargeCompletion completion);
 
-    /// <summary>Drops a reservation the bank refused. Harmless to repeat.</summary>
-    Task ReleaseRecharge(string rechargeId);
+    /// <summary>
+    /// Drops a reservation the bank refused, and in the same write finishes the recharge's row as failed and
+    /// clears its reminder. Harmless to repeat.
+    /// </summary>
+    Task ReleaseRecharge(RechargeRecord failed);
 
     /// <summary>Pays a merchant from the wallet, once per operation key; a repeat returns the first outcome.</summary>
     Task<PaymentOutcome> Pay(PaymentOrder order, OperationKey operation);
@@ -49,7 +54,12 @@ public interface IWalletGrain
 }
 
 /// <summary>What a reservation decided. Rejections are values, not exceptions: they are a member's everyday outcome.</summary>
-public sealed record RechargeOutcome(RechargeStatus Status, string RechargeId, long AmountWon, long BalanceWon);
+public sealed record RechargeOutcome(RechargeStatus Status, RechargeRecord Recharge, long BalanceWon)
+{
+    public string RechargeId => Recharge.RechargeId;
+
+    public long AmountWon => Recharge.AmountWon;
+}
 
 public enum RechargeStatus
 {
@@ -60,5 +70,5 @@ public enum RechargeStatus
     AboveTheBalanceCap,
 }
 
-/// <summary>A bank-completed recharge to credit: which one, the firmbanking request that moved the money, and its fee.</summary>
-public sealed record RechargeCompletion(string RechargeId, string FirmbankingRequestId, long FeeWon, string? IdempotencyKey, DateTimeOffset CompletedAt);
+/// <summary>A bank-completed recharge to credit: the recharge as reserved, the fee the bank charged, and when it finished.</summary>
+public sealed record RechargeCompletion(RechargeRecord Recharge, long FeeWon, DateTimeOffset CompletedAt);

@@ -1,83 +1,46 @@
-using MyPay.Grains.Banking;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Reminders;
 
 namespace MyPay.Grains.Money;
 
 /// <summary>
-/// Carries one recharge to its end. The wallet has already reserved the amount against its cap. Here the
-/// bank moves the money (a firmbanking request keyed by this recharge), then the wallet is credited, with
-/// the ledger entries, in one write. A durable reminder, set with the first write and cleared with the last,
-/// resumes a recharge left without the bank's answer, including after a crash: money the bank moved is
-/// never dropped. Every step is idempotent, so a resumed step that already happened changes nothing.
+/// The reminder target of one recharge, keyed by recharge id. A recharge keeps nothing here: its row and its
+/// reservation are written by the member's wallet (<see cref="WalletGrain.ReserveRecharge"/>), with a reminder
+/// on this grain that the wallet clears when it credits or releases the recharge. While the reminder stands,
+/// the recharge is unfinished (the bank gave no answer, or the node stopped), and each tick carries it on from
+/// its stored row. Every step is idempotent, so a tick beside the request still driving it changes nothing twice.
 /// </summary>
-public sealed class RechargeGrain(
-    GrainId id,
-    IPersistentState<RechargeState> state,
-    IGrainFactory grains,
-    FirmbankingOptions firmbanking,
-    RechargeOptions options,
-    TimeProvider time)
+public sealed class RechargeGrain(GrainId id, IPersistentState<RechargeState> state, IRechargeRecords records, Recharger recharger)
 {
+    public const string TypeName = "recharge";
+
     public const string ResumeReminder = "resume";
 
-    public RechargeRecord? Record => state.State.Record;
+    public static GrainId IdOf(string rechargeId) => new(TypeName, rechargeId);
 
-    public async Task<RechargeRecord> StartAsync(RechargeRequest request)
+    /// <summary>Carries the recharge on if it is unfinished; returns its row as it then stands (null if there is none).</summary>
+    public async Task<RechargeRecord?> CarryOnAsync()
     {
-        if (state.State.Record is null)
-        {
-            state.State.Record = new RechargeRecord(
-                id.Key, request.MemberId, request.AmountWon, request.From, request.IdempotencyKey, $"recharge:{id.Key}",
-                RechargeProgress.Pending, null, null, request.RequestedAt, null);
-            state.Append(ReminderChange.Set(id, ResumeReminder, time.GetUtcNow() + options.ResumeInterval, options.ResumeInterval));
-            await state.WriteStateAsync();
-        }
-
-        return await DriveAsync();
+        var recharge = await records.FindAsync(id.Key, CancellationToken.None);
+        return recharge is { Status: RechargeProgress.Pending } ? await recharger.FinishAsync(recharge) : recharge;
     }
 
-    /// <summary>The reminder's tick: continue where the recharge stopped.</summary>
+    /// <summary>
+    /// The reminder's tick. A reminder with no recharge row behind it (the wallet writes both together, so only
+    /// one left by an older version of MyPay, which kept recharges in this grain's state) is cleared.
+    /// </summary>
     public async Task OnReminderAsync(string name)
     {
-        if (name == ResumeReminder)
+        if (name == ResumeReminder && await CarryOnAsync() is null)
         {
-            await DriveAsync();
+            state.Append(ReminderChange.Clear(id, ResumeReminder));
+            await state.WriteStateAsync();
         }
     }
+}
 
-    private async Task<RechargeRecord> DriveAsync()
-    {
-        var record = state.State.Record!;
-        if (record.Status != RechargeProgress.Pending)
-        {
-            return record;
-        }
-
-        var transfer = await grains.GetGrain<IFirmbankingGrain>(record.FirmbankingRequestId).Execute(
-            new FirmbankingCommand(record.MemberId, "recharge", record.From, firmbanking.CorporateAccount, record.AmountWon));
-        var wallet = grains.GetGrain<IWalletGrain>(record.MemberId);
-        switch (transfer.Status)
-        {
-            case FirmbankingStatus.Succeeded:
-                var completedAt = transfer.CompletedAt ?? time.GetUtcNow();
-                var balanceWon = await wallet.CompleteRecharge(
-                    new RechargeCompletion(record.RechargeId, record.FirmbankingRequestId, transfer.FeeWon, record.IdempotencyKey, completedAt));
-                return await FinishAsync(record with { Status = RechargeProgress.Succeeded, BalanceAfterWon = balanceWon, CompletedAt = completedAt });
-            case FirmbankingStatus.Failed:
-                await wallet.ReleaseRecharge(record.RechargeId);
-                return await FinishAsync(record with { Status = RechargeProgress.Failed, FailureReason = transfer.FailureReason, CompletedAt = transfer.CompletedAt });
-            default:
-                // No answer yet: the reservation stays, and the reminder comes back.
-                return record;
-        }
-    }
-
-    private async Task<RechargeRecord> FinishAsync(RechargeRecord record)
-    {
-        state.State.Record = record;
-        state.Append(ReminderChange.Clear(id, ResumeReminder));
-        await state.WriteStateAsync();
-        return record;
-    }
+/// <summary>Forwards <see cref="IRechargeGrain"/> calls to the recharge's activation as messages.</summary>
+internal sealed class RechargeGrainReference(GrainReference<RechargeGrain> grain) : IRechargeGrain
+{
+    public Task<RechargeRecord?> CarryOn() => grain.Call(recharge => recharge.CarryOnAsync());
 }

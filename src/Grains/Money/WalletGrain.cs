@@ -2,6 +2,7 @@ using MyPay.Grains.Ledger;
 using MyPay.Grains.Payments;
 using MyPay.Grains.Remittance;
 using MyPay.Silo.Grains;
+using MyPay.Silo.Reminders;
 
 namespace MyPay.Grains.Money;
 
@@ -10,58 +11,82 @@ namespace MyPay.Grains.Money;
 /// silo applies a run of them in one turn, writes the balance once (with their journal entries), and
 /// may re-apply them to reloaded state after a conflict.
 /// </summary>
-public sealed class WalletGrain(string memberId, IPersistentState<WalletState> wallet, WalletLimits limits)
+public sealed class WalletGrain(string memberId, IPersistentState<WalletState> wallet, WalletLimits limits, TimeSpan resumeInterval)
 {
     public long GetBalance() => wallet.State.BalanceWon;
 
-    public RechargeOutcome ReserveRecharge(string rechargeId, long amountWon)
+    /// <summary>
+    /// Holds a recharge's amount against the cap. A reserved recharge's pending row and the reminder that resumes
+    /// it go into this same write, so the recharge exists, durably and resumably, exactly when its reservation does.
+    /// </summary>
+    public RechargeOutcome ReserveRecharge(RechargeRecord recharge)
     {
+        if (recharge.MemberId != memberId || recharge.Status != RechargeProgress.Pending)
+        {
+            throw new InvalidOperationException($"Wallet {memberId} was asked to reserve recharge {recharge.RechargeId} of member {recharge.MemberId} in state {recharge.Status}.");
+        }
+
         var balanceWon = wallet.State.BalanceWon;
         var inFlightWon = wallet.State.PendingRechargesWon.Values.Sum();
+        var amountWon = recharge.AmountWon;
         var status = limits.RejectRecharge(amountWon)
             ?? (amountWon > limits.BalanceCapWon - balanceWon - inFlightWon ? RechargeStatus.AboveTheBalanceCap : RechargeStatus.Reserved);
         if (status == RechargeStatus.Reserved)
         {
-            wallet.State.PendingRechargesWon.Add(rechargeId, amountWon);
+            wallet.State.PendingRechargesWon.Add(recharge.RechargeId, amountWon);
+            wallet.Append(recharge);
+            wallet.Append(ReminderChange.Set(
+                RechargeGrain.IdOf(recharge.RechargeId), RechargeGrain.ResumeReminder, recharge.RequestedAt + resumeInterval, resumeInterval));
         }
 
-        return new RechargeOutcome(status, rechargeId, amountWon, balanceWon);
+        return new RechargeOutcome(status, recharge, balanceWon);
     }
 
     public long CompleteRecharge(RechargeCompletion completion)
     {
-        if (!wallet.State.PendingRechargesWon.Remove(completion.RechargeId, out var amountWon))
+        var recharge = completion.Recharge;
+        if (!wallet.State.PendingRechargesWon.Remove(recharge.RechargeId, out var amountWon))
         {
-            throw new InvalidOperationException($"Wallet {memberId} has no pending recharge {completion.RechargeId} to complete.");
+            throw new InvalidOperationException($"Wallet {memberId} has no pending recharge {recharge.RechargeId} to complete.");
         }
 
         var balanceWon = checked(wallet.State.BalanceWon + amountWon);
         wallet.State.BalanceWon = balanceWon;
         AssertInvariants();
         wallet.Append(new JournalEntry(
-            $"recharge:{completion.RechargeId}",
+            $"recharge:{recharge.RechargeId}",
             "recharge",
             memberId,
-            completion.IdempotencyKey,
-            completion.RechargeId,
+            recharge.IdempotencyKey,
+            recharge.RechargeId,
             completion.CompletedAt,
             [new Posting(Accounts.CorporateCash, amountWon), new Posting(Accounts.Wallet(memberId), -amountWon)]));
         if (completion.FeeWon > 0)
         {
             wallet.Append(new JournalEntry(
-                $"bank-fee:{completion.FirmbankingRequestId}",
+                $"bank-fee:{recharge.FirmbankingRequestId}",
                 "bank-fee",
                 memberId,
                 null,
-                completion.FirmbankingRequestId,
+                recharge.FirmbankingRequestId,
                 completion.CompletedAt,
                 [new Posting(Accounts.BankFeeExpense, completion.FeeWon), new Posting(Accounts.CorporateCash, -completion.FeeWon)]));
         }
 
+        Finish(recharge with { Status = RechargeProgress.Succeeded, BalanceAfterWon = balanceWon, CompletedAt = completion.CompletedAt });
         return balanceWon;
     }
 
-    public bool ReleaseRecharge(string rechargeId) => wallet.State.PendingRechargesWon.Remove(rechargeId);
+    public bool ReleaseRecharge(RechargeRecord failed)
+    {
+        if (failed.Status != RechargeProgress.Failed || !wallet.State.PendingRechargesWon.Remove(failed.RechargeId))
+        {
+            return false;
+        }
+
+        Finish(failed);
+        return true;
+    }
 
     /// <summary>
     /// Pays a merchant: debits the wallet, credits the merchant's receivable net of commission and MyPay's fee
@@ -175,6 +200,13 @@ public sealed class WalletGrain(string memberId, IPersistentState<WalletState> w
         return wallet.State.BalanceWon;
     }
 
+    /// <summary>A recharge's final row, and its reminder cleared, in the write that settles it in the wallet.</summary>
+    private void Finish(RechargeRecord finished)
+    {
+        wallet.Append(finished);
+        wallet.Append(ReminderChange.Clear(RechargeGrain.IdOf(finished.RechargeId), RechargeGrain.ResumeReminder));
+    }
+
     private bool TryDebit(long amountWon)
     {
         if (amountWon <= 0)
@@ -210,13 +242,13 @@ internal sealed class WalletGrainReference(GrainReference<WalletGrain> grain) : 
 {
     public Task<long> GetBalance() => grain.Read(wallet => wallet.GetBalance());
 
-    public Task<RechargeOutcome> ReserveRecharge(string rechargeId, long amountWon, OperationKey operation) =>
-        grain.Update(wallet => wallet.ReserveRecharge(rechargeId, amountWon), operation);
+    public Task<RechargeOutcome> ReserveRecharge(RechargeRecord recharge, OperationKey operation) =>
+        grain.Update(wallet => wallet.ReserveRecharge(recharge), operation);
 
     public Task<long> CompleteRecharge(RechargeCompletion completion) =>
-        grain.Update(wallet => wallet.CompleteRecharge(completion), new OperationKey($"complete-recharge:{completion.RechargeId}", completion.FirmbankingRequestId));
+        grain.Update(wallet => wallet.CompleteRecharge(completion), new OperationKey($"complete-recharge:{completion.Recharge.RechargeId}", completion.Recharge.FirmbankingRequestId));
 
-    public Task ReleaseRecharge(string rechargeId) => grain.Update(wallet => wallet.ReleaseRecharge(rechargeId));
+    public Task ReleaseRecharge(RechargeRecord failed) => grain.Update(wallet => wallet.ReleaseRecharge(failed));
 
     public Task<PaymentOutcome> Pay(PaymentOrder order, OperationKey operation) => grain.Update(wallet => wallet.Pay(order), operation);
 
