@@ -14,11 +14,15 @@ public sealed class PostgresStorageOptions
     public int MaxBatchSize { get; set; } = 256;
 
     /// <summary>
-    /// Transactions in flight at once. Default 2: one commits while the next batch gathers.
-    /// More overlap hides round trips but makes batches smaller.
+    /// Transactions in flight at once. Default 1: the next batch gathers while one commits, and on a node whose
+    /// database is CPU-bound that gives larger batches, hence fewer statements per write, than two overlapping
+    /// commits. Measured side by side (three rounds, two cores, pay at concurrency 64): closed loop 3,315 / 3,384
+    /// / 3,169 req/s with one against 2,834 / 3,258 / 3,368 with two; paced at 750 req/s, p99 30 / 26 / 26 ms
+    /// against 40 / 31 / 34 ms. More overlap hides round trips to a distant database, at the price of smaller
+    /// batches, and lets a commit waiting on a row lock not hold up the others.
     /// </summary>
     [Range(1, 64)]
-    public int ConcurrentCommits { get; set; } = 2;
+    public int ConcurrentCommits { get; set; } = 1;
 
     /// <summary>
     /// Retries of a whole batch after a deadlock or serialization failure. Default 3; each retry is
