@@ -13,8 +13,8 @@ public sealed class RechargeWriter : RecordWriter<RechargeRecord>
 {
     protected override void AddCommands(NpgsqlBatch batch, IReadOnlyList<RechargeRecord> records)
     {
-        // One statement cannot touch a row twice: the last record of a recharge is its state after the batch.
-        var latest = records.GroupBy(record => record.RechargeId).Select(recharge => recharge.Last()).ToList();
+        // A recharge has at most one record per batch: its wallet writes it, once per write, and reserves it in a
+        // write before the one that finishes it. A second would abort the batch, as a bug should.
         var command = new NpgsqlBatchCommand(
             """
             INSERT INTO recharge AS r (recharge_id, member_id, amount, from_bank_code, from_account_number, idempotency_key,
@@ -27,22 +27,22 @@ public sealed class RechargeWriter : RecordWriter<RechargeRecord>
                 failure_reason = excluded.failure_reason, completed_at = excluded.completed_at
             WHERE r.status = 'pending'
             """);
-        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. latest.Select(record => record.RechargeId)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("members", [.. latest.Select(record => record.MemberId)]));
-        command.Parameters.Add(new NpgsqlParameter<long[]>("amounts", [.. latest.Select(record => record.AmountWon)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("bank_codes", [.. latest.Select(record => record.From.BankCode)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("account_numbers", [.. latest.Select(record => record.From.AccountNumber)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("idempotency_keys", [.. latest.Select(record => record.IdempotencyKey)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("firmbanking_ids", [.. latest.Select(record => record.FirmbankingRequestId)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("statuses", [.. latest.Select(record => StatusName(record.Status))]));
-        command.Parameters.Add(new NpgsqlParameter<long?[]>("balances_after", [.. latest.Select(record => record.BalanceAfterWon)]));
-        command.Parameters.Add(new NpgsqlParameter<string?[]>("failure_reasons", [.. latest.Select(record => record.FailureReason)]));
-        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("requested_ats", [.. latest.Select(record => record.RequestedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("completed_ats", [.. latest.Select(record => record.CompletedAt?.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. records.Select(record => record.RechargeId)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("members", [.. records.Select(record => record.MemberId)]));
+        command.Parameters.Add(new NpgsqlParameter<long[]>("amounts", [.. records.Select(record => record.AmountWon)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("bank_codes", [.. records.Select(record => record.From.BankCode)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("account_numbers", [.. records.Select(record => record.From.AccountNumber)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("idempotency_keys", [.. records.Select(record => record.IdempotencyKey)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("firmbanking_ids", [.. records.Select(record => record.FirmbankingRequestId)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("statuses", [.. records.Select(record => StatusName(record.Status))]));
+        command.Parameters.Add(new NpgsqlParameter<long?[]>("balances_after", [.. records.Select(record => record.BalanceAfterWon)]));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("failure_reasons", [.. records.Select(record => record.FailureReason)]));
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("requested_ats", [.. records.Select(record => record.RequestedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("completed_ats", [.. records.Select(record => record.CompletedAt?.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         batch.BatchCommands.Add(command);
     }
 
-    internal static string StatusName(RechargeProgress status) => status.ToString().ToLowerInvariant();
+    private static string StatusName(RechargeProgress status) => status.ToString().ToLowerInvariant();
 }
 
 /// <summary>Reads stored recharges.</summary>

@@ -10,7 +10,7 @@ namespace MyPay.Silo.Storage.Postgres;
 
 /// <summary>
 /// Grain storage on PostgreSQL with group commit: writes from many activations queue here and are
-/// written by a few committer loops, each taking whatever has queued (up to
+/// written by its committer loops (<see cref="PostgresStorageOptions.ConcurrentCommits"/>, one by default), each taking whatever has queued (up to
 /// <see cref="PostgresStorageOptions.MaxBatchSize"/>) into one statement. A busy node therefore
 /// makes large batches and an idle one makes batches of one, with no timer in between.
 /// A write's task completes only after its transaction has committed.
