@@ -32,6 +32,9 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         committers = [.. Enumerable.Range(0, options.ConcurrentCommits).Select(_ => Task.Run(CommitLoopAsync))];
     }
 
+    /// <summary>Writes waiting for a committer (not those being committed): a queue's depth, for tests and metrics.</summary>
+    internal int QueuedWrites => queue.Reader.Count;
+
     public async Task<StoredState?> ReadAsync(GrainId grain, CancellationToken cancellationToken)
     {
         try

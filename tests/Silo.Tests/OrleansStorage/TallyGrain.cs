@@ -1,0 +1,98 @@
+using System.Text;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection;
+using MyPay.Silo.Storage;
+using MyPay.Silo.Tests.Support;
+using Orleans;
+using Orleans.Runtime;
+
+namespace MyPay.Silo.Tests.OrleansStorage;
+
+/// <summary>A running total whose every write also stores a <see cref="TestRecord"/> agreeing with the total it committed.</summary>
+[GenerateSerializer]
+public sealed class TallyState : IRecordingState
+{
+    [Id(0)]
+    public long Total { get; set; }
+
+    [JsonIgnore]
+    [field: NonSerialized]
+    public PendingRecords Records { get; } = new();
+}
+
+public interface ITallyGrain : IGrainWithStringKey
+{
+    /// <summary>Adds and writes, with a record of the addition; returns the total.</summary>
+    Task<long> Add(long amount);
+
+    /// <summary>Adds and writes under an operation key; the key's recorded result is the total.</summary>
+    Task<long> AddOnce(long amount, string operationId);
+
+    /// <summary>The total the grain has in memory.</summary>
+    Task<long> Total();
+
+    /// <summary>The result recorded under an operation key, or null.</summary>
+    Task<string?> RecordedResult(string operationId);
+
+    /// <summary>Reads the stored state again, dropping whatever memory holds.</summary>
+    Task Reload();
+}
+
+public sealed class TallyGrain(
+    [PersistentState(TallyGrain.StateName, OrleansStorageCluster.StorageName)] IPersistentState<TallyState> tally) : Grain, ITallyGrain
+{
+    public const string StateName = "tally";
+
+    public async Task<long> Add(long amount)
+    {
+        tally.State.Total += amount;
+        tally.State.Records.Append(new TestRecord(this.GetPrimaryKeyString(), amount, tally.State.Total));
+        await WriteOrRestoreAsync();
+        return tally.State.Total;
+    }
+
+    public async Task<long> AddOnce(long amount, string operationId)
+    {
+        tally.State.Total += amount;
+        tally.State.Records.Record(new OperationRecord(operationId, $"add {amount}", Encoding.UTF8.GetBytes(tally.State.Total.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        await WriteOrRestoreAsync();
+        return tally.State.Total;
+    }
+
+    public Task<long> Total() => Task.FromResult(tally.State.Total);
+
+    public async Task<string?> RecordedResult(string operationId)
+    {
+        var storage = (GroupCommitGrainStorage)ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(OrleansStorageCluster.StorageName);
+        var recorded = await storage.ReadOperationAsync(StateName, this.GetGrainId(), operationId);
+        return recorded is null ? null : Encoding.UTF8.GetString(recorded.Result);
+    }
+
+    public Task Reload() => tally.ReadStateAsync();
+
+    /// <summary>A failed write leaves its change in memory (Orleans does not roll back): read the stored state back.</summary>
+    private async Task WriteOrRestoreAsync()
+    {
+        try
+        {
+            await tally.WriteStateAsync();
+        }
+        catch
+        {
+            await tally.ReadStateAsync();
+            throw;
+        }
+    }
+}
+
+public interface ISameStateNameGrain : IGrainWithStringKey
+{
+    Task<long> Total();
+}
+
+/// <summary>Another grain type that names its state as <see cref="TallyGrain"/> does: their rows would collide.</summary>
+public sealed class SameStateNameGrain(
+    [PersistentState(TallyGrain.StateName, OrleansStorageCluster.StorageName)] IPersistentState<TallyState> tally) : Grain, ISameStateNameGrain
+{
+    public Task<long> Total() => Task.FromResult(tally.State.Total);
+}
