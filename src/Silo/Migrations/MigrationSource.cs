@@ -12,6 +12,14 @@ public sealed record MigrationSource(string Component, Assembly Assembly, string
     public static MigrationSource Silo { get; } =
         new("silo", typeof(MigrationSource).Assembly, "MyPay.Silo.Migrations.Sql.");
 
+    /// <summary>The schema and named queries of Orleans' ADO.NET clustering (the membership table), which ships none.</summary>
+    public static MigrationSource Clustering { get; } =
+        new("clustering", typeof(MigrationSource).Assembly, "MyPay.Silo.Clustering.Sql.");
+
+    /// <summary>The schema and named queries of Orleans' ADO.NET reminder table, which ships none.</summary>
+    public static MigrationSource Reminders { get; } =
+        new("reminders", typeof(MigrationSource).Assembly, "MyPay.Silo.ReminderTable.Sql.");
+
     internal IEnumerable<Migration> Load()
     {
         var names = Assembly.GetManifestResourceNames()
