@@ -1,26 +1,33 @@
 namespace MyPay.Silo.Grains;
 
 /// <summary>A conditional write found a newer version in storage, and bounded retries did not get past it.</summary>
+[Orleans.GenerateSerializer]
 public sealed class StateConflictException(GrainId grain, long expectedVersion)
     : Exception($"Grain {grain} was written by another activation: expected version {expectedVersion}.")
 {
+    [Orleans.Id(0)]
     public GrainId Grain { get; } = grain;
 }
 
 /// <summary>An <see cref="OperationKey"/> was reused with a request different from the one it was first used with.</summary>
+[Orleans.GenerateSerializer]
 public sealed class OperationKeyReusedException(GrainId grain, string operationId)
     : Exception($"Operation key '{operationId}' was already used on {grain} with a different request.")
 {
+    [Orleans.Id(0)]
     public string OperationId { get; } = operationId;
 }
 
 /// <summary>A grain's mailbox is full: the caller should back off and retry.</summary>
+[Orleans.GenerateSerializer]
 public sealed class GrainOverloadedException(GrainId grain, int mailboxCapacity)
     : Exception($"Grain {grain} has {mailboxCapacity} queued messages, its limit.")
 {
+    [Orleans.Id(0)]
     public GrainId Grain { get; } = grain;
 }
 
 /// <summary>Storage could not be reached or failed mid-write. Whether a write that failed this way committed is unknown.</summary>
+[Orleans.GenerateSerializer]
 public sealed class StorageUnavailableException(string message, Exception? inner)
     : Exception(message, inner);

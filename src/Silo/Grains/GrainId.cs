@@ -4,7 +4,8 @@ namespace MyPay.Silo.Grains;
 /// The address of a grain: its registered type name and its key. Stable across processes, so it is
 /// what storage rows, logs and metrics carry.
 /// </summary>
-public readonly record struct GrainId(string Type, string Key)
+[Orleans.GenerateSerializer]
+public readonly record struct GrainId([property: Orleans.Id(0)] string Type, [property: Orleans.Id(1)] string Key)
 {
     public override string ToString() => $"{Type}/{Key}";
 }

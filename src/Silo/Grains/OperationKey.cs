@@ -8,7 +8,9 @@ namespace MyPay.Silo.Grains;
 /// </summary>
 /// <param name="Id">The caller's key, such as an <c>Idempotency-Key</c> header (with room for a suffix naming a step). At most 255 characters.</param>
 /// <param name="RequestHash">A digest of the request the key was first used with.</param>
-public sealed record OperationKey(string Id, string RequestHash)
+[Orleans.GenerateSerializer]
+[Orleans.Alias("mypay.operation-key")]
+public sealed record OperationKey([property: Orleans.Id(0)] string Id, [property: Orleans.Id(1)] string RequestHash)
 {
     public const int IdLengthMax = 255;
 }

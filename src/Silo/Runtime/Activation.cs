@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MyPay.Silo.Batching;
 using MyPay.Silo.Diagnostics;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Storage;
@@ -342,28 +343,5 @@ internal sealed class Activation<TGrain>
         }
 
         return answered;
-    }
-
-    /// <summary>A small first-in, first-out memory of recently recorded operation keys.</summary>
-    private sealed class RecentOperations(int capacity)
-    {
-        private readonly Dictionary<string, StoredOperation> byId = new(StringComparer.Ordinal);
-        private readonly Queue<string> order = new();
-
-        public bool TryGet(string operationId, out StoredOperation recorded) => byId.TryGetValue(operationId, out recorded!);
-
-        public void Add(string operationId, StoredOperation recorded)
-        {
-            if (capacity == 0 || !byId.TryAdd(operationId, recorded))
-            {
-                return;
-            }
-
-            order.Enqueue(operationId);
-            if (order.Count > capacity)
-            {
-                byId.Remove(order.Dequeue());
-            }
-        }
     }
 }

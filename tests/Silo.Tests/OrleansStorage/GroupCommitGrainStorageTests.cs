@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using MyPay.Silo.Storage;
 using MyPay.Silo.Tests.Support;
 using InconsistentStateException = Orleans.Storage.InconsistentStateException;
-using StorageId = MyPay.Silo.Grains.GrainId;
 
 namespace MyPay.Silo.Tests.OrleansStorage;
 
@@ -74,7 +73,7 @@ public sealed class GroupCommitGrainStorageTests(OrleansStorageCluster fixture) 
         await SetStoredAsync(stale, version: 5, total: 50);
         var writer = fixture.SiloServices.GetServices<IRecordWriter>().OfType<TestRecordWriter>().Single();
 
-        await using var hold = await CommitterHold.StartAsync(Database.Silo, fixture.SiloServices.GetRequiredService<IGrainStorage>());
+        await using var hold = await fixture.HoldCommitterAsync();
         var callsBefore = writer.Calls;
         var adds = keys.Select(key => fixture.Grains.GetGrain<ITallyGrain>(key).Add(10)).ToList();
         await WaitForQueuedWritesAsync(keys.Count);
@@ -122,37 +121,9 @@ public sealed class GroupCommitGrainStorageTests(OrleansStorageCluster fixture) 
 
     private static string NewKey() => Guid.NewGuid().ToString("N");
 
-    private async Task AssertStoredAsync(string key, long version, long total)
-    {
-        var stored = await Database.Silo.ReadStateAsync(new StorageId(TallyGrain.StateName, key));
-        Assert.NotNull(stored);
-        Assert.Equal(version, stored.Version);
-        Assert.Equal(total, System.Text.Json.JsonDocument.Parse(stored.Payload).RootElement.GetProperty("total").GetInt64());
-    }
+    private Task AssertStoredAsync(string key, long version, long total) => fixture.AssertStoredAsync(TallyGrain.StateName, key, version, total);
 
-    /// <summary>What another node's write would leave: a newer version and another total.</summary>
-    private async Task SetStoredAsync(string key, long version, long total)
-    {
-        await using var command = Database.Silo.DataSource.CreateCommand(
-            "UPDATE silo_grain_state SET version = @version, payload = convert_to(@payload, 'UTF8') WHERE grain_type = @type AND grain_key = @key");
-        command.Parameters.AddWithValue("version", version);
-        command.Parameters.AddWithValue("payload", $"{{\"total\":{total}}}");
-        command.Parameters.AddWithValue("type", TallyGrain.StateName);
-        command.Parameters.AddWithValue("key", key);
-        Assert.Equal(1, await command.ExecuteNonQueryAsync());
-    }
+    private Task SetStoredAsync(string key, long version, long total) => fixture.SetStoredAsync(TallyGrain.StateName, key, version, total);
 
-    /// <summary>Waits until the held committer's queue has the grains' writes: they reach the store asynchronously.</summary>
-    private async Task WaitForQueuedWritesAsync(int count)
-    {
-        var queued = fixture.SiloServices.GetRequiredService<IGrainStorage>() is Storage.Postgres.PostgresGrainStorage postgres
-            ? postgres
-            : throw new InvalidOperationException("The silo's store is not the PostgreSQL one.");
-        var deadline = DateTime.UtcNow + TestSilo.Timeout;
-        while (queued.QueuedWrites < count)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Only {queued.QueuedWrites} of {count} writes reached the store within {TestSilo.Timeout}.");
-            await Task.Delay(10);
-        }
-    }
+    private Task WaitForQueuedWritesAsync(int count) => fixture.WaitForQueuedWritesAsync(count);
 }

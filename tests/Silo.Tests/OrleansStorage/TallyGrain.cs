@@ -63,7 +63,7 @@ public sealed class TallyGrain(
 
     public async Task<string?> RecordedResult(string operationId)
     {
-        var storage = (GroupCommitGrainStorage)ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(OrleansStorageCluster.StorageName);
+        var storage = (GroupCommitGrainStorage)ServiceProvider.GetRequiredKeyedService<global::Orleans.Storage.IGrainStorage>(OrleansStorageCluster.StorageName);
         var recorded = await storage.ReadOperationAsync(StateName, this.GetGrainId(), operationId);
         return recorded is null ? null : Encoding.UTF8.GetString(recorded.Result);
     }

@@ -1,0 +1,453 @@
+using Microsoft.Extensions.DependencyInjection;
+using MyPay.Silo.Diagnostics;
+using MyPay.Silo.Grains;
+using MyPay.Silo.Runtime;
+using MyPay.Silo.Storage;
+using Orleans;
+using Orleans.Storage;
+using OrleansGrainStorage = Orleans.Storage.IGrainStorage;
+
+namespace MyPay.Silo.Batching;
+
+/// <summary>
+/// Lets a hot grain take thousands of commands a second while every command is durable before it is answered. A
+/// command is a synchronous function of the state and its arguments: it is applied to memory as it arrives, in
+/// arrival order, and the commands that arrive while a write is in flight share the next write (one version bump,
+/// one group-commit item), each caller answered after that write commits. The grain must be <c>[Reentrant]</c> for
+/// commands to meet in a batch; a grain that is not still gets correct answers, one write per command.
+/// <para>
+/// What a failed write leaves behind is the committed state, never a change that was not stored: Orleans does not roll
+/// a grain's state back when a write fails, so this class keeps the committed state apart from the working one and
+/// hands each write a snapshot that nothing changes afterwards. A write that lost to a newer version (another
+/// activation wrote) reloads the state and applies its commands again, re-validating them, at most
+/// <see cref="CommandBatchOptions.ConflictRetriesMax"/> times in a row; commands must therefore depend on the state
+/// and their arguments only. A write whose outcome is unknown (the database failed mid-commit) fails its callers,
+/// reloads the state, and re-applies the commands that arrived meanwhile; if the state cannot be reloaded, every
+/// waiting command fails and the activation is deactivated, so the next call starts from storage.
+/// </para>
+/// <para>
+/// A command with an <see cref="OperationKey"/> takes effect at most once for this state: its key and its result are
+/// recorded with the write (<see cref="PendingRecords.Record"/>) under a unique constraint. A repeat with the same
+/// request hash is answered with the first result — from memory, from the command still in flight, or from storage —
+/// and one with another hash fails with <see cref="OperationKeyReusedException"/>.
+/// </para>
+/// <para>
+/// Reads (<see cref="Committed"/>) see the last committed state only, never a change that is still being written.
+/// </para>
+/// </summary>
+public sealed class CommandBatch<TState>
+    where TState : class, IRecordingState, new()
+{
+    private readonly IGrainBase grain;
+    private readonly Orleans.Runtime.IPersistentState<TState> persistent;
+    private readonly string stateName;
+    private readonly string storageName;
+    private readonly CommandBatchOptions options;
+    private readonly RecentOperations recentOperations;
+    private readonly Dictionary<string, PendingCommand> commandsByOperationId = new(StringComparer.Ordinal);
+
+    /// <summary>Commands applied to <see cref="working"/>, waiting for the next write; at most <see cref="CommandBatchOptions.CommandsPerWriteMax"/>.</summary>
+    private List<PendingCommand> applied = [];
+
+    /// <summary>Commands beyond a full <see cref="applied"/>: not applied yet, in arrival order.</summary>
+    private readonly Queue<PendingCommand> waiting = new();
+
+    private TState? committed;
+
+    /// <summary>The state a write is storing, while it is in flight; nothing changes it.</summary>
+    private TState? inFlight;
+
+    /// <summary>The committed (or in-flight) state with <see cref="applied"/> applied; null when nothing is.</summary>
+    private TState? working;
+
+    /// <summary>The commands of the write in flight.</summary>
+    private List<PendingCommand> writing = [];
+
+    private Task? flushing;
+
+    /// <summary>Set while a failed write is being settled and the state reloaded: commands arriving meanwhile wait, unapplied.</summary>
+    private bool reloading;
+
+    /// <param name="grain">The grain that owns the state: deactivated should its state become unknown.</param>
+    /// <param name="persistent">The grain's state, stored by a <see cref="GroupCommitGrainStorage"/>.</param>
+    /// <param name="stateName">The state's name, as given to <c>[PersistentState]</c>.</param>
+    /// <param name="storageName">The storage provider's name, as given to <c>[PersistentState]</c>.</param>
+    public CommandBatch(IGrainBase grain, Orleans.Runtime.IPersistentState<TState> persistent, string stateName, string storageName, CommandBatchOptions options)
+    {
+        this.grain = grain;
+        this.persistent = persistent;
+        this.stateName = stateName;
+        this.storageName = storageName;
+        this.options = options;
+        recentOperations = new RecentOperations(options.RecentOperationsMax);
+    }
+
+    /// <summary>The last committed state. Read it; never change it.</summary>
+    public TState Committed => committed ??= persistent.State;
+
+    private GrainId StorageId => new(stateName, grain.GrainContext.GrainId.Key.ToString()!);
+
+    /// <summary>
+    /// Applies <paramref name="command"/> to the state and completes once a write holding its effect has committed,
+    /// with the command's result or exception. A command that throws fails alone: its change is undone and the
+    /// commands queued with it are unaffected.
+    /// </summary>
+    public Task<TResult> Run<TResult>(Func<TState, TResult> command, OperationKey? operation = null)
+    {
+        if (operation is not null)
+        {
+            if (operation.Id.Length is 0 or > OperationKey.IdLengthMax)
+            {
+                throw new ArgumentException($"An operation key must be 1 to {OperationKey.IdLengthMax} characters; got {operation.Id.Length}.", nameof(operation));
+            }
+
+            if (recentOperations.TryGet(operation.Id, out var recorded))
+            {
+                return Task.FromResult(Replay<TResult>(operation, recorded));
+            }
+
+            if (commandsByOperationId.TryGetValue(operation.Id, out var first))
+            {
+                // The key's first use is still on its way to storage: answer the repeat once it is settled.
+                return RunAfterAsync(first, command, operation);
+            }
+        }
+
+        if (applied.Count + waiting.Count >= options.QueuedCommandsMax)
+        {
+            throw new GrainOverloadedException(StorageId, options.QueuedCommandsMax);
+        }
+
+        var pending = new PendingCommand<TResult>(command, operation);
+        if (!reloading && applied.Count < options.CommandsPerWriteMax && waiting.Count == 0)
+        {
+            working ??= Copy(inFlight ?? Committed);
+            if (!TryApply(pending))
+            {
+                return pending.Completion.Task;
+            }
+
+            applied.Add(pending);
+        }
+        else
+        {
+            waiting.Enqueue(pending);
+        }
+
+        if (operation is not null)
+        {
+            commandsByOperationId[operation.Id] = pending;
+        }
+
+        if (flushing is not { IsCompleted: false })
+        {
+            flushing = FlushAsync();
+        }
+
+        return pending.Completion.Task;
+    }
+
+    private async Task<TResult> RunAfterAsync<TResult>(PendingCommand first, Func<TState, TResult> command, OperationKey operation)
+    {
+        // Back on the grain's scheduler whatever the first one's outcome; then recorded (answered from memory) or failed (applied anew).
+        await first.Settled.ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+        return await Run(command, operation);
+    }
+
+    private TResult Replay<TResult>(OperationKey operation, StoredOperation recorded) =>
+        recorded.RequestHash == operation.RequestHash
+            ? StateSerializer.Deserialize<TResult>(recorded.Result)
+            : throw new OperationKeyReusedException(StorageId, operation.Id);
+
+    /// <summary>Writes batches until no command is left; one flush runs at a time.</summary>
+    private async Task FlushAsync()
+    {
+        var conflicts = 0;
+        try
+        {
+            while (applied.Count > 0 || waiting.Count > 0)
+            {
+                ApplyWaiting();
+                if (applied.Count == 0)
+                {
+                    continue;
+                }
+
+                writing = applied;
+                var snapshot = working!;
+                applied = [];
+                working = null;
+                foreach (var command in writing)
+                {
+                    if (command.Operation is { } operation)
+                    {
+                        snapshot.Records.Record(new OperationRecord(operation.Id, operation.RequestHash, command.SerializeResult()));
+                    }
+                }
+
+                inFlight = snapshot;
+                persistent.State = snapshot;
+                Exception? failure = null;
+                try
+                {
+                    await persistent.WriteStateAsync();
+                }
+                catch (Exception exception)
+                {
+                    failure = exception;
+                }
+
+                inFlight = null;
+                if (failure is null)
+                {
+                    committed = snapshot;
+                    conflicts = 0;
+                    SiloMetrics.CommandsPerTurn.Record(writing.Count);
+                    foreach (var command in writing)
+                    {
+                        if (command.Operation is { } operation)
+                        {
+                            recentOperations.Add(operation.Id, new StoredOperation(operation.RequestHash, command.SerializeResult()));
+                        }
+
+                        Settle(command, command.Complete);
+                    }
+
+                    continue;
+                }
+
+                // The commands applied during the failed write were applied on top of it: they wait to be applied again.
+                reloading = true;
+                var appliedOnFailure = applied;
+                applied = [];
+                working = null;
+                var retry = await SettleFailedWriteAsync(writing, failure, ++conflicts);
+                if (!await ReloadAsync([.. retry, .. appliedOnFailure]))
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            // A bug (a command that is not deterministic, say): nobody may be left waiting, and memory is not to be trusted.
+            FailAll([.. writing, .. applied, .. waiting], exception);
+            applied = [];
+            waiting.Clear();
+            grain.DeactivateOnIdle();
+        }
+        finally
+        {
+            reloading = false;
+            writing = [];
+            flushing = null;
+        }
+    }
+
+    /// <summary>Answers what a failed write can answer, and returns the batch's commands that should be applied again.</summary>
+    private async Task<List<PendingCommand>> SettleFailedWriteAsync(List<PendingCommand> batch, Exception failure, int conflicts)
+    {
+        switch (failure)
+        {
+            case DuplicateOperationException:
+                // A key was used before (by an earlier activation, say): those commands are answered from their
+                // records, and the rest are written again without them. That is progress, not contention.
+                var storage = (GroupCommitGrainStorage)grain.GrainContext.ActivationServices.GetRequiredKeyedService<OrleansGrainStorage>(storageName);
+                var retry = new List<PendingCommand>(batch.Count);
+                foreach (var command in batch)
+                {
+                    var recorded = command.Operation is { } operation
+                        ? await storage.ReadOperationAsync(stateName, grain.GrainContext.GrainId, operation.Id)
+                        : null;
+                    if (recorded is null)
+                    {
+                        retry.Add(command);
+                    }
+                    else
+                    {
+                        recentOperations.Add(command.Operation!.Id, recorded);
+                        Settle(command, () => command.CompleteFromRecord(StorageId, recorded));
+                    }
+                }
+
+                return retry;
+            case InconsistentStateException when conflicts <= options.ConflictRetriesMax:
+                return batch;
+            case InconsistentStateException:
+                FailAll(batch, new StateConflictException(StorageId, ParseVersion(persistent.Etag)));
+                return [];
+            default:
+                // Whether the write committed is unknown: only a reload can tell, and the callers are told it failed.
+                FailAll(batch, failure);
+                return [];
+        }
+    }
+
+    /// <summary>
+    /// Loads the stored state; <paramref name="retry"/>, then the commands that arrived while the failed write was
+    /// settled, wait to be applied to it, re-validated. False when the state could not be loaded: every waiting command
+    /// has failed and the grain is deactivated.
+    /// </summary>
+    private async Task<bool> ReloadAsync(List<PendingCommand> retry)
+    {
+        try
+        {
+            await persistent.ReadStateAsync();
+        }
+        catch (Exception exception)
+        {
+            committed = null;
+            FailAll([.. retry, .. waiting], exception);
+            waiting.Clear();
+            grain.DeactivateOnIdle();
+            return false;
+        }
+
+        committed = persistent.State;
+        var arrived = waiting.ToList();
+        waiting.Clear();
+        foreach (var command in retry.Concat(arrived))
+        {
+            waiting.Enqueue(command);
+        }
+
+        reloading = false;
+        return true;
+    }
+
+    /// <summary>Moves waiting commands into the next write, applying each, up to the write's limit.</summary>
+    private void ApplyWaiting()
+    {
+        while (waiting.Count > 0 && applied.Count < options.CommandsPerWriteMax)
+        {
+            var command = waiting.Dequeue();
+            working ??= Copy(inFlight ?? Committed);
+            if (TryApply(command))
+            {
+                applied.Add(command);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies a command to <see cref="working"/>. When it throws, it is answered with its exception, and the working
+    /// state is rebuilt from its base with the other applied commands, since the thrower may have changed it halfway.
+    /// </summary>
+    private bool TryApply(PendingCommand command)
+    {
+        if (command.Apply(working!))
+        {
+            return true;
+        }
+
+        Settle(command, command.Complete);
+        working = Copy(inFlight ?? Committed);
+        foreach (var other in applied)
+        {
+            if (!other.Apply(working))
+            {
+                throw new InvalidOperationException(
+                    $"A command of {StorageId} threw when applied again to the same state: commands must depend on the state and their arguments only.", other.Error);
+            }
+        }
+
+        return false;
+    }
+
+    private void FailAll(List<PendingCommand> commands, Exception exception)
+    {
+        foreach (var command in commands)
+        {
+            Settle(command, () => command.Fail(exception));
+        }
+    }
+
+    private void Settle(PendingCommand command, Action answer)
+    {
+        if (command.Operation is { } operation && commandsByOperationId.TryGetValue(operation.Id, out var registered) && registered == command)
+        {
+            commandsByOperationId.Remove(operation.Id);
+        }
+
+        answer();
+    }
+
+    private static TState Copy(TState state) => StateSerializer.Deserialize<TState>(StateSerializer.Serialize(state));
+
+    private static long ParseVersion(string? etag) => long.TryParse(etag, System.Globalization.CultureInfo.InvariantCulture, out var version) ? version : 0;
+
+    /// <summary>A command waiting for its write; typed by its result in <see cref="PendingCommand{TResult}"/>.</summary>
+    private abstract class PendingCommand(OperationKey? operation)
+    {
+        public OperationKey? Operation { get; } = operation;
+
+        /// <summary>The exception of the last application, if it threw.</summary>
+        public Exception? Error { get; protected set; }
+
+        /// <summary>Completes when the caller has been answered, whichever way (it faults if the answer is an exception).</summary>
+        public abstract Task Settled { get; }
+
+        /// <summary>Applies the command to the state; false when it threw.</summary>
+        public abstract bool Apply(TState state);
+
+        public abstract byte[] SerializeResult();
+
+        /// <summary>Answers with the last application's result, or its exception.</summary>
+        public abstract void Complete();
+
+        public abstract void CompleteFromRecord(GrainId grain, StoredOperation recorded);
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class PendingCommand<TResult>(Func<TState, TResult> command, OperationKey? operation) : PendingCommand(operation)
+    {
+        private TResult? result;
+
+        public TaskCompletionSource<TResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override Task Settled => Completion.Task;
+
+        public override bool Apply(TState state)
+        {
+            try
+            {
+                result = command(state);
+                Error = null;
+                return true;
+            }
+            catch (Exception exception)
+            {
+                result = default;
+                Error = exception;
+                return false;
+            }
+        }
+
+        public override byte[] SerializeResult() => StateSerializer.Serialize(result);
+
+        public override void Complete()
+        {
+            if (Error is not null)
+            {
+                Completion.TrySetException(Error);
+                return;
+            }
+
+            Completion.TrySetResult(result!);
+        }
+
+        public override void CompleteFromRecord(GrainId grain, StoredOperation recorded)
+        {
+            if (Operation is null || recorded.RequestHash != Operation.RequestHash)
+            {
+                Completion.TrySetException(new OperationKeyReusedException(grain, Operation?.Id ?? ""));
+                return;
+            }
+
+            Completion.TrySetResult(StateSerializer.Deserialize<TResult>(recorded.Result));
+        }
+
+        public override void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
+}
