@@ -17,6 +17,7 @@ public sealed class Silo : IGrainFactory, IAsyncDisposable
     private readonly Dictionary<Type, Func<string, object>> references = [];
     private readonly List<GrainCatalog> catalogs = [];
     private readonly SiloOptions options;
+    private readonly IServiceProvider services;
     private readonly Func<IEnumerable<Measurement<long>>> activationSource;
     private readonly CancellationTokenSource stopping = new();
     private readonly Task collector;
@@ -25,6 +26,7 @@ public sealed class Silo : IGrainFactory, IAsyncDisposable
     internal Silo(SiloOptions options, IGrainStorage storage, IEnumerable<IGrainRegistration> registrations, IServiceProvider services)
     {
         this.options = options;
+        this.services = services;
         foreach (var registration in registrations)
         {
             if (catalogs.Any(catalog => catalog.TypeName == registration.TypeName))
@@ -45,13 +47,26 @@ public sealed class Silo : IGrainFactory, IAsyncDisposable
     /// <summary>Live activations on this node, over all grain types.</summary>
     public int ActivationCount => catalogs.Sum(catalog => catalog.ActivationCount);
 
+    /// <summary>
+    /// A grain this silo hosts, or, while grains move onto Orleans one by one, an Orleans grain of the co-hosted
+    /// Orleans silo: callers reach either through this one factory.
+    /// </summary>
     public TGrainInterface GetGrain<TGrainInterface>(string key)
         where TGrainInterface : class
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        return references.TryGetValue(typeof(TGrainInterface), out var reference)
-            ? (TGrainInterface)reference(key)
-            : throw new InvalidOperationException($"No grain is registered for {typeof(TGrainInterface).Name}.");
+        if (references.TryGetValue(typeof(TGrainInterface), out var reference))
+        {
+            return (TGrainInterface)reference(key);
+        }
+
+        if (typeof(Orleans.IGrainWithStringKey).IsAssignableFrom(typeof(TGrainInterface))
+            && services.GetService(typeof(Orleans.IGrainFactory)) is Orleans.IGrainFactory orleans)
+        {
+            return (TGrainInterface)orleans.GetGrain(typeof(TGrainInterface), key);
+        }
+
+        throw new InvalidOperationException($"No grain is registered for {typeof(TGrainInterface).Name}.");
     }
 
     /// <summary>Delivers a reminder tick to a grain; completes when its handler has.</summary>

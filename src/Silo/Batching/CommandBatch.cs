@@ -1,9 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using MyPay.Silo.Diagnostics;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Runtime;
 using MyPay.Silo.Storage;
 using Orleans;
+using Orleans.Providers;
 using Orleans.Storage;
 using OrleansGrainStorage = Orleans.Storage.IGrainStorage;
 
@@ -71,14 +73,14 @@ public sealed class CommandBatch<TState>
     /// <param name="grain">The grain that owns the state: deactivated should its state become unknown.</param>
     /// <param name="persistent">The grain's state, stored by a <see cref="GroupCommitGrainStorage"/>.</param>
     /// <param name="stateName">The state's name, as given to <c>[PersistentState]</c>.</param>
-    /// <param name="storageName">The storage provider's name, as given to <c>[PersistentState]</c>.</param>
-    public CommandBatch(IGrainBase grain, Orleans.Runtime.IPersistentState<TState> persistent, string stateName, string storageName, CommandBatchOptions options)
+    /// <param name="storageName">The storage provider's name, as given to <c>[PersistentState]</c>: Orleans' default unless named.</param>
+    public CommandBatch(IGrainBase grain, Orleans.Runtime.IPersistentState<TState> persistent, string stateName, string storageName = ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME)
     {
         this.grain = grain;
         this.persistent = persistent;
         this.stateName = stateName;
         this.storageName = storageName;
-        this.options = options;
+        options = grain.GrainContext.ActivationServices.GetService<IOptions<CommandBatchOptions>>()?.Value ?? new CommandBatchOptions();
         recentOperations = new RecentOperations(options.RecentOperationsMax);
     }
 

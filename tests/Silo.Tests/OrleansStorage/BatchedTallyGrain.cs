@@ -33,7 +33,7 @@ public sealed class BatchedTallyGrain : Grain, IBatchedTallyGrain
     private readonly CommandBatch<TallyState> batch;
 
     public BatchedTallyGrain([PersistentState(StateName, OrleansStorageCluster.StorageName)] IPersistentState<TallyState> tally) =>
-        batch = new CommandBatch<TallyState>(this, tally, StateName, OrleansStorageCluster.StorageName, new CommandBatchOptions());
+        batch = new CommandBatch<TallyState>(this, tally, StateName, OrleansStorageCluster.StorageName);
 
     public Task<long> Add(long amount, OperationKey? operation = null) => batch.Run(state => AddRecorded(state, amount, amount), operation);
 
