@@ -12,7 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddMyPayLimits();
 builder.Services.AddMyPayProblems();
-builder.Services.AddMyPaySilo(builder.Configuration);
+builder.AddMyPaySilo();
 builder.Services.AddMyPayAuth(builder.Configuration);
 builder.Services.AddMyPayBank(builder.Configuration);
 builder.Services.AddMyPayWallet();

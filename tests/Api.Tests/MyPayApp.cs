@@ -3,13 +3,22 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Testing;
 
 namespace MyPay.Api.Tests;
 
-/// <summary>A MyPay node in the test process, on the given database; one per test class (or per test when state must not leak).</summary>
-public sealed class MyPayApp(string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
+/// <summary>
+/// A MyPay node in the test process, on the given database; one per test class (or per test when state must not
+/// leak). Its Orleans silo gets free ports of its own, so nodes running side by side (on one database or not) never
+/// collide; <paramref name="settings"/> may still name others. <paramref name="logs"/>, when given, receives
+/// the node's log entries too.
+/// </summary>
+public sealed class MyPayApp(
+    string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null, ILoggerProvider? logs = null)
+    : WebApplicationFactory<Program>
 {
     public const string OperatorPassword = "operator-password-for-tests";
 
@@ -28,9 +37,14 @@ public sealed class MyPayApp(string databaseUrl, Uri? bankUrl = null, IReadOnlyD
 
         // Reminders poll often, so a test sees an unfinished recharge resumed within seconds.
         builder.UseSetting("Silo:Reminders:PollInterval", "00:00:00.200");
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        foreach (var (key, value) in FreePorts.SiloSettings().Concat(settings ?? new Dictionary<string, string>()))
         {
             builder.UseSetting(key, value);
+        }
+
+        if (logs is not null)
+        {
+            builder.ConfigureLogging(logging => logging.AddProvider(logs));
         }
     }
 

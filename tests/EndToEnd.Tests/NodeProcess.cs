@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using MyPay.Testing;
@@ -15,9 +16,16 @@ public static class NodeProcess
     /// <summary>The same key on every start, so tokens issued before a crash still work after it.</summary>
     public static readonly string SigningKey = Convert.ToBase64String([.. Enumerable.Range(0, 32).Select(i => (byte)(255 - i))]);
 
+    /// <summary>
+    /// The silo ports of the nodes started on each database. A node restarted on its database gets its
+    /// predecessor's ports, as a redeployed node would: Orleans then knows the new silo for the same silo's next
+    /// generation and marks the killed one dead at once, where a stranger would wait for the dead one to answer.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, Dictionary<string, string>> SiloPortsByDatabase = new(StringComparer.Ordinal);
+
     public static Task<BuiltProcess> StartAsync(string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(SiloPortsByDatabase.GetOrAdd(databaseUrl, _ => FreePorts.SiloSettings()))
         {
             ["MYPAY_DATABASE_URL"] = databaseUrl,
             ["MYPAY_JWT_SIGNING_KEY"] = SigningKey,

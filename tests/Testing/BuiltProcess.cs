@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 
 namespace MyPay.Testing;
@@ -42,7 +41,7 @@ public sealed class BuiltProcess : IAsyncDisposable
     /// <summary>Starts <c>src/{project}</c>'s built assembly and waits until <paramref name="readyPath"/> answers 200.</summary>
     public static async Task<BuiltProcess> StartAsync(string project, string readyPath, IReadOnlyDictionary<string, string> environment, int? port = null)
     {
-        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePort()}");
+        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePorts.Next()}");
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { BuildOutput(project), "--urls", baseAddress.ToString() },
@@ -121,13 +120,6 @@ public sealed class BuiltProcess : IAsyncDisposable
         }
 
         throw new TimeoutException($"The process was not ready within 60 seconds:\n{Output}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The built assembly of a src project, in the configuration the tests were built in.</summary>

@@ -9,20 +9,32 @@ public static class SiloSetup
     /// <summary>The configuration key (and environment variable) holding the database address.</summary>
     public const string DatabaseUrlKey = "MYPAY_DATABASE_URL";
 
-    /// <summary>Hosts the silo in this node, with every MyPay grain, storing grains in PostgreSQL.</summary>
-    public static IServiceCollection AddMyPaySilo(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// The Orleans grain storage the money grains will name in <c>[PersistentState(state, MoneyStorage)]</c>: the
+    /// group-committing store the old host writes through too, so a grain moved onto Orleans keeps its rows.
+    /// </summary>
+    public const string MoneyStorage = "money";
+
+    /// <summary>
+    /// Hosts the silos in this node, both storing grains in PostgreSQL through the one group-committing store:
+    /// MyPay's own host, which serves every MyPay grain for now, and an Orleans silo (set up by
+    /// <see cref="MyPaySiloBuilderExtensions.UseMyPaySilo"/>), which the grains move onto one by one.
+    /// </summary>
+    public static IHostApplicationBuilder AddMyPaySilo(this IHostApplicationBuilder builder)
     {
-        var databaseUrl = configuration[DatabaseUrlKey];
+        var databaseUrl = builder.Configuration[DatabaseUrlKey];
         if (string.IsNullOrWhiteSpace(databaseUrl))
         {
             throw new InvalidOperationException(
                 $"{DatabaseUrlKey} is not set. Set it to a postgresql:// URL, or start MyPay with ./mypay run, which starts a local PostgreSQL.");
         }
 
-        return services
+        builder.Services
             .AddMyPayGrainServices()
             .AddSilo(silo => silo.AddMyPayGrains())
             .AddPostgresGrainStorage(databaseUrl)
             .AddSingleton<LedgerQueries>();
+        builder.UseOrleans(silo => silo.UseMyPaySilo(databaseUrl).AddGroupCommitGrainStorage(MoneyStorage));
+        return builder;
     }
 }

@@ -37,7 +37,7 @@ public static class SiloServiceCollectionExtensions
         services.AddOptions<ReminderOptions>().BindConfiguration(ReminderOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IHostedService>(provider => provider.GetService<NpgsqlDataSource>() is null
             ? new NoReminders()
-            : ActivatorUtilities.CreateInstance<ReminderService>(provider));
+            : AfterMigrations(provider, ActivatorUtilities.CreateInstance<ReminderService>(provider)));
         return services;
     }
 
@@ -46,8 +46,17 @@ public static class SiloServiceCollectionExtensions
     /// migrations (the silo's, then those added with <see cref="AddMigrations"/>) at start-up.
     /// </summary>
     /// <param name="databaseUrl">A <c>postgresql://</c> URL or a keyword connection string.</param>
+    /// <remarks>
+    /// The process has one store: both the old host and the Orleans silo (<see cref="MyPaySiloBuilderExtensions.UseMyPaySilo"/>)
+    /// add it, so a second call adds nothing.
+    /// </remarks>
     public static IServiceCollection AddPostgresGrainStorage(this IServiceCollection services, string databaseUrl)
     {
+        if (services.Any(service => service.ServiceType == typeof(PostgresStartup)))
+        {
+            return services;
+        }
+
         var connectionString = new NpgsqlConnectionStringBuilder(PostgresConnection.ToConnectionString(databaseUrl));
 
         // Prepared statements save PostgreSQL a parse and plan per call on the hot path.
@@ -86,6 +95,10 @@ public static class SiloServiceCollectionExtensions
     public static IServiceCollection AddRecordWriter<TWriter>(this IServiceCollection services)
         where TWriter : class, IRecordWriter =>
         services.AddSingleton<IRecordWriter, TWriter>();
+
+    /// <summary>The service, started once the migrations of <see cref="AddPostgresGrainStorage"/> (when added) are applied.</summary>
+    private static IHostedService AfterMigrations(IServiceProvider provider, IHostedService service) =>
+        provider.GetService<PostgresStartup>() is { } startup ? new StartAfterMigrations(startup, service) : service;
 
     /// <summary>Adds a component's migrations, applied after the silo's own.</summary>
     public static IServiceCollection AddMigrations(this IServiceCollection services, MigrationSource source) =>

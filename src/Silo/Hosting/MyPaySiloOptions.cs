@@ -1,0 +1,89 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace MyPay.Silo.Hosting;
+
+/// <summary>
+/// Where this node's Orleans silo sits in its cluster. Read from <c>MYPAY_</c> settings (environment variables,
+/// or any configuration key of the same name) and validated at start-up. The defaults serve one node on one machine;
+/// nodes sharing a machine need ports of their own, and nodes on several machines an address the others can reach.
+/// </summary>
+public sealed class MyPaySiloOptions
+{
+    public const string ClusterIdVariable = "MYPAY_CLUSTER_ID";
+    public const string ServiceIdVariable = "MYPAY_SERVICE_ID";
+    public const string SiloPortVariable = "MYPAY_SILO_PORT";
+    public const string GatewayPortVariable = "MYPAY_GATEWAY_PORT";
+    public const string AdvertisedAddressVariable = "MYPAY_ADVERTISED_ADDRESS";
+
+    /// <summary>
+    /// The cluster this silo joins: silos with the same id on the same database form one cluster. Default
+    /// <c>mypay</c>. A blue/green deployment gives the new cluster a new id on the same database.
+    /// </summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = $"{ClusterIdVariable} must not be empty.")]
+    public string ClusterId { get; set; } = "mypay";
+
+    /// <summary>
+    /// The service this cluster serves, kept across deployments: Orleans keys durable reminders by it, so changing
+    /// it orphans every reminder. Default <c>mypay</c>.
+    /// </summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = $"{ServiceIdVariable} must not be empty.")]
+    public string ServiceId { get; set; } = "mypay";
+
+    /// <summary>The TCP port silos talk to each other on. Default 11111 (Orleans' own default).</summary>
+    [Range(1, 65535, ErrorMessage = $"{SiloPortVariable} must be a TCP port, from 1 to 65535.")]
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>The TCP port Orleans clients outside the cluster connect to. Default 30000 (Orleans' own default).</summary>
+    [Range(1, 65535, ErrorMessage = $"{GatewayPortVariable} must be a TCP port, from 1 to 65535.")]
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// The IP address this silo listens on and publishes in the membership table for the other silos. Default
+    /// <c>127.0.0.1</c>: reachable only from this machine, which is what one node (or several on one machine) needs.
+    /// </summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = $"{AdvertisedAddressVariable} must be an IP address.")]
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Copies the <c>MYPAY_</c> settings that are present over the defaults; a malformed port names its setting.</summary>
+    internal void Read(IConfiguration configuration)
+    {
+        ClusterId = configuration[ClusterIdVariable] ?? ClusterId;
+        ServiceId = configuration[ServiceIdVariable] ?? ServiceId;
+        AdvertisedAddress = configuration[AdvertisedAddressVariable] ?? AdvertisedAddress;
+        SiloPort = ReadPort(configuration, SiloPortVariable, SiloPort);
+        GatewayPort = ReadPort(configuration, GatewayPortVariable, GatewayPort);
+    }
+
+    private static int ReadPort(IConfiguration configuration, string variable, int fallback)
+    {
+        var text = configuration[variable];
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        // An unparsable port becomes 0, which the range check reports under the setting's name.
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : 0;
+    }
+}
+
+/// <summary>What data annotations cannot say: the address parses, and the two ports differ.</summary>
+internal sealed class MyPaySiloOptionsValidation : IValidateOptions<MyPaySiloOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MyPaySiloOptions options)
+    {
+        if (!string.IsNullOrEmpty(options.AdvertisedAddress) && !IPAddress.TryParse(options.AdvertisedAddress, out _))
+        {
+            return ValidateOptionsResult.Fail(
+                $"{MyPaySiloOptions.AdvertisedAddressVariable} must be an IP address; '{options.AdvertisedAddress}' is not.");
+        }
+
+        return options.SiloPort == options.GatewayPort
+            ? ValidateOptionsResult.Fail($"{MyPaySiloOptions.SiloPortVariable} and {MyPaySiloOptions.GatewayPortVariable} must differ; both are {options.SiloPort}.")
+            : ValidateOptionsResult.Success;
+    }
+}
