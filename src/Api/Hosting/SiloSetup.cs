@@ -10,12 +10,6 @@ public static class SiloSetup
     public const string DatabaseUrlKey = "MYPAY_DATABASE_URL";
 
     /// <summary>
-    /// The Orleans grain storage the money grains will name in <c>[PersistentState(state, MoneyStorage)]</c>: the
-    /// group-committing store the old host writes through too, so a grain moved onto Orleans keeps its rows.
-    /// </summary>
-    public const string MoneyStorage = "money";
-
-    /// <summary>
     /// Hosts the silos in this node, both storing grains in PostgreSQL through the one group-committing store:
     /// MyPay's own host, which serves every MyPay grain for now, and an Orleans silo (set up by
     /// <see cref="MyPaySiloBuilderExtensions.UseMyPaySilo"/>), which the grains move onto one by one.
@@ -34,7 +28,7 @@ public static class SiloSetup
             .AddSilo(silo => silo.AddMyPayGrains())
             .AddPostgresGrainStorage(databaseUrl)
             .AddSingleton<LedgerQueries>();
-        builder.UseOrleans(silo => silo.UseMyPaySilo(databaseUrl).AddGroupCommitGrainStorage(MoneyStorage));
+        builder.UseOrleans(silo => silo.UseMyPaySilo(databaseUrl));
         return builder;
     }
 }
