@@ -31,14 +31,6 @@ public static class GrainsRegistration
             reference => new RechargeGrainReference(reference),
             (services, id, state) => new RechargeGrain(id, state, services.GetRequiredService<IRechargeRecords>(), services.GetRequiredService<Recharger>()),
             (recharge, reminder) => recharge.OnReminderAsync(reminder))
-        .AddGrain<IMemberGrain, MemberGrain, MemberState>(
-            "member",
-            reference => new MemberGrainReference(reference),
-            (_, id, state) => new MemberGrain(id.Key, state))
-        .AddGrain<IEmailIndexGrain, EmailIndexGrain, EmailIndexState>(
-            "member-email",
-            reference => new EmailIndexGrainReference(reference),
-            (_, _, state) => new EmailIndexGrain(state))
         .AddGrain<IRemittanceGrain, RemittanceGrain, RemittanceState>(
             "remittance",
             reference => new RemittanceGrainReference(reference),
@@ -55,10 +47,6 @@ public static class GrainsRegistration
             reference => new PaymentGrainReference(reference),
             (services, id, state) => new PaymentGrain(id, state, services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<TimeProvider>()),
             (payment, reminder) => payment.OnReminderAsync(reminder))
-        .AddGrain<ICommissionGrain, CommissionGrain, CommissionState>(
-            "commission",
-            reference => new CommissionGrainReference(reference),
-            (_, _, state) => new CommissionGrain(state))
         .AddGrain<IFirmbankingGrain, FirmbankingGrain, FirmbankingState>(
             "firmbanking",
             reference => new FirmbankingGrainReference(reference),

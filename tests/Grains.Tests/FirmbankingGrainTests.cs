@@ -10,7 +10,7 @@ public sealed class FirmbankingGrainTests : IAsyncLifetime
     private static readonly BankAccountNumber Corporate = new("088", "100-000-000001");
     private readonly GrainHost host = new();
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public Task InitializeAsync() => host.StartAsync();
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
