@@ -46,16 +46,7 @@ public static class GrainsRegistration
             "payment",
             reference => new PaymentGrainReference(reference),
             (services, id, state) => new PaymentGrain(id, state, services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<TimeProvider>()),
-            (payment, reminder) => payment.OnReminderAsync(reminder))
-        .AddGrain<IFirmbankingGrain, FirmbankingGrain, FirmbankingState>(
-            "firmbanking",
-            reference => new FirmbankingGrainReference(reference),
-            (services, id, state) => new FirmbankingGrain(
-                id.Key,
-                state,
-                services.GetRequiredService<IBankGateway>(),
-                services.GetRequiredService<TimeProvider>(),
-                services.GetRequiredService<IOptions<FirmbankingOptions>>().Value));
+            (payment, reminder) => payment.OnReminderAsync(reminder));
 
     /// <summary>Binds and validates the grains' options at start-up, and adds the services that span grains.</summary>
     public static IServiceCollection AddMyPayGrainServices(this IServiceCollection services)
