@@ -18,14 +18,6 @@ public static class GrainsRegistration
 {
     /// <summary>Registers every MyPay grain type with the silo.</summary>
     public static SiloBuilder AddMyPayGrains(this SiloBuilder silo) => silo
-        .AddGrain<IWalletGrain, WalletGrain, WalletState>(
-            "wallet",
-            reference => new WalletGrainReference(reference),
-            (services, id, state) => new WalletGrain(
-                id.Key,
-                state,
-                services.GetRequiredService<IOptions<WalletLimits>>().Value,
-                services.GetRequiredService<IOptions<RechargeOptions>>().Value.ResumeInterval))
         .AddGrain<IRechargeGrain, RechargeGrain, RechargeState>(
             RechargeGrain.TypeName,
             reference => new RechargeGrainReference(reference),
