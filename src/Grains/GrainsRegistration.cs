@@ -18,27 +18,11 @@ public static class GrainsRegistration
 {
     /// <summary>Registers every MyPay grain type with the silo.</summary>
     public static SiloBuilder AddMyPayGrains(this SiloBuilder silo) => silo
-        .AddGrain<IWalletGrain, WalletGrain, WalletState>(
-            "wallet",
-            reference => new WalletGrainReference(reference),
-            (services, id, state) => new WalletGrain(
-                id.Key,
-                state,
-                services.GetRequiredService<IOptions<WalletLimits>>().Value,
-                services.GetRequiredService<IOptions<RechargeOptions>>().Value.ResumeInterval))
         .AddGrain<IRechargeGrain, RechargeGrain, RechargeState>(
             RechargeGrain.TypeName,
             reference => new RechargeGrainReference(reference),
             (services, id, state) => new RechargeGrain(id, state, services.GetRequiredService<IRechargeRecords>(), services.GetRequiredService<Recharger>()),
             (recharge, reminder) => recharge.OnReminderAsync(reminder))
-        .AddGrain<IMemberGrain, MemberGrain, MemberState>(
-            "member",
-            reference => new MemberGrainReference(reference),
-            (_, id, state) => new MemberGrain(id.Key, state))
-        .AddGrain<IEmailIndexGrain, EmailIndexGrain, EmailIndexState>(
-            "member-email",
-            reference => new EmailIndexGrainReference(reference),
-            (_, _, state) => new EmailIndexGrain(state))
         .AddGrain<IRemittanceGrain, RemittanceGrain, RemittanceState>(
             "remittance",
             reference => new RemittanceGrainReference(reference),
@@ -54,20 +38,7 @@ public static class GrainsRegistration
             "payment",
             reference => new PaymentGrainReference(reference),
             (services, id, state) => new PaymentGrain(id, state, services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<TimeProvider>()),
-            (payment, reminder) => payment.OnReminderAsync(reminder))
-        .AddGrain<ICommissionGrain, CommissionGrain, CommissionState>(
-            "commission",
-            reference => new CommissionGrainReference(reference),
-            (_, _, state) => new CommissionGrain(state))
-        .AddGrain<IFirmbankingGrain, FirmbankingGrain, FirmbankingState>(
-            "firmbanking",
-            reference => new FirmbankingGrainReference(reference),
-            (services, id, state) => new FirmbankingGrain(
-                id.Key,
-                state,
-                services.GetRequiredService<IBankGateway>(),
-                services.GetRequiredService<TimeProvider>(),
-                services.GetRequiredService<IOptions<FirmbankingOptions>>().Value));
+            (payment, reminder) => payment.OnReminderAsync(reminder));
 
     /// <summary>Binds and validates the grains' options at start-up, and adds the services that span grains.</summary>
     public static IServiceCollection AddMyPayGrainServices(this IServiceCollection services)

@@ -7,7 +7,7 @@ public sealed class MemberGrainTests : IAsyncLifetime
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
     private readonly GrainHost host = new();
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public Task InitializeAsync() => host.StartAsync();
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 

@@ -10,7 +10,7 @@ public sealed class MemberRegistryTests : IAsyncLifetime
 
     public MemberRegistryTests() => host = new GrainHost(services => services.AddSingleton<TimeProvider>(clock));
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public Task InitializeAsync() => host.StartAsync();
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 

@@ -19,7 +19,7 @@ public sealed class WalletGrainTests : IAsyncLifetime
         limits.RechargeUnitWon = 10_000;
     }));
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public Task InitializeAsync() => host.StartAsync();
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 

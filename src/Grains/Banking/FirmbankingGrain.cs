@@ -1,4 +1,7 @@
-using MyPay.Silo.Grains;
+using Microsoft.Extensions.Options;
+using MyPay.Silo.Batching;
+using Orleans;
+using Orleans.Runtime;
 
 namespace MyPay.Grains.Banking;
 
@@ -10,49 +13,62 @@ namespace MyPay.Grains.Banking;
 /// It never records Failed on uncertainty: only the bank's own answer fails a command. The fee recorded
 /// is the one the bank says it charged the corporate account, so the ledger books what the bank took.
 /// </summary>
-public sealed class FirmbankingGrain(
-    string requestId,
-    IPersistentState<FirmbankingState> state,
-    IBankGateway bank,
-    TimeProvider time,
-    FirmbankingOptions options)
+public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
 {
     /// <summary>History entries kept per request; a request resumed again and again keeps its first and latest steps.</summary>
     public const int HistoryMax = 50;
 
-    public FirmbankingRecord? Record => state.State.Record;
+    /// <summary>The stored state's name: the grain type name it had before Orleans, so stored rows carry over.</summary>
+    public const string StateName = "firmbanking";
 
-    public async Task<FirmbankingRecord> ExecuteAsync(FirmbankingCommand command)
+    private readonly CommandBatch<FirmbankingState> state;
+    private readonly IBankGateway bank;
+    private readonly TimeProvider time;
+    private readonly FirmbankingOptions options;
+
+    public FirmbankingGrain(
+        [PersistentState(StateName)] IPersistentState<FirmbankingState> state, IBankGateway bank, TimeProvider time, IOptions<FirmbankingOptions> options)
     {
-        if (state.State.Record is { } existing)
+        this.state = new CommandBatch<FirmbankingState>(this, state, StateName);
+        this.bank = bank;
+        this.time = time;
+        this.options = options.Value;
+    }
+
+    private string RequestId => this.GetPrimaryKeyString();
+
+    public Task<FirmbankingRecord?> GetRecord() => Task.FromResult(state.Committed.Record);
+
+    public async Task<FirmbankingRecord> Execute(FirmbankingCommand command)
+    {
+        if (state.Committed.Record is { } existing)
         {
             return existing.Command == command
                 ? existing.IsFinal ? existing : await DriveAsync(existing, firstSend: false)
-                : throw new FirmbankingRequestReusedException(requestId);
+                : throw new FirmbankingRequestReusedException(RequestId);
         }
 
         if (command.AmountWon <= 0 || command.From == command.To)
         {
-            throw new ArgumentException($"Firmbanking request {requestId} must move a positive amount between two accounts; got {command.AmountWon} won from {command.From} to {command.To}.", nameof(command));
+            throw new ArgumentException($"Firmbanking request {RequestId} must move a positive amount between two accounts; got {command.AmountWon} won from {command.From} to {command.To}.", nameof(command));
         }
 
         // Requested and Sent are written as one step, just before the first send: after a crash the grain then
         // knows the command may have reached the bank, and asks before anything else.
         var now = time.GetUtcNow();
         var sent = new FirmbankingRecord(
-            requestId, command, FirmbankingStatus.Sent, null, 0, now, null, [new FirmbankingEvent(now, "requested"), new FirmbankingEvent(now, "sent")]);
+            RequestId, command, FirmbankingStatus.Sent, null, 0, now, null, [new FirmbankingEvent(now, "requested"), new FirmbankingEvent(now, "sent")]);
         // The member's list of requests is an index row in the same write.
-        state.Append(new FirmbankingIndexRow(requestId, command.MemberId, now));
-        await SaveAsync(sent);
+        await SaveAsync(sent, new FirmbankingIndexRow(RequestId, command.MemberId, now));
         return await DriveAsync(sent, firstSend: true);
     }
 
-    public async Task<FirmbankingRecord?> ResolveUnfinishedAsync() =>
-        state.State.Record is { IsFinal: false } unfinished ? await DriveAsync(unfinished, firstSend: false) : state.State.Record;
+    public async Task<FirmbankingRecord?> ResolveUnfinished() =>
+        state.Committed.Record is { IsFinal: false } unfinished ? await DriveAsync(unfinished, firstSend: false) : state.Committed.Record;
 
     private async Task<FirmbankingRecord> DriveAsync(FirmbankingRecord record, bool firstSend)
     {
-        var transfer = new BankTransfer(requestId, record.Command.From, record.Command.To, record.Command.AmountWon);
+        var transfer = new BankTransfer(RequestId, record.Command.From, record.Command.To, record.Command.AmountWon);
         for (var round = 0; round < options.RoundsMax; round++)
         {
             TransferOutcome outcome;
@@ -63,7 +79,7 @@ public sealed class FirmbankingGrain(
             else
             {
                 // Sent or Unknown: it may have reached the bank. Ask before anything else.
-                outcome = await bank.GetTransferAsync(requestId, CancellationToken.None);
+                outcome = await bank.GetTransferAsync(RequestId, CancellationToken.None);
                 if (outcome.Status == TransferStatus.NotFound)
                 {
                     record = await TransitionAsync(record, FirmbankingStatus.Sent, "the bank has no record of it: sent again under the same id");
@@ -99,12 +115,16 @@ public sealed class FirmbankingGrain(
             History = Append(record.History, status == FirmbankingStatus.Succeeded ? "succeeded" : $"failed: {reason}"),
         });
 
-    private async Task<FirmbankingRecord> SaveAsync(FirmbankingRecord record)
+    private Task<FirmbankingRecord> SaveAsync(FirmbankingRecord record, FirmbankingIndexRow? indexRow = null) => state.Run(current =>
     {
-        state.State.Record = record;
-        await state.WriteStateAsync();
+        current.Record = record;
+        if (indexRow is not null)
+        {
+            current.Records.Append(indexRow);
+        }
+
         return record;
-    }
+    });
 
     private List<FirmbankingEvent> Append(IReadOnlyList<FirmbankingEvent> history, string what)
     {
@@ -119,5 +139,6 @@ public sealed class FirmbankingGrain(
 }
 
 /// <summary>A request id was reused for a different command. Request ids identify one command for ever.</summary>
+[GenerateSerializer]
 public sealed class FirmbankingRequestReusedException(string requestId)
     : Exception($"Firmbanking request id '{requestId}' was already used for a different command.");

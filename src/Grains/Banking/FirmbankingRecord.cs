@@ -1,6 +1,9 @@
+using Orleans;
+
 namespace MyPay.Grains.Banking;
 
 /// <summary>What MyPay asks the bank to do: move an amount between two accounts, on behalf of a member (or of MyPay).</summary>
+[GenerateSerializer]
 public sealed record FirmbankingCommand(string MemberId, string Purpose, BankAccountNumber From, BankAccountNumber To, long AmountWon);
 
 /// <summary>
@@ -18,8 +21,10 @@ public enum FirmbankingStatus
 }
 
 /// <summary>One thing that happened to a request, for the audit trail.</summary>
+[GenerateSerializer]
 public sealed record FirmbankingEvent(DateTimeOffset At, string What);
 
+[GenerateSerializer]
 public sealed record FirmbankingRecord(
     string RequestId,
     FirmbankingCommand Command,

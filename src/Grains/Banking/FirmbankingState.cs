@@ -1,6 +1,17 @@
+using System.Text.Json.Serialization;
+using MyPay.Silo.Storage;
+using Orleans;
+
 namespace MyPay.Grains.Banking;
 
-public sealed class FirmbankingState
+[GenerateSerializer]
+public sealed class FirmbankingState : IRecordingState
 {
+    [Id(0)]
     public FirmbankingRecord? Record { get; set; }
+
+    /// <summary>The index row of a request's first write.</summary>
+    [JsonIgnore]
+    [field: NonSerialized]
+    public PendingRecords Records { get; } = new();
 }

@@ -19,6 +19,7 @@ public interface IBankGateway
     Task<TransferOutcome> GetTransferAsync(string requestId, CancellationToken cancellationToken);
 }
 
+[Orleans.GenerateSerializer]
 public sealed record BankAccountNumber(string BankCode, string AccountNumber)
 {
     public override string ToString() => $"{BankCode}-{AccountNumber}";

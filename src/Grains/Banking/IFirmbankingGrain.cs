@@ -1,9 +1,10 @@
-using MyPay.Silo.Grains;
+using Orleans;
+using Orleans.Concurrency;
 
 namespace MyPay.Grains.Banking;
 
 /// <summary>One bank command, keyed by its request id: the id the bank dedupes on.</summary>
-public interface IFirmbankingGrain
+public interface IFirmbankingGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Runs the command to a final outcome if it can: records it, sends it, and resolves a missing answer
@@ -15,14 +16,6 @@ public interface IFirmbankingGrain
     /// <summary>Continues an unfinished request (after a crash or an Unknown outcome) by the same steps. Null if the id was never requested.</summary>
     Task<FirmbankingRecord?> ResolveUnfinished();
 
+    [ReadOnly]
     Task<FirmbankingRecord?> GetRecord();
-}
-
-internal sealed class FirmbankingGrainReference(GrainReference<FirmbankingGrain> grain) : IFirmbankingGrain
-{
-    public Task<FirmbankingRecord> Execute(FirmbankingCommand command) => grain.Call(firmbanking => firmbanking.ExecuteAsync(command));
-
-    public Task<FirmbankingRecord?> ResolveUnfinished() => grain.Call(firmbanking => firmbanking.ResolveUnfinishedAsync());
-
-    public Task<FirmbankingRecord?> GetRecord() => grain.Read(firmbanking => firmbanking.Record);
 }

@@ -1,4 +1,7 @@
-using MyPay.Silo.Grains;
+using MyPay.Silo.Batching;
+using Orleans;
+using Orleans.Concurrency;
+using Orleans.Runtime;
 
 namespace MyPay.Grains.Members;
 
@@ -7,7 +10,7 @@ namespace MyPay.Grains.Members;
 /// by one grain's versioned state. Two registrations racing for one address, on one node or two,
 /// serialise here: the second sees the first's claim.
 /// </summary>
-public interface IEmailIndexGrain
+public interface IEmailIndexGrain : IGrainWithStringKey
 {
     /// <summary>Claims the address for a member, unless another member holds it.</summary>
     Task<EmailClaim> Claim(string memberId, DateTimeOffset claimedAt);
@@ -18,71 +21,74 @@ public interface IEmailIndexGrain
     /// <summary>Gives the address up, if <paramref name="memberId"/> holds it.</summary>
     Task<bool> Release(string memberId);
 
+    [ReadOnly]
     Task<string?> GetOwner();
 }
 
 /// <summary>The outcome of a claim: who holds the address now, and since when.</summary>
+[GenerateSerializer]
 public sealed record EmailClaim(bool Granted, string OwnerMemberId, DateTimeOffset ClaimedAt);
 
+[GenerateSerializer]
 public sealed class EmailIndexState
 {
+    [Id(0)]
     public string? OwnerMemberId { get; set; }
 
+    [Id(1)]
     public DateTimeOffset ClaimedAt { get; set; }
 }
 
-public sealed class EmailIndexGrain(IPersistentState<EmailIndexState> index)
+public sealed class EmailIndexGrain : Grain, IEmailIndexGrain
 {
-    public string? Owner => index.State.OwnerMemberId;
+    /// <summary>The stored state's name: the grain type name it had before Orleans, so stored rows carry over.</summary>
+    public const string StateName = "member-email";
 
-    public EmailClaim Claim(string memberId, DateTimeOffset claimedAt)
+    private readonly CommandBatch<EmailIndexState> index;
+
+    public EmailIndexGrain([PersistentState(StateName)] IPersistentState<EmailIndexState> state) =>
+        index = new CommandBatch<EmailIndexState>(this, state, StateName);
+
+    public Task<string?> GetOwner() => Task.FromResult(index.Committed.OwnerMemberId);
+
+    public Task<EmailClaim> Claim(string memberId, DateTimeOffset claimedAt) => index.Run(state => Claim(state, memberId, claimedAt));
+
+    public Task<EmailClaim> TakeOver(string memberId, string expectedOwner, DateTimeOffset claimedAt) => index.Run(state =>
     {
-        if (index.State.OwnerMemberId is { } owner && owner != memberId)
+        if (state.OwnerMemberId != expectedOwner)
         {
-            return new EmailClaim(false, owner, index.State.ClaimedAt);
+            return Claim(state, memberId, claimedAt);
         }
 
-        if (index.State.OwnerMemberId is null)
-        {
-            index.State.OwnerMemberId = memberId;
-            index.State.ClaimedAt = claimedAt;
-        }
-
-        return new EmailClaim(true, memberId, index.State.ClaimedAt);
-    }
-
-    public EmailClaim TakeOver(string memberId, string expectedOwner, DateTimeOffset claimedAt)
-    {
-        if (index.State.OwnerMemberId != expectedOwner)
-        {
-            return Claim(memberId, claimedAt);
-        }
-
-        index.State.OwnerMemberId = memberId;
-        index.State.ClaimedAt = claimedAt;
+        state.OwnerMemberId = memberId;
+        state.ClaimedAt = claimedAt;
         return new EmailClaim(true, memberId, claimedAt);
-    }
+    });
 
-    public bool Release(string memberId)
+    public Task<bool> Release(string memberId) => index.Run(state =>
     {
-        if (index.State.OwnerMemberId != memberId)
+        if (state.OwnerMemberId != memberId)
         {
             return false;
         }
 
-        index.State.OwnerMemberId = null;
+        state.OwnerMemberId = null;
         return true;
+    });
+
+    private static EmailClaim Claim(EmailIndexState state, string memberId, DateTimeOffset claimedAt)
+    {
+        if (state.OwnerMemberId is { } owner && owner != memberId)
+        {
+            return new EmailClaim(false, owner, state.ClaimedAt);
+        }
+
+        if (state.OwnerMemberId is null)
+        {
+            state.OwnerMemberId = memberId;
+            state.ClaimedAt = claimedAt;
+        }
+
+        return new EmailClaim(true, memberId, state.ClaimedAt);
     }
-}
-
-internal sealed class EmailIndexGrainReference(GrainReference<EmailIndexGrain> grain) : IEmailIndexGrain
-{
-    public Task<EmailClaim> Claim(string memberId, DateTimeOffset claimedAt) => grain.Update(index => index.Claim(memberId, claimedAt));
-
-    public Task<EmailClaim> TakeOver(string memberId, string expectedOwner, DateTimeOffset claimedAt) =>
-        grain.Update(index => index.TakeOver(memberId, expectedOwner, claimedAt));
-
-    public Task<bool> Release(string memberId) => grain.Update(index => index.Release(memberId));
-
-    public Task<string?> GetOwner() => grain.Read(index => index.Owner);
 }

@@ -1,31 +1,43 @@
-using MyPay.Silo.Grains;
+using MyPay.Silo.Batching;
+using Orleans;
+using Orleans.Runtime;
 
 namespace MyPay.Grains.Members;
 
 /// <summary>
-/// A member's profile, credentials and linked bank accounts. Commands are synchronous functions of
-/// the state and their arguments (times arrive as arguments), so the silo may batch and re-apply them.
+/// A member's profile, credentials and linked bank accounts. Commands are synchronous functions of the state and
+/// their arguments (times arrive as arguments), so they may be applied again after a conflict.
 /// </summary>
-public sealed class MemberGrain(string memberId, IPersistentState<MemberState> member)
+public sealed class MemberGrain : Grain, IMemberGrain
 {
     /// <summary>A bound on linked accounts, so a member's state stays small. Banks allow a handful per service too.</summary>
     public const int BankAccountsMax = 10;
 
-    public MemberProfile? Profile => member.State.Profile;
+    /// <summary>The stored state's name: the grain type name it had before Orleans, so stored rows carry over.</summary>
+    public const string StateName = "member";
 
-    public string? PasswordHash => member.State.Profile is null ? null : member.State.PasswordHash;
+    private readonly CommandBatch<MemberState> member;
 
-    public IReadOnlyList<LinkedBankAccount> BankAccounts => [.. member.State.BankAccounts];
+    public MemberGrain([PersistentState(StateName)] IPersistentState<MemberState> state) =>
+        member = new CommandBatch<MemberState>(this, state, StateName);
 
-    public bool Register(MemberRegistration registration)
+    private string MemberId => this.GetPrimaryKeyString();
+
+    public Task<MemberProfile?> GetProfile() => Task.FromResult(member.Committed.Profile);
+
+    public Task<string?> GetPasswordHash() => Task.FromResult(member.Committed.Profile is null ? null : member.Committed.PasswordHash);
+
+    public Task<IReadOnlyList<LinkedBankAccount>> GetBankAccounts() => Task.FromResult<IReadOnlyList<LinkedBankAccount>>([.. member.Committed.BankAccounts]);
+
+    public Task<bool> Register(MemberRegistration registration) => member.Run(state =>
     {
-        if (member.State.Profile is not null)
+        if (state.Profile is not null)
         {
             return false;
         }
 
-        member.State.Profile = new MemberProfile(
-            memberId,
+        state.Profile = new MemberProfile(
+            MemberId,
             registration.Type,
             registration.Name,
             registration.Email,
@@ -33,52 +45,26 @@ public sealed class MemberGrain(string memberId, IPersistentState<MemberState> m
             MemberStatus.Active,
             CommissionBps: null,
             registration.RegisteredAt);
-        member.State.PasswordHash = registration.PasswordHash;
+        state.PasswordHash = registration.PasswordHash;
         return true;
-    }
+    });
 
-    public MemberProfile? ChangeProfile(ProfileChange change)
+    public Task<MemberProfile?> ChangeProfile(ProfileChange change) => ChangeRegistered(profile => profile with
     {
-        if (member.State.Profile is not { } profile)
-        {
-            return null;
-        }
+        Name = change.Name ?? profile.Name,
+        Email = change.Email ?? profile.Email,
+        Address = change.Address ?? profile.Address,
+    });
 
-        member.State.Profile = profile with
-        {
-            Name = change.Name ?? profile.Name,
-            Email = change.Email ?? profile.Email,
-            Address = change.Address ?? profile.Address,
-        };
-        return member.State.Profile;
-    }
+    public Task<MemberProfile?> SetStatus(MemberStatus status) => ChangeRegistered(profile => profile with { Status = status });
 
-    public MemberProfile? SetStatus(MemberStatus status)
+    public Task<MemberProfile?> SetCommission(long? rateBps) =>
+        ChangeRegistered(profile => profile.Type == MemberType.Merchant ? profile with { CommissionBps = rateBps } : null);
+
+    public Task<LinkOutcome> LinkBankAccount(LinkedBankAccount account) => member.Run(state =>
     {
-        if (member.State.Profile is not { } profile)
-        {
-            return null;
-        }
-
-        member.State.Profile = profile with { Status = status };
-        return member.State.Profile;
-    }
-
-    public MemberProfile? SetCommission(long? rateBps)
-    {
-        if (member.State.Profile is not { Type: MemberType.Merchant } profile)
-        {
-            return null;
-        }
-
-        member.State.Profile = profile with { CommissionBps = rateBps };
-        return member.State.Profile;
-    }
-
-    public LinkOutcome LinkBankAccount(LinkedBankAccount account)
-    {
-        var accounts = member.State.BankAccounts;
-        if (member.State.Profile is not { } profile)
+        var accounts = state.BankAccounts;
+        if (state.Profile is not { } profile)
         {
             return new LinkOutcome(LinkStatus.UnknownMember, null);
         }
@@ -100,5 +86,17 @@ public sealed class MemberGrain(string memberId, IPersistentState<MemberState> m
 
         accounts.Add(account);
         return new LinkOutcome(LinkStatus.Linked, account);
-    }
+    });
+
+    /// <summary>Replaces a registered member's profile with what <paramref name="change"/> makes of it; null (and nothing written) when it makes nothing.</summary>
+    private Task<MemberProfile?> ChangeRegistered(Func<MemberProfile, MemberProfile?> change) => member.Run(state =>
+    {
+        if (state.Profile is not { } profile || change(profile) is not { } changed)
+        {
+            return null;
+        }
+
+        state.Profile = changed;
+        return changed;
+    });
 }

@@ -27,6 +27,7 @@ public enum RechargeProgress
 }
 
 /// <summary>A recharge as its row stores it: what was asked, from which account, and how it ended.</summary>
+[Orleans.GenerateSerializer]
 public sealed record RechargeRecord(
     string RechargeId,
     string MemberId,

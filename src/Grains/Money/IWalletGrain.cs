@@ -1,13 +1,16 @@
 using MyPay.Grains.Payments;
 using MyPay.Grains.Remittance;
-using MyPay.Silo.Grains;
+using Orleans;
+using Orleans.Concurrency;
+using OperationKey = MyPay.Silo.Grains.OperationKey;
 
 namespace MyPay.Grains.Money;
 
 /// <summary>A member's "my money": one grain per member, keyed by member id.</summary>
-public interface IWalletGrain
+public interface IWalletGrain : IGrainWithStringKey
 {
     /// <summary>The balance in whole won. Read-only: runs beside nothing that changes it.</summary>
+    [ReadOnly]
     Task<long> GetBalance();
 
     /// <summary>
@@ -54,6 +57,7 @@ public interface IWalletGrain
 }
 
 /// <summary>What a reservation decided. Rejections are values, not exceptions: they are a member's everyday outcome.</summary>
+[GenerateSerializer]
 public sealed record RechargeOutcome(RechargeStatus Status, RechargeRecord Recharge, long BalanceWon)
 {
     public string RechargeId => Recharge.RechargeId;
@@ -71,4 +75,5 @@ public enum RechargeStatus
 }
 
 /// <summary>A bank-completed recharge to credit: the recharge as reserved, the fee the bank charged, and when it finished.</summary>
+[GenerateSerializer]
 public sealed record RechargeCompletion(RechargeRecord Recharge, long FeeWon, DateTimeOffset CompletedAt);

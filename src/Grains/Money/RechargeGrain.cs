@@ -5,7 +5,7 @@ namespace MyPay.Grains.Money;
 
 /// <summary>
 /// The reminder target of one recharge, keyed by recharge id. A recharge keeps nothing here: its row and its
-/// reservation are written by the member's wallet (<see cref="WalletGrain.ReserveRecharge"/>), with a reminder
+/// reservation are written by the member's wallet (<see cref="IWalletGrain.ReserveRecharge"/>), with a reminder
 /// on this grain that the wallet clears when it credits or releases the recharge. While the reminder stands,
 /// the recharge is unfinished (the bank gave no answer, or the node stopped), and each tick carries it on from
 /// its stored row. Every step is idempotent, so a tick beside the request still driving it changes nothing twice.

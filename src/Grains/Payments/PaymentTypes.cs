@@ -3,6 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace MyPay.Grains.Payments;
 
 /// <summary>A payment as the payer's wallet applies it: who is paid, how much, and the commission rate in force.</summary>
+[Orleans.GenerateSerializer]
 public sealed record PaymentOrder(string PaymentId, string MerchantId, long AmountWon, long CommissionBps, string? OrderId, string IdempotencyKey, DateTimeOffset At)
 {
     /// <summary>floor(amount × bps / 10,000): MyPay's commission never exceeds its rate, and never a fraction of a won.</summary>
@@ -16,9 +17,11 @@ public enum PaymentStatus
 }
 
 /// <summary>What a payment did, from the payer's wallet. Rejections are values: a short wallet is an everyday outcome.</summary>
+[Orleans.GenerateSerializer]
 public sealed record PaymentOutcome(PaymentStatus Status, string PaymentId, long AmountWon, long CommissionWon, long BalanceWon);
 
 /// <summary>A payment as stored and shown: the rate and commission in force when it was made.</summary>
+[Orleans.GenerateSerializer]
 public sealed record PaymentRecord(
     string PaymentId, string PayerId, string MerchantId, long AmountWon, long CommissionBps, long CommissionWon, string? OrderId, string IdempotencyKey, DateTimeOffset CreatedAt)
 {

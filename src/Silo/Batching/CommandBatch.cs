@@ -28,8 +28,8 @@ namespace MyPay.Silo.Batching;
 /// waiting command fails and the activation is deactivated, so the next call starts from storage.
 /// </para>
 /// <para>
-/// A command with an <see cref="OperationKey"/> takes effect at most once for this state: its key and its result are
-/// recorded with the write (<see cref="PendingRecords.Record"/>) under a unique constraint. A repeat with the same
+/// A command with an <see cref="OperationKey"/> takes effect at most once for this state (which must then be an
+/// <see cref="IRecordingState"/>): its key and its result are recorded with the write (<see cref="PendingRecords.Record"/>) under a unique constraint. A repeat with the same
 /// request hash is answered with the first result — from memory, from the command still in flight, or from storage —
 /// and one with another hash fails with <see cref="OperationKeyReusedException"/>.
 /// </para>
@@ -38,7 +38,7 @@ namespace MyPay.Silo.Batching;
 /// </para>
 /// </summary>
 public sealed class CommandBatch<TState>
-    where TState : class, IRecordingState, new()
+    where TState : class, new()
 {
     private readonly IGrainBase grain;
     private readonly Orleans.Runtime.IPersistentState<TState> persistent;
@@ -98,6 +98,11 @@ public sealed class CommandBatch<TState>
     {
         if (operation is not null)
         {
+            if (!typeof(IRecordingState).IsAssignableFrom(typeof(TState)))
+            {
+                throw new InvalidOperationException($"{typeof(TState).Name} records no operation keys: a state that does implements {nameof(IRecordingState)}.");
+            }
+
             if (operation.Id.Length is 0 or > OperationKey.IdLengthMax)
             {
                 throw new ArgumentException($"An operation key must be 1 to {OperationKey.IdLengthMax} characters; got {operation.Id.Length}.", nameof(operation));
@@ -183,7 +188,7 @@ public sealed class CommandBatch<TState>
                 {
                     if (command.Operation is { } operation)
                     {
-                        snapshot.Records.Record(new OperationRecord(operation.Id, operation.RequestHash, command.SerializeResult()));
+                        ((IRecordingState)snapshot).Records.Record(new OperationRecord(operation.Id, operation.RequestHash, command.SerializeResult()));
                     }
                 }
 
