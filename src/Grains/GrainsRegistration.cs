@@ -7,7 +7,7 @@ using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Grains.Payments;
 using MyPay.Grains.Remittance;
-using MyPay.Silo.Grains;
+using IGrainFactory = Orleans.IGrainFactory;
 using MyPay.Silo.Hosting;
 using MyPay.Silo.Migrations;
 
@@ -16,30 +16,6 @@ namespace MyPay.Grains;
 /// <summary>The grain types MyPay hosts, and the options they read.</summary>
 public static class GrainsRegistration
 {
-    /// <summary>Registers every MyPay grain type with the silo.</summary>
-    public static SiloBuilder AddMyPayGrains(this SiloBuilder silo) => silo
-        .AddGrain<IRechargeGrain, RechargeGrain, RechargeState>(
-            RechargeGrain.TypeName,
-            reference => new RechargeGrainReference(reference),
-            (services, id, state) => new RechargeGrain(id, state, services.GetRequiredService<IRechargeRecords>(), services.GetRequiredService<Recharger>()),
-            (recharge, reminder) => recharge.OnReminderAsync(reminder))
-        .AddGrain<IRemittanceGrain, RemittanceGrain, RemittanceState>(
-            "remittance",
-            reference => new RemittanceGrainReference(reference),
-            (services, id, state) => new RemittanceGrain(
-                id,
-                state,
-                services.GetRequiredService<IGrainFactory>(),
-                services.GetRequiredService<IOptions<FirmbankingOptions>>().Value,
-                services.GetRequiredService<IOptions<RemittanceOptions>>().Value,
-                services.GetRequiredService<TimeProvider>()),
-            (remittance, reminder) => remittance.OnReminderAsync(reminder))
-        .AddGrain<IPaymentGrain, PaymentGrain, PaymentRefunds>(
-            "payment",
-            reference => new PaymentGrainReference(reference),
-            (services, id, state) => new PaymentGrain(id, state, services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<TimeProvider>()),
-            (payment, reminder) => payment.OnReminderAsync(reminder));
-
     /// <summary>Binds and validates the grains' options at start-up, and adds the services that span grains.</summary>
     public static IServiceCollection AddMyPayGrainServices(this IServiceCollection services)
     {

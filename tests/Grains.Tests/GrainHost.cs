@@ -35,7 +35,6 @@ internal sealed class GrainHost(Action<IServiceCollection>? configure = null) : 
             silo.Services
                 .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
                 .AddMyPayGrainServices()
-                .AddSilo(grains => grains.AddMyPayGrains())
                 .AddMemoryGrainStorage();
             configure?.Invoke(silo.Services);
             silo.Services.TryAddSingleton<IBankGateway, UnreachableBank>();

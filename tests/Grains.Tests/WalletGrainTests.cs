@@ -3,7 +3,6 @@ using MyPay.Grains.Banking;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
-using MyPay.Silo.Reminders;
 using MyPay.Silo.Storage;
 
 namespace MyPay.Grains.Tests;
@@ -99,20 +98,16 @@ public sealed class WalletGrainTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Reserve_WritesThePendingRecharge_AndTheReminderThatResumesIt()
+    public async Task Reserve_WritesThePendingRecharge_InTheReservingWrite()
     {
         var reserved = await ReserveAsync("r1", 30_000);
 
         Assert.Equal([Pending("r1", 30_000)], Records.OfType<RechargeRecord>());
-        var resume = Assert.Single(Records.OfType<ReminderChange>());
-        Assert.Equal(RechargeGrain.IdOf("r1"), resume.Grain);
-        Assert.Equal(RechargeGrain.ResumeReminder, resume.Name);
-        Assert.Equal(Now + new RechargeOptions().ResumeInterval, resume.DueAt);
         Assert.Equal(Pending("r1", 30_000), reserved.Recharge);
     }
 
     [Fact]
-    public async Task Reserve_Rejected_WritesNoRechargeAndNoReminder()
+    public async Task Reserve_Rejected_WritesNoRecharge()
     {
         var outcome = await ReserveAsync("r1", 60_000);
 
@@ -121,15 +116,13 @@ public sealed class WalletGrainTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Complete_FinishesTheRecharge_AndClearsItsReminder_InTheCreditingWrite()
+    public async Task Complete_FinishesTheRecharge_InTheCreditingWrite()
     {
         await RechargeAsync("r1", 30_000);
 
         Assert.Equal(
             [Pending("r1", 30_000), Pending("r1", 30_000) with { Status = RechargeProgress.Succeeded, BalanceAfterWon = 30_000, CompletedAt = Now }],
             Records.OfType<RechargeRecord>());
-        var clear = Records.OfType<ReminderChange>().Last();
-        Assert.Equal((RechargeGrain.IdOf("r1"), RechargeGrain.ResumeReminder, (DateTimeOffset?)null), (clear.Grain, clear.Name, clear.DueAt));
     }
 
     [Fact]
@@ -142,8 +135,6 @@ public sealed class WalletGrainTests : IAsyncLifetime
         await Wallet().ReleaseRecharge(failed);
 
         Assert.Equal([Pending("r1", 30_000), failed], Records.OfType<RechargeRecord>());
-        Assert.Equal(2, Records.OfType<ReminderChange>().Count());
-        Assert.Null(Records.OfType<ReminderChange>().Last().DueAt);
     }
 
     [Fact]

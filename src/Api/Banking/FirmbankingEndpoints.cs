@@ -2,7 +2,7 @@ using System.Security.Claims;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Grains.Banking;
-using MyPay.Silo.Grains;
+using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Api.Banking;
 

@@ -25,7 +25,6 @@ public static class SiloSetup
 
         builder.Services
             .AddMyPayGrainServices()
-            .AddSilo(silo => silo.AddMyPayGrains())
             .AddPostgresGrainStorage(databaseUrl)
             .AddSingleton<LedgerQueries>();
         builder.UseOrleans(silo => silo.UseMyPaySilo(databaseUrl));

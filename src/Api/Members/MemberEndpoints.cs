@@ -2,7 +2,7 @@ using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Grains.Members;
 using MyPay.Grains.Payments;
-using MyPay.Silo.Grains;
+using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Api.Members;
 

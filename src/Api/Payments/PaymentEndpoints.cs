@@ -6,6 +6,7 @@ using MyPay.Api.Wallet;
 using MyPay.Grains.Money;
 using MyPay.Grains.Payments;
 using MyPay.Silo.Grains;
+using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Api.Payments;
 

@@ -9,6 +9,7 @@ using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Grains.Remittance;
 using MyPay.Silo.Grains;
+using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Api.Remittance;
 

@@ -5,6 +5,7 @@ using MyPay.Api.Hosting;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
+using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Api.Wallet;
 

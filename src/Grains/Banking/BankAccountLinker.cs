@@ -1,5 +1,5 @@
 using MyPay.Grains.Members;
-using MyPay.Silo.Grains;
+using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Grains.Banking;
 

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using MyPay.Silo.Grains;
+using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Grains.Members;
 

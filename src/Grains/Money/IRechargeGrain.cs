@@ -3,8 +3,14 @@ using MyPay.Grains.Banking;
 namespace MyPay.Grains.Money;
 
 /// <summary>One recharge (충전), keyed by recharge id: the target of the reminder that resumes it while it is unfinished.</summary>
-public interface IRechargeGrain
+public interface IRechargeGrain : Orleans.IGrainWithStringKey
 {
+    /// <summary>Arms the reminder that resumes the recharge: called before the wallet reserves it, the step it guards.</summary>
+    Task Arm();
+
+    /// <summary>Disarms the reminder of a recharge that has finished (succeeded or failed); refuses one still pending.</summary>
+    Task Disarm(RechargeRecord finished);
+
     /// <summary>
     /// Carries an unfinished recharge on from its stored row: asks the bank about it (sending it if the bank
     /// never got it), then credits the wallet or releases the reservation. Returns the row as it then stands:
@@ -40,9 +46,3 @@ public sealed record RechargeRecord(
     string? FailureReason,
     DateTimeOffset RequestedAt,
     DateTimeOffset? CompletedAt);
-
-/// <summary>
-/// A recharge grain keeps nothing of its own (the recharge's row is written by the member's wallet); it writes
-/// only to clear a reminder that has no recharge behind it.
-/// </summary>
-public sealed class RechargeState;

@@ -1,46 +1,49 @@
-using MyPay.Silo.Grains;
-using MyPay.Silo.Reminders;
+using Microsoft.Extensions.Options;
+using Orleans;
+using Orleans.Runtime;
 
 namespace MyPay.Grains.Money;
 
 /// <summary>
-/// The reminder target of one recharge, keyed by recharge id. A recharge keeps nothing here: its row and its
-/// reservation are written by the member's wallet (<see cref="IWalletGrain.ReserveRecharge"/>), with a reminder
-/// on this grain that the wallet clears when it credits or releases the recharge. While the reminder stands,
-/// the recharge is unfinished (the bank gave no answer, or the node stopped), and each tick carries it on from
-/// its stored row. Every step is idempotent, so a tick beside the request still driving it changes nothing twice.
+/// The resumption of one recharge, keyed by recharge id. A recharge keeps nothing here: its row and its reservation
+/// are written by the member's wallet (<see cref="IWalletGrain.ReserveRecharge"/>). This grain's reminder is armed
+/// before that reservation and disarmed once the recharge has finished; while it stands, each tick carries the
+/// recharge on from its stored row (the bank gave no answer, or the node stopped). Every step is idempotent, so a
+/// tick beside the request still driving it changes nothing twice.
 /// </summary>
-public sealed class RechargeGrain(GrainId id, IPersistentState<RechargeState> state, IRechargeRecords records, Recharger recharger)
+public sealed class RechargeGrain(IRechargeRecords records, Recharger recharger, IOptions<RechargeOptions> options) : Grain, IRechargeGrain, IRemindable
 {
-    public const string TypeName = "recharge";
+    private TimeSpan ResumeInterval => options.Value.ResumeInterval;
 
-    public const string ResumeReminder = "resume";
+    public Task Arm() => this.ArmAsync(ResumeInterval);
 
-    public static GrainId IdOf(string rechargeId) => new(TypeName, rechargeId);
+    public Task Disarm(RechargeRecord finished) =>
+        finished.Status == RechargeProgress.Pending
+            ? throw new InvalidOperationException($"Recharge {finished.RechargeId} is still pending: its reminder must stand.")
+            : this.DisarmAsync();
 
-    /// <summary>Carries the recharge on if it is unfinished; returns its row as it then stands (null if there is none).</summary>
-    public async Task<RechargeRecord?> CarryOnAsync()
+    public async Task<RechargeRecord?> CarryOn()
     {
-        var recharge = await records.FindAsync(id.Key, CancellationToken.None);
+        var recharge = await records.FindAsync(this.GetPrimaryKeyString(), CancellationToken.None);
         return recharge is { Status: RechargeProgress.Pending } ? await recharger.FinishAsync(recharge) : recharge;
     }
 
     /// <summary>
-    /// The reminder's tick. A reminder with no recharge row behind it (the wallet writes both together, so only
-    /// one left by an older version of MyPay, which kept recharges in this grain's state) is cleared.
+    /// The reminder's tick: carries the recharge on, and disarms once it has finished. With no row yet the wallet's
+    /// reservation may still be on its way (the reminder is armed just before it), so only a later tick that still
+    /// finds none concludes that the recharge was never reserved.
     /// </summary>
-    public async Task OnReminderAsync(string name)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (name == ResumeReminder && await CarryOnAsync() is null)
+        if (reminderName != Resumption.ReminderName)
         {
-            state.Append(ReminderChange.Clear(id, ResumeReminder));
-            await state.WriteStateAsync();
+            return;
+        }
+
+        var recharge = await CarryOn();
+        if (recharge is null ? status.CurrentTickTime - status.FirstTickTime >= ResumeInterval : recharge.Status != RechargeProgress.Pending)
+        {
+            await this.DisarmAsync();
         }
     }
-}
-
-/// <summary>Forwards <see cref="IRechargeGrain"/> calls to the recharge's activation as messages.</summary>
-internal sealed class RechargeGrainReference(GrainReference<RechargeGrain> grain) : IRechargeGrain
-{
-    public Task<RechargeRecord?> CarryOn() => grain.Call(recharge => recharge.CarryOnAsync());
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using MyPay.Grains.Banking;
 using MyPay.Grains.Members;
 using MyPay.Silo.Grains;
+using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Grains.Money;
 
@@ -32,8 +33,11 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
             rechargeId, memberId, amountWon, new BankAccountNumber(account.BankCode, account.AccountNumber), operation.Id, $"recharge:{rechargeId}",
             RechargeProgress.Pending, null, null, time.GetUtcNow(), null);
 
-        // A repeated operation gets the first reservation back, with the first recharge as it was reserved: that
-        // one is carried on (or, finished, answered again, each step returning its first result).
+        // The reminder that resumes the recharge stands before the reservation it guards. A repeated operation gets
+        // the first reservation back, with the first recharge as it was reserved: that one is carried on (or,
+        // finished, answered again, each step returning its first result); the new id's reminder finds no row and
+        // disarms itself.
+        await grains.GetGrain<IRechargeGrain>(rechargeId).Arm();
         var reservation = await grains.GetGrain<IWalletGrain>(memberId).ReserveRecharge(pending, operation);
         if (reservation.Status != RechargeStatus.Reserved)
         {
@@ -47,6 +51,11 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
         }
 
         var record = await running;
+        if (record.Status != RechargeProgress.Pending)
+        {
+            await grains.GetGrain<IRechargeGrain>(record.RechargeId).Disarm(record);
+        }
+
         return new RechargeAttempt(
             record.Status switch
             {

@@ -7,7 +7,6 @@ using Orleans;
 using Orleans.Concurrency;
 using Orleans.Runtime;
 using OperationKey = MyPay.Silo.Grains.OperationKey;
-using MyPay.Silo.Reminders;
 
 namespace MyPay.Grains.Money;
 
@@ -25,13 +24,11 @@ public sealed class WalletGrain : Grain, IWalletGrain
 
     private readonly CommandBatch<WalletState> wallet;
     private readonly WalletLimits limits;
-    private readonly TimeSpan resumeInterval;
 
-    public WalletGrain([PersistentState(StateName)] IPersistentState<WalletState> state, IOptions<WalletLimits> limits, IOptions<RechargeOptions> recharges)
+    public WalletGrain([PersistentState(StateName)] IPersistentState<WalletState> state, IOptions<WalletLimits> limits)
     {
         wallet = new CommandBatch<WalletState>(this, state, StateName);
         this.limits = limits.Value;
-        resumeInterval = recharges.Value.ResumeInterval;
     }
 
     private string MemberId => this.GetPrimaryKeyString();
@@ -64,8 +61,8 @@ public sealed class WalletGrain : Grain, IWalletGrain
         wallet.Run(state => VoidRemittanceHold(state, remittanceId, totalWon, at), new OperationKey($"void:{remittanceId}", remittanceId));
 
     /// <summary>
-    /// Holds a recharge's amount against the cap. A reserved recharge's pending row and the reminder that resumes
-    /// it go into this same write, so the recharge exists, durably and resumably, exactly when its reservation does.
+    /// Holds a recharge's amount against the cap. A reserved recharge's pending row goes into this same write, so the
+    /// recharge exists exactly when its reservation does (the reminder that resumes it was armed before).
     /// </summary>
     private RechargeOutcome ReserveRecharge(WalletState state, RechargeRecord recharge)
     {
@@ -83,8 +80,6 @@ public sealed class WalletGrain : Grain, IWalletGrain
         {
             state.PendingRechargesWon.Add(recharge.RechargeId, amountWon);
             state.Records.Append(recharge);
-            state.Records.Append(ReminderChange.Set(
-                RechargeGrain.IdOf(recharge.RechargeId), RechargeGrain.ResumeReminder, recharge.RequestedAt + resumeInterval, resumeInterval));
         }
 
         return new RechargeOutcome(status, recharge, balanceWon);
@@ -121,7 +116,7 @@ public sealed class WalletGrain : Grain, IWalletGrain
                 [new Posting(Accounts.BankFeeExpense, completion.FeeWon), new Posting(Accounts.CorporateCash, -completion.FeeWon)]));
         }
 
-        Finish(state, recharge with { Status = RechargeProgress.Succeeded, BalanceAfterWon = balanceWon, CompletedAt = completion.CompletedAt });
+        state.Records.Append(recharge with { Status = RechargeProgress.Succeeded, BalanceAfterWon = balanceWon, CompletedAt = completion.CompletedAt });
         return balanceWon;
     }
 
@@ -132,7 +127,7 @@ public sealed class WalletGrain : Grain, IWalletGrain
             return false;
         }
 
-        Finish(state, failed);
+        state.Records.Append(failed);
         return true;
     }
 
@@ -246,13 +241,6 @@ public sealed class WalletGrain : Grain, IWalletGrain
 
         state.Records.Append(new JournalEntry($"refund:{refundId}", "refund", MemberId, null, payment.PaymentId, at, postings));
         return state.BalanceWon;
-    }
-
-    /// <summary>A recharge's final row, and its reminder cleared, in the write that settles it in the wallet.</summary>
-    private static void Finish(WalletState state, RechargeRecord finished)
-    {
-        state.Records.Append(finished);
-        state.Records.Append(ReminderChange.Clear(RechargeGrain.IdOf(finished.RechargeId), RechargeGrain.ResumeReminder));
     }
 
     private bool TryDebit(WalletState state, long amountWon)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
+using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Grains.Payments;
 

@@ -1,11 +1,15 @@
 using MyPay.Grains.Money;
-using MyPay.Silo.Grains;
-using MyPay.Silo.Reminders;
+using MyPay.Silo.Batching;
+using Orleans;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+using OperationKeyReusedException = MyPay.Silo.Grains.OperationKeyReusedException;
+using StorageId = MyPay.Silo.Grains.GrainId;
 
 namespace MyPay.Grains.Payments;
 
 /// <summary>A payment's refunds (환불), keyed by payment id. Created by the first refund; a payment never refunded has no grain state.</summary>
-public interface IPaymentGrain
+public interface IPaymentGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Refunds part or all of a payment, once per refund id: never more than was paid, commission reversed in
@@ -14,6 +18,7 @@ public interface IPaymentGrain
     Task<RefundOutcome> Refund(PaymentRecord payment, string refundId, long amountWon, string requestHash);
 
     /// <summary>How much of the payment has been refunded, in won.</summary>
+    [ReadOnly]
     Task<long> GetRefundedWon();
 }
 
@@ -24,95 +29,112 @@ public enum RefundStatus
     NotAPositiveAmount,
 }
 
+[GenerateSerializer]
 public sealed record RefundOutcome(RefundStatus Status, string RefundId, long AmountWon, long CommissionWon, long RefundedTotalWon, long RemainingWon);
 
 /// <summary>One refund: its amount, the commission it reversed, and whether the payer's wallet has it yet.</summary>
+[GenerateSerializer]
 public sealed record RefundEntry(string RefundId, long AmountWon, long CommissionWon, string RequestHash, bool Credited);
 
+[GenerateSerializer]
 public sealed class PaymentRefunds
 {
+    [Id(0)]
     public PaymentRecord? Payment { get; set; }
 
+    [Id(1)]
     public List<RefundEntry> Refunds { get; set; } = [];
 }
 
 /// <summary>
 /// Serialises a payment's refunds so together they never exceed it. A refund is first recorded here (it then
 /// counts against what remains), then credited to the payer's wallet with its journal entry (idempotent by
-/// refund id), then marked credited. A reminder set with the first step finishes a refund a crash interrupted.
+/// refund id), then marked credited. A reminder armed before the first step finishes a refund a crash interrupted.
 /// </summary>
-public sealed class PaymentGrain(GrainId id, IPersistentState<PaymentRefunds> state, IGrainFactory grains, TimeProvider time)
+public sealed class PaymentGrain : Grain, IPaymentGrain, IRemindable
 {
-    public const string ResumeReminder = "resume";
+    /// <summary>The stored state's name: the grain type name it had before Orleans, so stored rows carry over.</summary>
+    public const string StateName = "payment";
+
     private static readonly TimeSpan ResumeInterval = TimeSpan.FromSeconds(30);
 
-    public long RefundedWon => state.State.Refunds.Sum(refund => refund.AmountWon);
+    private readonly CommandBatch<PaymentRefunds> state;
+    private readonly TimeProvider time;
 
-    public async Task<RefundOutcome> RefundAsync(PaymentRecord payment, string refundId, long amountWon, string requestHash)
+    public PaymentGrain([PersistentState(StateName)] IPersistentState<PaymentRefunds> state, TimeProvider time)
     {
-        state.State.Payment ??= payment;
-        var paid = state.State.Payment;
-        if (state.State.Refunds.Find(refund => refund.RefundId == refundId) is { } existing)
+        this.state = new CommandBatch<PaymentRefunds>(this, state, StateName);
+        this.time = time;
+    }
+
+    public Task<long> GetRefundedWon() => Task.FromResult(RefundedWon(state.Committed));
+
+    public async Task<RefundOutcome> Refund(PaymentRecord payment, string refundId, long amountWon, string requestHash)
+    {
+        var paid = state.Committed.Payment ?? payment;
+        if (state.Committed.Refunds.Find(refund => refund.RefundId == refundId) is { } existing)
         {
             if (existing.RequestHash != requestHash)
             {
-                throw new OperationKeyReusedException(id, refundId);
+                throw new OperationKeyReusedException(new StorageId(StateName, this.GetPrimaryKeyString()), refundId);
             }
 
             await CreditPendingAsync();
             return Outcome(RefundStatus.Refunded, existing);
         }
 
-        var remainingWon = paid.AmountWon - RefundedWon;
+        var refundedWon = RefundedWon(state.Committed);
+        var remainingWon = paid.AmountWon - refundedWon;
         if (amountWon <= 0 || amountWon > remainingWon)
         {
             var status = amountWon <= 0 ? RefundStatus.NotAPositiveAmount : RefundStatus.MoreThanRemains;
-            return new RefundOutcome(status, refundId, amountWon, 0, RefundedWon, remainingWon);
+            return new RefundOutcome(status, refundId, amountWon, 0, refundedWon, remainingWon);
         }
 
         // Commission comes back in proportion, cumulatively: after refunds totalling R of A, exactly floor(C × R / A)
         // has been reversed, so a full refund returns the whole commission and never a won more.
-        var reversedBeforeWon = state.State.Refunds.Sum(refund => refund.CommissionWon);
-        var reversedAfterWon = checked(paid.CommissionWon * (RefundedWon + amountWon)) / paid.AmountWon;
+        var reversedBeforeWon = state.Committed.Refunds.Sum(refund => refund.CommissionWon);
+        var reversedAfterWon = checked(paid.CommissionWon * (refundedWon + amountWon)) / paid.AmountWon;
         var refund = new RefundEntry(refundId, amountWon, reversedAfterWon - reversedBeforeWon, requestHash, Credited: false);
-        state.State.Refunds.Add(refund);
-        state.Append(ReminderChange.Set(id, ResumeReminder, time.GetUtcNow() + ResumeInterval, ResumeInterval));
-        await state.WriteStateAsync();
+        await this.ArmAsync(ResumeInterval);
+        await state.Run(current =>
+        {
+            current.Payment ??= payment;
+            current.Refunds.Add(refund);
+            return true;
+        });
         await CreditPendingAsync();
         return Outcome(RefundStatus.Refunded, refund);
     }
 
-    public Task OnReminderAsync(string name) => name == ResumeReminder ? CreditPendingAsync() : Task.CompletedTask;
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == Resumption.ReminderName ? CreditPendingAsync() : Task.CompletedTask;
 
-    /// <summary>Credits every recorded refund the payer's wallet does not have yet, then clears the reminder.</summary>
+    /// <summary>Credits every recorded refund the payer's wallet does not have yet, then disarms the reminder.</summary>
     private async Task CreditPendingAsync()
     {
-        var pending = state.State.Refunds.Where(refund => !refund.Credited).ToList();
-        if (pending.Count == 0)
+        var pending = state.Committed.Refunds.Where(refund => !refund.Credited).ToList();
+        if (pending.Count > 0)
         {
-            return;
+            var paid = state.Committed.Payment!;
+            var wallet = GrainFactory.GetGrain<IWalletGrain>(paid.PayerId);
+            foreach (var refund in pending)
+            {
+                await wallet.CreditRefund(paid, refund.RefundId, refund.AmountWon, refund.CommissionWon, time.GetUtcNow());
+            }
+
+            await state.Run(current =>
+            {
+                current.Refunds = [.. current.Refunds.Select(refund => refund with { Credited = true })];
+                return true;
+            });
         }
 
-        var paid = state.State.Payment!;
-        var wallet = grains.GetGrain<IWalletGrain>(paid.PayerId);
-        foreach (var refund in pending)
-        {
-            await wallet.CreditRefund(paid, refund.RefundId, refund.AmountWon, refund.CommissionWon, time.GetUtcNow());
-        }
-
-        state.State.Refunds = [.. state.State.Refunds.Select(refund => refund with { Credited = true })];
-        state.Append(ReminderChange.Clear(id, ResumeReminder));
-        await state.WriteStateAsync();
+        await this.DisarmAsync();
     }
 
+    private static long RefundedWon(PaymentRefunds refunds) => refunds.Refunds.Sum(refund => refund.AmountWon);
+
     private RefundOutcome Outcome(RefundStatus status, RefundEntry refund) =>
-        new(status, refund.RefundId, refund.AmountWon, refund.CommissionWon, RefundedWon, state.State.Payment!.AmountWon - RefundedWon);
-}
-
-internal sealed class PaymentGrainReference(GrainReference<PaymentGrain> grain) : IPaymentGrain
-{
-    public Task<RefundOutcome> Refund(PaymentRecord payment, string refundId, long amountWon, string requestHash) =>
-        grain.Call(refunds => refunds.RefundAsync(payment, refundId, amountWon, requestHash));
-
-    public Task<long> GetRefundedWon() => grain.Read(refunds => refunds.RefundedWon);
+        new(status, refund.RefundId, refund.AmountWon, refund.CommissionWon, RefundedWon(state.Committed), state.Committed.Payment!.AmountWon - RefundedWon(state.Committed));
 }

@@ -1,77 +1,106 @@
 using MyPay.Grains.Banking;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Money;
-using MyPay.Silo.Grains;
-using MyPay.Silo.Reminders;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using MyPay.Silo.Batching;
+using MyPay.Silo.Storage;
+using Orleans;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+using OperationKey = MyPay.Silo.Grains.OperationKey;
+using OperationKeyReusedException = MyPay.Silo.Grains.OperationKeyReusedException;
+using StorageId = MyPay.Silo.Grains.GrainId;
 
 namespace MyPay.Grains.Remittance;
 
 /// <summary>One remittance (송금), keyed by an id derived from the sender and their Idempotency-Key.</summary>
-public interface IRemittanceGrain
+public interface IRemittanceGrain : IGrainWithStringKey
 {
     /// <summary>Starts the remittance, or continues (or returns) the one this id already names. Throws <see cref="OperationKeyReusedException"/> for another request under the same key.</summary>
     Task<RemittanceRecord> Start(RemittanceRequest request);
 
+    [ReadOnly]
     Task<RemittanceRecord?> GetRecord();
 }
 
-public sealed class RemittanceState
+[GenerateSerializer]
+public sealed class RemittanceState : IRecordingState
 {
+    [Id(0)]
     public RemittanceRecord? Record { get; set; }
+
+    /// <summary>The remittance's row with its first write, and its ledger entries with the write that posts them.</summary>
+    [JsonIgnore]
+    [field: NonSerialized]
+    public PendingRecords Records { get; } = new();
 }
 
 /// <summary>
 /// Carries a remittance to its end, one idempotent step at a time, each step's outcome written before the next:
 /// the sender's wallet gives the money (to the recipient's wallet in one journal entry, or into a hold for a
 /// bank transfer), then the recipient's wallet counts it, or the bank moves it from the corporate account and
-/// the hold is posted — or, if the bank refuses, voided back to the sender. A durable reminder, set with the
-/// first write and cleared with the last, resumes a remittance a crash interrupted: it completes or voids,
+/// the hold is posted — or, if the bank refuses, voided back to the sender. A durable reminder, armed before the
+/// first write and disarmed after the last, resumes a remittance a crash interrupted: it completes or voids,
 /// never both, never neither.
 /// </summary>
-public sealed class RemittanceGrain(
-    GrainId id,
-    IPersistentState<RemittanceState> state,
-    IGrainFactory grains,
-    FirmbankingOptions firmbanking,
-    RemittanceOptions options,
-    TimeProvider time)
+public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
 {
-    public const string ResumeReminder = "resume";
+    /// <summary>The stored state's name: the grain type name it had before Orleans, so stored rows carry over.</summary>
+    public const string StateName = "remittance";
 
     /// <summary>The failure reason of a remittance whose Idempotency-Key the sender had used for another request.</summary>
     public const string KeyReused = "idempotency-key-reused";
 
-    public RemittanceRecord? Record => state.State.Record;
+    private readonly CommandBatch<RemittanceState> state;
+    private readonly FirmbankingOptions firmbanking;
+    private readonly RemittanceOptions options;
+    private readonly TimeProvider time;
 
-    public async Task<RemittanceRecord> StartAsync(RemittanceRequest request)
+    public RemittanceGrain(
+        [PersistentState(StateName)] IPersistentState<RemittanceState> state,
+        IOptions<FirmbankingOptions> firmbanking,
+        IOptions<RemittanceOptions> options,
+        TimeProvider time)
     {
-        if (state.State.Record is { } existing)
+        this.state = new CommandBatch<RemittanceState>(this, state, StateName);
+        this.firmbanking = firmbanking.Value;
+        this.options = options.Value;
+        this.time = time;
+    }
+
+    private string RemittanceId => this.GetPrimaryKeyString();
+
+    public Task<RemittanceRecord?> GetRecord() => Task.FromResult(state.Committed.Record);
+
+    public async Task<RemittanceRecord> Start(RemittanceRequest request)
+    {
+        if (state.Committed.Record is { } existing)
         {
             return existing.Request.RequestHash == request.RequestHash && existing.Request.SenderId == request.SenderId
                 ? await DriveAsync()
-                : throw new OperationKeyReusedException(id, request.IdempotencyKey);
+                : throw new OperationKeyReusedException(new StorageId(StateName, RemittanceId), request.IdempotencyKey);
         }
 
-        state.State.Record = new RemittanceRecord(
-            id.Key, request, request.ToBank ? options.BankTransferFeeWon : 0, RemittanceStatus.Pending, null, $"remittance:{id.Key}", null);
-        state.Append(new RemittanceRow(id.Key, request.SenderId, request.RecipientMemberId, request.RecipientAccount, request.AmountWon, request.At));
-        state.Append(ReminderChange.Set(id, ResumeReminder, time.GetUtcNow() + options.ResumeInterval, options.ResumeInterval));
-        await state.WriteStateAsync();
+        var started = new RemittanceRecord(
+            RemittanceId, request, request.ToBank ? options.BankTransferFeeWon : 0, RemittanceStatus.Pending, null, $"remittance:{RemittanceId}", null);
+        await this.ArmAsync(options.ResumeInterval);
+        await SaveAsync(started, [new RemittanceRow(RemittanceId, request.SenderId, request.RecipientMemberId, request.RecipientAccount, request.AmountWon, request.At)]);
         return await DriveAsync();
     }
 
-    public async Task OnReminderAsync(string name)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (name == ResumeReminder)
+        if (reminderName == Resumption.ReminderName && (state.Committed.Record is null || (await DriveAsync()).IsFinal))
         {
-            await DriveAsync();
+            await this.DisarmAsync();
         }
     }
 
     private async Task<RemittanceRecord> DriveAsync()
     {
-        var record = state.State.Record!;
-        var sender = grains.GetGrain<IWalletGrain>(record.Request.SenderId);
+        var record = state.Committed.Record!;
+        var sender = GrainFactory.GetGrain<IWalletGrain>(record.Request.SenderId);
         var request = record.Request;
         if (record.Status == RemittanceStatus.Pending)
         {
@@ -96,7 +125,7 @@ public sealed class RemittanceGrain(
 
         if (record.Status == RemittanceStatus.Debited)
         {
-            await grains.GetGrain<IWalletGrain>(request.RecipientMemberId!).ReceiveRemittance(record.RemittanceId, request.AmountWon);
+            await GrainFactory.GetGrain<IWalletGrain>(request.RecipientMemberId!).ReceiveRemittance(record.RemittanceId, request.AmountWon);
             record = await FinishAsync(record with { Status = RemittanceStatus.Completed });
         }
 
@@ -115,13 +144,13 @@ public sealed class RemittanceGrain(
         FirmbankingRecord transfer;
         try
         {
-            transfer = await grains.GetGrain<IFirmbankingGrain>(record.FirmbankingRequestId).Execute(
+            transfer = await GrainFactory.GetGrain<IFirmbankingGrain>(record.FirmbankingRequestId).Execute(
                 new FirmbankingCommand(request.SenderId, "remittance", firmbanking.CorporateAccount, request.RecipientAccount!, request.AmountWon));
         }
         catch (ArgumentException exception)
         {
             // A command the bank could never carry out (its own account on both sides): nothing was sent, so the hold goes back.
-            await grains.GetGrain<IWalletGrain>(request.SenderId).VoidRemittanceHold(record.RemittanceId, request.AmountWon + record.FeeWon, time.GetUtcNow());
+            await GrainFactory.GetGrain<IWalletGrain>(request.SenderId).VoidRemittanceHold(record.RemittanceId, request.AmountWon + record.FeeWon, time.GetUtcNow());
             return await FinishAsync(record with { Status = RemittanceStatus.Voided, FailureReason = exception.Message });
         }
 
@@ -135,17 +164,17 @@ public sealed class RemittanceGrain(
                     postings.Add(new Posting(Accounts.FeeRevenue, -record.FeeWon));
                 }
 
-                state.Append(new JournalEntry($"remittance-post:{record.RemittanceId}", "remittance-post", request.SenderId, null, record.RemittanceId, at, postings));
+                List<JournalEntry> entries = [new JournalEntry($"remittance-post:{record.RemittanceId}", "remittance-post", request.SenderId, null, record.RemittanceId, at, postings)];
                 if (transfer.FeeWon > 0)
                 {
-                    state.Append(new JournalEntry(
+                    entries.Add(new JournalEntry(
                         $"bank-fee:{record.FirmbankingRequestId}", "bank-fee", request.SenderId, null, record.FirmbankingRequestId, at,
                         [new Posting(Accounts.BankFeeExpense, transfer.FeeWon), new Posting(Accounts.CorporateCash, -transfer.FeeWon)]));
                 }
 
-                return await FinishAsync(record with { Status = RemittanceStatus.Completed, CompletedAt = at });
+                return await FinishAsync(record with { Status = RemittanceStatus.Completed, CompletedAt = at }, entries);
             case FirmbankingStatus.Failed:
-                await grains.GetGrain<IWalletGrain>(request.SenderId).VoidRemittanceHold(record.RemittanceId, request.AmountWon + record.FeeWon, time.GetUtcNow());
+                await GrainFactory.GetGrain<IWalletGrain>(request.SenderId).VoidRemittanceHold(record.RemittanceId, request.AmountWon + record.FeeWon, time.GetUtcNow());
                 return await FinishAsync(record with { Status = RemittanceStatus.Voided, FailureReason = transfer.FailureReason });
             default:
                 // No answer from the bank yet: the hold stays, and the reminder comes back.
@@ -153,23 +182,23 @@ public sealed class RemittanceGrain(
         }
     }
 
-    private async Task<RemittanceRecord> SaveAsync(RemittanceRecord record)
+    /// <summary>Writes the record, with <paramref name="records"/> (rows, journal entries) in the same transaction.</summary>
+    private Task<RemittanceRecord> SaveAsync(RemittanceRecord record, IReadOnlyList<object>? records = null) => state.Run(current =>
     {
-        state.State.Record = record;
-        await state.WriteStateAsync();
+        current.Record = record;
+        foreach (var appended in records ?? [])
+        {
+            current.Records.Append(appended);
+        }
+
         return record;
-    }
+    });
 
-    private Task<RemittanceRecord> FinishAsync(RemittanceRecord record)
+    /// <summary>Writes the final record, then disarms the reminder: a crash in between leaves a tick that finds it final and disarms.</summary>
+    private async Task<RemittanceRecord> FinishAsync(RemittanceRecord record, IReadOnlyList<object>? records = null)
     {
-        state.Append(ReminderChange.Clear(id, ResumeReminder));
-        return SaveAsync(record with { CompletedAt = record.CompletedAt ?? time.GetUtcNow() });
+        var finished = await SaveAsync(record with { CompletedAt = record.CompletedAt ?? time.GetUtcNow() }, records);
+        await this.DisarmAsync();
+        return finished;
     }
-}
-
-internal sealed class RemittanceGrainReference(GrainReference<RemittanceGrain> grain) : IRemittanceGrain
-{
-    public Task<RemittanceRecord> Start(RemittanceRequest request) => grain.Call(remittance => remittance.StartAsync(request));
-
-    public Task<RemittanceRecord?> GetRecord() => grain.Read(remittance => remittance.Record);
 }

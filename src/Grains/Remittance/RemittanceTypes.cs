@@ -4,6 +4,7 @@ using MyPay.Grains.Banking;
 namespace MyPay.Grains.Remittance;
 
 /// <summary>What a member asks: send an amount to another member, or to a bank account (then with MyPay's fee).</summary>
+[Orleans.GenerateSerializer]
 public sealed record RemittanceRequest(string SenderId, string? RecipientMemberId, BankAccountNumber? RecipientAccount, long AmountWon, string IdempotencyKey, string RequestHash, DateTimeOffset At)
 {
     public bool ToBank => RecipientAccount is not null;
@@ -24,6 +25,7 @@ public enum RemittanceStatus
     Failed,
 }
 
+[Orleans.GenerateSerializer]
 public sealed record RemittanceRecord(
     string RemittanceId,
     RemittanceRequest Request,
