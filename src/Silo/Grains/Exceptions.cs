@@ -27,7 +27,10 @@ public sealed class GrainOverloadedException(GrainId grain, int mailboxCapacity)
     public GrainId Grain { get; } = grain;
 }
 
-/// <summary>Storage could not be reached or failed mid-write. Whether a write that failed this way committed is unknown.</summary>
+/// <summary>
+/// Storage could not be reached or failed mid-write. Whether a write that failed this way committed is unknown. An
+/// Orleans exception, so that Orleans' state bridge passes it to the grain (and the grain to its caller) as it is.
+/// </summary>
 [Orleans.GenerateSerializer]
-public sealed class StorageUnavailableException(string message, Exception? inner)
-    : Exception(message, inner);
+public sealed class StorageUnavailableException(string message, Exception inner)
+    : Orleans.Runtime.OrleansException(message, inner);

@@ -10,6 +10,9 @@ internal sealed class StartAfterMigrations(PostgresStartup startup, IHostedServi
 {
     private volatile bool started;
 
+    /// <summary>The service started once the migrations are applied.</summary>
+    public IHostedService Service => service;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await startup.EnsureMigratedAsync(cancellationToken);

@@ -58,9 +58,9 @@ internal static class ReminderSilo
         ILoggerProvider? logs = null) =>
         Build(services => services.AddPostgresGrainStorage($"{connectionString};Maximum Pool Size=20"), probe, reminders, silo, logs);
 
-    /// <summary>The silo's reminder service, the hosted service <c>AddSilo</c> registered.</summary>
+    /// <summary>The silo's reminder service, the hosted service <c>AddSilo</c> registered (to start once migrations are applied).</summary>
     public static ReminderService GetReminderService(this IServiceProvider provider) =>
-        provider.GetServices<IHostedService>().OfType<ReminderService>().Single();
+        provider.GetServices<IHostedService>().Select(service => service is StartAfterMigrations later ? later.Service : service).OfType<ReminderService>().Single();
 
     public static IReminderGrain GetReminderGrain(this IServiceProvider provider, string key) =>
         provider.GetRequiredService<IGrainFactory>().GetGrain<IReminderGrain>(key);
