@@ -1,3 +1,5 @@
+using MyPay.Grains.Money;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -354,12 +356,12 @@ public sealed class WalletTests(BankFixture fixture) : IClassFixture<BankFixture
     }
 
     [Fact]
-    public async Task Reminder_WithNoRechargeBehindIt_IsCleared()
+    public async Task Reminder_WithNoRechargeBehindIt_IsDisarmed()
     {
-        // As an older version left them (it kept recharges in the recharge grain's state): nothing to carry on,
-        // so the tick clears the reminder instead of firing for ever.
-        await fixture.Database.ScalarAsync<int>(
-            "INSERT INTO silo_reminder (grain_type, grain_key, name, due_at, period_ms) VALUES ('recharge', 'rc-orphan', 'resume', now(), 1000) RETURNING 1");
+        // Armed before a reservation that never came (the node stopped in between, or the wallet refused): nothing
+        // to carry on, so a tick disarms the reminder instead of firing for ever.
+        await app.Services.GetRequiredService<Orleans.IGrainFactory>().GetGrain<IRechargeGrain>("rc-orphan").Arm();
+        Assert.Equal(1, await ResumeRemindersAsync("rc-orphan"));
 
         for (var attempt = 0; attempt < 150 && await ResumeRemindersAsync("rc-orphan") > 0; attempt++)
         {
@@ -370,7 +372,7 @@ public sealed class WalletTests(BankFixture fixture) : IClassFixture<BankFixture
     }
 
     private Task<int> ResumeRemindersAsync(string rechargeId) => fixture.Database.ScalarAsync<int>(
-        $"SELECT count(*)::int FROM silo_reminder WHERE grain_type = 'recharge' AND grain_key = '{rechargeId}' AND name = 'resume'");
+        $"SELECT count(*)::int FROM orleans_reminder WHERE grain_id = 'recharge/{rechargeId}' AND reminder_name = 'resume'");
 
     private static async Task<JsonElement> PollAsync(HttpClient client, string path, Func<string?, bool> done, string property = "status")
     {

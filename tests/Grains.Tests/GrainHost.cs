@@ -2,16 +2,18 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using MyPay.Grains.Banking;
-using MyPay.Silo.Grains;
+using Orleans;
+using Orleans.Hosting;
+using Orleans.Runtime;
 using MyPay.Silo.Hosting;
 using Orleans.TestingHost;
 
 namespace MyPay.Grains.Tests;
 
 /// <summary>
-/// A one-silo Orleans test cluster hosting every MyPay grain: those already on Orleans, and the rest on the
-/// silo's own runtime beside it, all on in-memory storage under the same contract as PostgreSQL's (the grains that
-/// store money move to PostgreSQL with their port). Start it with <see cref="StartAsync"/>.
+/// A one-silo Orleans test cluster hosting every MyPay grain, on the group-commit storage provider over the in-memory
+/// store (the same contract as PostgreSQL's, tested against both in the silo's tests) with in-memory reminders. Start
+/// it with <see cref="StartAsync"/>.
 /// </summary>
 internal sealed class GrainHost(Action<IServiceCollection>? configure = null) : IAsyncDisposable
 {
@@ -20,12 +22,16 @@ internal sealed class GrainHost(Action<IServiceCollection>? configure = null) : 
     /// <summary>The silo's services.</summary>
     public IServiceProvider Services => Cluster.GetSiloServiceProvider();
 
-    /// <summary>Reaches every MyPay grain, on Orleans or not.</summary>
-    public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
-
-    public MyPay.Silo.Silo Silo => Services.GetRequiredService<MyPay.Silo.Silo>();
+    public IGrainFactory Grains => Cluster.Client;
 
     private InProcessTestCluster Cluster => cluster ?? throw new InvalidOperationException("The grain host is not started.");
+
+    /// <summary>Deactivates a grain and waits until it is gone: its next call activates it afresh from storage.</summary>
+    public async Task DeactivateAsync(IAddressable grain)
+    {
+        await Cluster.DeactivateAsync(grain);
+        await Cluster.WaitForDeactivationAsync(grain);
+    }
 
     public async Task StartAsync()
     {
@@ -39,6 +45,8 @@ internal sealed class GrainHost(Action<IServiceCollection>? configure = null) : 
             configure?.Invoke(silo.Services);
             silo.Services.TryAddSingleton<IBankGateway, UnreachableBank>();
             silo.AddGroupCommitGrainStorage();
+            silo.UseInMemoryReminderService();
+            silo.Services.Configure<ReminderOptions>(reminders => reminders.MinimumReminderPeriod = MyPaySiloBuilderExtensions.MinimumReminderPeriod);
         });
         cluster = builder.Build();
         await cluster.DeployAsync();

@@ -180,7 +180,7 @@ public sealed class WalletGrainTests : IAsyncLifetime
     public async Task Reserve_RepeatedKey_ReturnsTheFirstRechargeIdEvenAfterReactivation()
     {
         var first = await ReserveAsync("first-id", 10_000, "k");
-        host.Silo.CollectIdle(TimeSpan.Zero);
+        await host.DeactivateAsync(Wallet());
 
         var repeat = await ReserveAsync("second-id", 10_000, "k");
 

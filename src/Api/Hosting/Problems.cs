@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics;
 using MyPay.Silo.Grains;
+using MyPay.Silo.Storage.Postgres;
 
 namespace MyPay.Api.Hosting;
 
@@ -49,11 +50,20 @@ public static class Problems
     /// </summary>
     private sealed class InfrastructureExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
     {
+        /// <summary>
+        /// The database could not be reached, here or anywhere beneath: grain storage says so itself, while Orleans'
+        /// reminder table (a recharge arms its reminder before anything else) lets the driver's exception through, wrapped.
+        /// </summary>
+        private static bool IsDatabaseUnavailable(Exception exception) =>
+            exception is StorageUnavailableException
+            || PostgresGrainStorage.IsUnavailable(exception)
+            || (exception.InnerException is { } inner && IsDatabaseUnavailable(inner));
+
         public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
         {
             (int Status, string Type, string Title)? problem = exception switch
             {
-                StorageUnavailableException => (StatusCodes.Status503ServiceUnavailable, "storage-unavailable", "The database is unavailable; retry later with the same Idempotency-Key."),
+                _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "storage-unavailable", "The database is unavailable; retry later with the same Idempotency-Key."),
                 GrainOverloadedException => (StatusCodes.Status503ServiceUnavailable, "overloaded", "Too many requests for this resource; retry later with the same Idempotency-Key."),
                 StateConflictException => (StatusCodes.Status409Conflict, "concurrent-update", "The resource was changed concurrently; retry with the same Idempotency-Key."),
                 BadHttpRequestException bad => (bad.StatusCode, "bad-request", "The request could not be read."),

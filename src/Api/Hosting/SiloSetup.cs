@@ -10,9 +10,8 @@ public static class SiloSetup
     public const string DatabaseUrlKey = "MYPAY_DATABASE_URL";
 
     /// <summary>
-    /// Hosts the silos in this node, both storing grains in PostgreSQL through the one group-committing store:
-    /// MyPay's own host, which serves every MyPay grain for now, and an Orleans silo (set up by
-    /// <see cref="MyPaySiloBuilderExtensions.UseMyPaySilo"/>), which the grains move onto one by one.
+    /// Hosts this node's Orleans silo (set up by <see cref="MyPaySiloBuilderExtensions.UseMyPaySilo"/>) with every
+    /// MyPay grain, storing grains in PostgreSQL through the group-committing store, and the services around them.
     /// </summary>
     public static IHostApplicationBuilder AddMyPaySilo(this IHostApplicationBuilder builder)
     {

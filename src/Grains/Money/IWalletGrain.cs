@@ -17,20 +17,20 @@ public interface IWalletGrain : IGrainWithStringKey
     /// Accepts a recharge before the bank moves any money: checks the limits against the balance plus the
     /// recharges still in flight, and holds the amount against the cap. Once per operation key (the request's
     /// Idempotency-Key): a repeat returns the first outcome, with the first recharge as it was reserved. The
-    /// write that reserves also stores the recharge's pending row and sets the reminder that resumes it.
+    /// write that reserves also stores the recharge's pending row (the reminder that resumes it was armed before).
     /// </summary>
     Task<RechargeOutcome> ReserveRecharge(RechargeRecord recharge, OperationKey operation);
 
     /// <summary>
     /// Credits a reserved recharge the bank has completed, and books it and the bank's fee in the ledger,
-    /// in the same write, which also finishes the recharge's row and clears its reminder. Once per recharge:
+    /// in the same write, which also finishes the recharge's row. Once per recharge:
     /// a repeat returns the first balance.
     /// </summary>
     Task<long> CompleteRecharge(RechargeCompletion completion);
 
     /// <summary>
-    /// Drops a reservation the bank refused, and in the same write finishes the recharge's row as failed and
-    /// clears its reminder. Harmless to repeat.
+    /// Drops a reservation the bank refused, and in the same write finishes the recharge's row as failed.
+    /// Harmless to repeat.
     /// </summary>
     Task ReleaseRecharge(RechargeRecord failed);
 

@@ -11,8 +11,12 @@ namespace MyPay.Grains.Money;
 /// recharge on from its stored row (the bank gave no answer, or the node stopped). Every step is idempotent, so a
 /// tick beside the request still driving it changes nothing twice.
 /// </summary>
+[GrainType(TypeName)]
 public sealed class RechargeGrain(IRechargeRecords records, Recharger recharger, IOptions<RechargeOptions> options) : Grain, IRechargeGrain, IRemindable
 {
+    /// <summary>The grain type name: stable, since reminders and ledger checks name it.</summary>
+    public const string TypeName = "recharge";
+
     private TimeSpan ResumeInterval => options.Value.ResumeInterval;
 
     public Task Arm() => this.ArmAsync(ResumeInterval);

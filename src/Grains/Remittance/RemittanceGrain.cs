@@ -44,6 +44,7 @@ public sealed class RemittanceState : IRecordingState
 /// first write and disarmed after the last, resumes a remittance a crash interrupted: it completes or voids,
 /// never both, never neither.
 /// </summary>
+[GrainType(StateName)]
 public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
 {
     /// <summary>The stored state's name: the grain type name it had before Orleans, so stored rows carry over.</summary>

@@ -13,6 +13,9 @@ namespace MyPay.Silo.Hosting;
 
 public static class MyPaySiloBuilderExtensions
 {
+    /// <summary>The shortest reminder period a grain may ask for: 100 ms.</summary>
+    public static readonly TimeSpan MinimumReminderPeriod = TimeSpan.FromMilliseconds(100);
+
     /// <summary>
     /// Configures this process's Orleans silo for MyPay, in one place: its cluster id, service id, ports and
     /// address from <see cref="MyPaySiloOptions"/> (validated at start-up); membership and durable reminders in
@@ -46,6 +49,10 @@ public static class MyPaySiloBuilderExtensions
             endpoints.SiloPort = mine.Value.SiloPort;
             endpoints.GatewayPort = mine.Value.GatewayPort;
         });
+
+        // Grains choose their reminders' periods, each bounded by its own validated options (resumes every few seconds
+        // in tests): Orleans' floor of one minute would refuse them.
+        silo.Services.Configure<ReminderOptions>(reminders => reminders.MinimumReminderPeriod = MinimumReminderPeriod);
 
         silo.Services.AddPostgresGrainStorage(databaseUrl);
         silo.Services.AddMigrations(MigrationSource.Clustering);

@@ -4,9 +4,10 @@
 --   3. wallets whose balance disagrees between their postings, the wallet_balance table and the wallet
 --      grain's stored state (read from the silo's state table: this check is the one place the ledger
 --      looks at grain state directly);
---   4. corporate_cash's balance, and recharges and remittances still in flight (those holding their
---      resume reminder), for the caller to compare with the bank once nothing is in flight. A member
---      remittance in flight may also show as a wallet whose grain has not yet counted incoming money.
+--   4. corporate_cash's balance, and recharges and remittances still in flight (recharges whose row is pending,
+--      remittances whose Orleans resume reminder stands), for the caller to compare with the bank once nothing is
+--      in flight. A member remittance in flight may also show as a wallet whose grain has not yet counted incoming
+--      money.
 WITH wallet_postings AS (
     SELECT substr(account, length('wallet:') + 1) AS member_id, -sum(amount) AS balance
     FROM ledger_posting
@@ -32,5 +33,5 @@ SELECT
     (SELECT coalesce(json_agg(w), '[]') FROM (SELECT * FROM wallets WHERE posted <> tabled OR posted <> stated LIMIT 100) w) AS wallet_mismatches,
     (SELECT count(*) FROM wallets) AS wallets,
     (SELECT coalesce(sum(amount), 0) FROM ledger_posting WHERE account = 'corporate_cash') AS corporate_cash,
-    (SELECT count(*) FROM silo_reminder WHERE grain_type = 'recharge') AS recharges_in_flight,
-    (SELECT count(*) FROM silo_reminder WHERE grain_type = 'remittance') AS remittances_in_flight
+    (SELECT count(*) FROM recharge WHERE status = 'pending') AS recharges_in_flight,
+    (SELECT count(*) FROM orleans_reminder WHERE grain_id LIKE 'remittance/%') AS remittances_in_flight

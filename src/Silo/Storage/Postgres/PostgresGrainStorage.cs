@@ -101,7 +101,7 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
     /// Whether an exception means the database could not be reached or dropped the connection, as
     /// opposed to a bug in a statement. Only these become <see cref="StorageUnavailableException"/>.
     /// </summary>
-    internal static bool IsUnavailable(Exception exception) => exception switch
+    public static bool IsUnavailable(Exception exception) => exception switch
     {
         PostgresException postgres => postgres.IsTransient
             || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
