@@ -35,8 +35,6 @@ public sealed class MyPayApp(
         // Without a bank, the node points at a closed port: bank calls fail fast as "no answer".
         builder.UseSetting(MyPay.Api.Banking.BankOptions.UrlVariable, bankUrl?.ToString() ?? "http://127.0.0.1:9");
 
-        // Reminders poll often, so a test sees an unfinished recharge resumed within seconds.
-        builder.UseSetting("Silo:Reminders:PollInterval", "00:00:00.200");
         foreach (var (key, value) in FreePorts.SiloSettings().Concat(settings ?? new Dictionary<string, string>()))
         {
             builder.UseSetting(key, value);

@@ -91,7 +91,6 @@ public sealed class CrashTests(PostgresDatabase database) : IClassFixture<Postgr
         {
             ["Recharge__SynchronousWait"] = "00:00:01",
             ["Recharge__ResumeInterval"] = "00:00:01",
-            ["Silo__Reminders__PollInterval"] = "00:00:00.200",
             ["Bank__RetriesMax"] = "0",
         };
         await using var bank = await BuiltProcess.StartBankAsync();

@@ -22,12 +22,10 @@ public sealed class RemittanceCrashTests : IAsyncLifetime
     private const long BankFeeWon = 300;
     private const string RecipientBank = "020";
 
-    /// <summary>Reminders resume a remittance every second; a claimed tick of the killed node is free again after 2 s.</summary>
+    /// <summary>Reminders resume a remittance every second.</summary>
     private static readonly Dictionary<string, string> Fast = new()
     {
         ["Remittance__ResumeInterval"] = "00:00:01",
-        ["Silo__Reminders__PollInterval"] = "00:00:00.200",
-        ["Silo__Reminders__Lease"] = "00:00:02",
         ["Recharge__SynchronousWait"] = "00:00:01",
         ["Bank__RetriesMax"] = "0",
     };

@@ -1,6 +1,5 @@
 using System.Text;
 using MyPay.Silo.Grains;
-using MyPay.Silo.Hosting;
 using MyPay.Silo.Storage;
 using MyPay.Silo.Storage.Postgres;
 using MyPay.Silo.Tests.Support;
@@ -15,26 +14,6 @@ namespace MyPay.Silo.Tests;
 public sealed class GroupCommitTests(SiloDatabase database) : IClassFixture<SiloDatabase>
 {
     private const string BatchSize = "mypay.silo.commit.batch_size";
-    private const string WriteConflicts = "mypay.silo.write.conflicts";
-
-    [Fact]
-    public async Task ConcurrentWritesOfManyGrains_AreCommittedInSharedTransactions()
-    {
-        const int grainCount = 500;
-        using var batchSizes = new MetricRecorder(BatchSize);
-        await using var provider = TestSilo.Build(AddStorage, new GrainProbe());
-        var keys = Enumerable.Range(0, grainCount).Select(_ => TestSilo.NewKey()).ToList();
-
-        var calls = await TestSilo.SendConcurrentlyAsync(grainCount, i => provider.GetCounter(keys[i]).Increment());
-        await Task.WhenAll(calls).WaitAsync(TestSilo.Timeout);
-
-        // Each write is in exactly one recorded batch; the batch is recorded just after its callers are answered.
-        await WaitUntilAsync(() => batchSizes.Measurements.Sum() >= grainCount);
-        Assert.Equal(grainCount, batchSizes.Measurements.Sum());
-        Assert.True(batchSizes.Measurements.Max() > 1, $"Every one of {batchSizes.Measurements.Count} batches held a single write.");
-        Assert.Equal((long)grainCount, await database.ScalarAsync<long>(
-            $"SELECT count(*) FROM silo_grain_state WHERE grain_type = '{TestSilo.CounterType}' AND version = 1 AND grain_key IN ({string.Join(", ", keys.Select(key => $"'{key}'"))})"));
-    }
 
     [Fact]
     public async Task Batch_WithAStaleItemAndARepeatedKey_CommitsItsOtherItems()
@@ -93,42 +72,6 @@ public sealed class GroupCommitTests(SiloDatabase database) : IClassFixture<Silo
         Assert.Equal((1L, "v1"), await ReadAsync(storage, good));
         Assert.Null(await storage.ReadAsync(malformed, CancellationToken.None).WaitAsync(TestSilo.Timeout));
     }
-
-    [Fact]
-    public async Task StaleCommand_IsCountedAsAWriteConflict()
-    {
-        using var conflicts = new MetricRecorder(WriteConflicts);
-        await using var first = TestSilo.Build(AddStorage, new GrainProbe(), options => options.ConflictRetriesMax = 1);
-        await using var second = TestSilo.Build(AddStorage, new GrainProbe(), options => options.ConflictRetriesMax = 1);
-        var key = TestSilo.NewKey();
-        await first.GetCounter(key).GetValue().WaitAsync(TestSilo.Timeout);
-        await second.GetCounter(key).GetValue().WaitAsync(TestSilo.Timeout);
-        await first.GetCounter(key).Increment().WaitAsync(TestSilo.Timeout);
-
-        Assert.Equal(2, await second.GetCounter(key).Increment().WaitAsync(TestSilo.Timeout));
-
-        Assert.Equal(1, conflicts.Measurements.Sum());
-    }
-
-    [Fact]
-    public async Task StaleWriteStateAsync_IsCountedAsAWriteConflict()
-    {
-        // The counter's description: writes that lost to a newer version. A call turn's own write is one of those.
-        using var conflicts = new MetricRecorder(WriteConflicts);
-        await using var first = TestSilo.Build(AddStorage, new GrainProbe());
-        await using var second = TestSilo.Build(AddStorage, new GrainProbe());
-        var key = TestSilo.NewKey();
-        await first.GetCounter(key).GetValue().WaitAsync(TestSilo.Timeout);
-        await second.GetCounter(key).GetValue().WaitAsync(TestSilo.Timeout);
-        await first.GetCounter(key).AddAndWrite(1).WaitAsync(TestSilo.Timeout);
-
-        await Assert.ThrowsAsync<StateConflictException>(() => second.GetCounter(key).AddAndWrite(1).WaitAsync(TestSilo.Timeout));
-
-        Assert.Equal(1, conflicts.Measurements.Sum());
-    }
-
-    private void AddStorage(Microsoft.Extensions.DependencyInjection.IServiceCollection services) =>
-        services.AddPostgresGrainStorage($"{database.ConnectionString};Maximum Pool Size=20");
 
     /// <summary>
     /// Holds a row lock on <paramref name="blocker"/>, has <paramref name="storage"/>'s committer block on it,

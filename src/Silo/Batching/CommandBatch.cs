@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using MyPay.Silo.Diagnostics;
 using MyPay.Silo.Grains;
-using MyPay.Silo.Runtime;
+
 using MyPay.Silo.Storage;
 using Orleans;
 using Orleans.Providers;
@@ -209,7 +209,7 @@ public sealed class CommandBatch<TState>
                 {
                     committed = snapshot;
                     conflicts = 0;
-                    SiloMetrics.CommandsPerTurn.Record(writing.Count);
+                    SiloMetrics.CommandsPerWrite.Record(writing.Count);
                     foreach (var command in writing)
                     {
                         if (command.Operation is { } operation)

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using MyPay.Silo.Runtime;
+
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;

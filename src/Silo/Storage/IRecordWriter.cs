@@ -3,7 +3,7 @@ using Npgsql;
 namespace MyPay.Silo.Storage;
 
 /// <summary>
-/// Stores one type of record appended to grain writes (<see cref="Grains.IPersistentState{TState}.Append"/>),
+/// Stores one type of record appended to grain writes (<see cref="PendingRecords.Append"/>),
 /// in the transaction that commits those grains' states, and only for writes that committed. This is how a
 /// component keeps rows of its own (a ledger, an outbox) exactly as consistent with grain state as the state
 /// is with itself, while the silo knows nothing of what they mean.

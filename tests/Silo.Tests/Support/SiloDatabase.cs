@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Migrations;
 using MyPay.Silo.Storage;
@@ -47,12 +46,4 @@ public sealed class SiloDatabase : IAsyncLifetime
     }
 
     public Task<T> ScalarAsync<T>(string sql) => database.ScalarAsync<T>(sql);
-}
-
-public static class StoredStates
-{
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
-
-    public static CounterState ToCounter(this StoredState stored) =>
-        JsonSerializer.Deserialize<CounterState>(stored.Payload, Web) ?? throw new InvalidOperationException("Stored counter state is null.");
 }

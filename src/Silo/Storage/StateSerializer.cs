@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace MyPay.Silo.Runtime;
+namespace MyPay.Silo.Storage;
 
 /// <summary>JSON for grain state and command results: UTF-8 bytes, web casing, nothing dynamic.</summary>
 internal static class StateSerializer
