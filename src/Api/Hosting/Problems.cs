@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Storage.Postgres;
+using Npgsql;
 
 namespace MyPay.Api.Hosting;
 
@@ -56,7 +57,7 @@ public static class Problems
         /// </summary>
         private static bool IsDatabaseUnavailable(Exception exception) =>
             exception is StorageUnavailableException
-            || PostgresGrainStorage.IsUnavailable(exception)
+            || (exception is NpgsqlException && PostgresGrainStorage.IsUnavailable(exception))
             || (exception.InnerException is { } inner && IsDatabaseUnavailable(inner));
 
         public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
