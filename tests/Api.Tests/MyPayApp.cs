@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Silo.Hosting;
 using MyPay.Testing;
 
 namespace MyPay.Api.Tests;
@@ -35,6 +36,9 @@ public sealed class MyPayApp(
         // Without a bank, the node points at a closed port: bank calls fail fast as "no answer".
         builder.UseSetting(MyPay.Api.Banking.BankOptions.UrlVariable, bankUrl?.ToString() ?? "http://127.0.0.1:9");
 
+        // Test classes share a database, and nodes of one cluster id on one database form one cluster: a node of its
+        // own, whose grains activate on it with its settings, unless a test asks for company.
+        builder.UseSetting(MyPaySiloOptions.ClusterIdVariable, $"test-{Guid.NewGuid():N}");
         foreach (var (key, value) in FreePorts.SiloSettings().Concat(settings ?? new Dictionary<string, string>()))
         {
             builder.UseSetting(key, value);

@@ -156,9 +156,10 @@ public sealed class CommandBatch<TState>
 
     private async Task<TResult> RunAfterAsync<TResult>(PendingCommand first, Func<TState, TResult> command, OperationKey operation)
     {
-        // Back on the grain's scheduler whatever the first one's outcome; then recorded (answered from memory) or failed (applied anew).
+        // Back on the grain's scheduler whatever the first one's outcome: answered with its recorded result (the memory
+        // of recent keys is bounded, and a busy grain may have forgotten it already), or, when it failed, applied anew.
         await first.Settled.ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
-        return await Run(command, operation);
+        return first.Recorded is { } recorded ? Replay<TResult>(operation, recorded) : await Run(command, operation);
     }
 
     private TResult Replay<TResult>(OperationKey operation, StoredOperation recorded) =>
@@ -214,7 +215,8 @@ public sealed class CommandBatch<TState>
                     {
                         if (command.Operation is { } operation)
                         {
-                            recentOperations.Add(operation.Id, new StoredOperation(operation.RequestHash, command.SerializeResult()));
+                            command.Recorded = new StoredOperation(operation.RequestHash, command.SerializeResult());
+                            recentOperations.Add(operation.Id, command.Recorded);
                         }
 
                         Settle(command, command.Complete);
@@ -259,21 +261,12 @@ public sealed class CommandBatch<TState>
             case DuplicateOperationException:
                 // A key was used before (by an earlier activation, say): those commands are answered from their
                 // records, and the rest are written again without them. That is progress, not contention.
-                var storage = (GroupCommitGrainStorage)grain.GrainContext.ActivationServices.GetRequiredKeyedService<OrleansGrainStorage>(storageName);
                 var retry = new List<PendingCommand>(batch.Count);
                 foreach (var command in batch)
                 {
-                    var recorded = command.Operation is { } operation
-                        ? await storage.ReadOperationAsync(stateName, grain.GrainContext.GrainId, operation.Id)
-                        : null;
-                    if (recorded is null)
+                    if (command.Operation is null || !await TryAnswerFromRecordAsync(command))
                     {
                         retry.Add(command);
-                    }
-                    else
-                    {
-                        recentOperations.Add(command.Operation!.Id, recorded);
-                        Settle(command, () => command.CompleteFromRecord(StorageId, recorded));
                     }
                 }
 
@@ -347,7 +340,18 @@ public sealed class CommandBatch<TState>
             return true;
         }
 
-        Settle(command, command.Complete);
+        if (command.Operation is null)
+        {
+            Settle(command, command.Complete);
+        }
+        else
+        {
+            // A repeat of a key recorded before (by an earlier activation, or one this grain no longer remembers) is
+            // applied to today's state, where it may well fail (a recharge already credited): its caller is owed the
+            // first result, so storage is asked before the failure is reported.
+            _ = AnswerFailedFromRecordAsync(command);
+        }
+
         working = Copy(inFlight ?? Committed);
         foreach (var other in applied)
         {
@@ -359,6 +363,38 @@ public sealed class CommandBatch<TState>
         }
 
         return false;
+    }
+
+    private async Task AnswerFailedFromRecordAsync(PendingCommand command)
+    {
+        try
+        {
+            if (!await TryAnswerFromRecordAsync(command))
+            {
+                Settle(command, command.Complete);
+            }
+        }
+        catch (Exception exception)
+        {
+            // Whether the key was recorded is unknown: the caller is told storage failed, and may retry with the key.
+            Settle(command, () => command.Fail(exception));
+        }
+    }
+
+    /// <summary>Answers a keyed command from its key's record in storage, if there is one.</summary>
+    private async Task<bool> TryAnswerFromRecordAsync(PendingCommand command)
+    {
+        var storage = (GroupCommitGrainStorage)grain.GrainContext.ActivationServices.GetRequiredKeyedService<OrleansGrainStorage>(storageName);
+        var operation = command.Operation!;
+        if (await storage.ReadOperationAsync(stateName, grain.GrainContext.GrainId, operation.Id) is not { } recorded)
+        {
+            return false;
+        }
+
+        command.Recorded = recorded;
+        recentOperations.Add(operation.Id, recorded);
+        Settle(command, () => command.CompleteFromRecord(StorageId, recorded));
+        return true;
     }
 
     private void FailAll(List<PendingCommand> commands, Exception exception)
@@ -390,6 +426,9 @@ public sealed class CommandBatch<TState>
 
         /// <summary>The exception of the last application, if it threw.</summary>
         public Exception? Error { get; protected set; }
+
+        /// <summary>The key's record once this command committed or was answered from storage: what a repeat is answered with.</summary>
+        public StoredOperation? Recorded { get; set; }
 
         /// <summary>Completes when the caller has been answered, whichever way (it faults if the answer is an exception).</summary>
         public abstract Task Settled { get; }

@@ -13,7 +13,7 @@ public interface IBatchedTallyGrain : IGrainWithStringKey
     Task<long> Add(long amount, OperationKey? operation = null);
 
     /// <summary>Adds, then throws if the total went past <paramref name="limitWon"/>: a command that fails halfway.</summary>
-    Task<long> AddWithin(long amount, long limitWon);
+    Task<long> AddWithin(long amount, long limitWon, OperationKey? operation = null);
 
     /// <summary>Adds with a record the table refuses (a negative value): the write fails in the database.</summary>
     Task<long> AddRefusedByTheDatabase(long amount);
@@ -37,11 +37,13 @@ public sealed class BatchedTallyGrain : Grain, IBatchedTallyGrain
 
     public Task<long> Add(long amount, OperationKey? operation = null) => batch.Run(state => AddRecorded(state, amount, amount), operation);
 
-    public Task<long> AddWithin(long amount, long limitWon) => batch.Run(state =>
-    {
-        var total = AddRecorded(state, amount, amount);
-        return total <= limitWon ? total : throw new InvalidOperationException($"The total {total} is past {limitWon}.");
-    });
+    public Task<long> AddWithin(long amount, long limitWon, OperationKey? operation = null) => batch.Run(
+        state =>
+        {
+            var total = AddRecorded(state, amount, amount);
+            return total <= limitWon ? total : throw new InvalidOperationException($"The total {total} is past {limitWon}.");
+        },
+        operation);
 
     public Task<long> AddRefusedByTheDatabase(long amount) => batch.Run(state => AddRecorded(state, amount, -1));
 

@@ -81,6 +81,21 @@ public sealed class CommandBatchTests(OrleansStorageCluster fixture) : IClassFix
     }
 
     [Fact]
+    public async Task OperationKey_RepeatedAfterDeactivation_WhereItWouldNowFail_IsAnsweredWithTheFirstResult()
+    {
+        // A recharge credited once cannot be credited again: the repeat's caller is owed the first answer, not the
+        // failure of applying it to today's state.
+        var tally = fixture.Grains.GetGrain<IBatchedTallyGrain>(NewKey());
+        var operation = new OperationKey("fill-up", "hash-a");
+        Assert.Equal(10, await tally.AddWithin(10, limitWon: 10, operation).WaitAsync(TestSilo.Timeout));
+        await tally.Deactivate();
+
+        Assert.Equal(10, await tally.AddWithin(10, limitWon: 10, operation).WaitAsync(TestSilo.Timeout));
+        Assert.Equal(10, await tally.Committed());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => tally.AddWithin(10, limitWon: 10).WaitAsync(TestSilo.Timeout));
+    }
+
+    [Fact]
     public async Task CommandThatThrowsHalfway_FailsAlone_AndItsChangeIsUndone()
     {
         var key = NewKey();
