@@ -124,7 +124,7 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
         }
 
         return record;
-    });
+    }, reapply: false);
 
     private List<FirmbankingEvent> Append(IReadOnlyList<FirmbankingEvent> history, string what)
     {

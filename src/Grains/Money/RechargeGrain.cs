@@ -12,19 +12,30 @@ namespace MyPay.Grains.Money;
 /// tick beside the request still driving it changes nothing twice.
 /// </summary>
 [GrainType(TypeName)]
-public sealed class RechargeGrain(IRechargeRecords records, Recharger recharger, IOptions<RechargeOptions> options) : Grain, IRechargeGrain, IRemindable
+public sealed class RechargeGrain : Grain, IRechargeGrain, IRemindable
 {
     /// <summary>The grain type name: stable, since reminders and ledger checks name it.</summary>
     public const string TypeName = "recharge";
 
-    private TimeSpan ResumeInterval => options.Value.ResumeInterval;
+    private readonly IRechargeRecords records;
+    private readonly Recharger recharger;
+    private readonly TimeSpan resumeInterval;
+    private readonly Resumption resumption;
 
-    public Task Arm() => this.ArmAsync(ResumeInterval);
+    public RechargeGrain(IRechargeRecords records, Recharger recharger, IOptions<RechargeOptions> options)
+    {
+        this.records = records;
+        this.recharger = recharger;
+        resumeInterval = options.Value.ResumeInterval;
+        resumption = new Resumption(this, resumeInterval);
+    }
+
+    public Task Arm() => resumption.ArmAsync();
 
     public Task Disarm(RechargeRecord finished) =>
         finished.Status == RechargeProgress.Pending
             ? throw new InvalidOperationException($"Recharge {finished.RechargeId} is still pending: its reminder must stand.")
-            : this.DisarmAsync();
+            : resumption.DisarmAsync();
 
     public async Task<RechargeRecord?> CarryOn()
     {
@@ -45,9 +56,9 @@ public sealed class RechargeGrain(IRechargeRecords records, Recharger recharger,
         }
 
         var recharge = await CarryOn();
-        if (recharge is null ? status.CurrentTickTime - status.FirstTickTime >= ResumeInterval : recharge.Status != RechargeProgress.Pending)
+        if (recharge is null ? status.CurrentTickTime - status.FirstTickTime >= resumeInterval : recharge.Status != RechargeProgress.Pending)
         {
-            await this.DisarmAsync();
+            await resumption.DisarmAsync();
         }
     }
 }

@@ -60,11 +60,13 @@ public sealed class PaymentGrain : Grain, IPaymentGrain, IRemindable
 
     private readonly CommandBatch<PaymentRefunds> state;
     private readonly TimeProvider time;
+    private readonly Resumption resumption;
 
     public PaymentGrain([PersistentState(StateName)] IPersistentState<PaymentRefunds> state, TimeProvider time)
     {
         this.state = new CommandBatch<PaymentRefunds>(this, state, StateName);
         this.time = time;
+        resumption = new Resumption(this, ResumeInterval);
     }
 
     public Task<long> GetRefundedWon() => Task.FromResult(RefundedWon(state.Committed));
@@ -96,13 +98,15 @@ public sealed class PaymentGrain : Grain, IPaymentGrain, IRemindable
         var reversedBeforeWon = state.Committed.Refunds.Sum(refund => refund.CommissionWon);
         var reversedAfterWon = checked(paid.CommissionWon * (refundedWon + amountWon)) / paid.AmountWon;
         var refund = new RefundEntry(refundId, amountWon, reversedAfterWon - reversedBeforeWon, requestHash, Credited: false);
-        await this.ArmAsync(ResumeInterval);
-        await state.Run(current =>
-        {
-            current.Payment ??= payment;
-            current.Refunds.Add(refund);
-            return true;
-        });
+        await resumption.ArmAsync();
+        await state.Run(
+            current =>
+            {
+                current.Payment ??= payment;
+                current.Refunds.Add(refund);
+                return true;
+            },
+            reapply: false);
         await CreditPendingAsync();
         return Outcome(RefundStatus.Refunded, refund);
     }
@@ -123,14 +127,17 @@ public sealed class PaymentGrain : Grain, IPaymentGrain, IRemindable
                 await wallet.CreditRefund(paid, refund.RefundId, refund.AmountWon, refund.CommissionWon, time.GetUtcNow());
             }
 
-            await state.Run(current =>
-            {
-                current.Refunds = [.. current.Refunds.Select(refund => refund with { Credited = true })];
-                return true;
-            });
+            var credited = pending.Select(refund => refund.RefundId).ToHashSet(StringComparer.Ordinal);
+            await state.Run(
+                current =>
+                {
+                    current.Refunds = [.. current.Refunds.Select(refund => credited.Contains(refund.RefundId) ? refund with { Credited = true } : refund)];
+                    return true;
+                },
+                reapply: false);
         }
 
-        await this.DisarmAsync();
+        await resumption.DisarmAsync();
     }
 
     private static long RefundedWon(PaymentRefunds refunds) => refunds.Refunds.Sum(refund => refund.AmountWon);

@@ -57,6 +57,7 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
     private readonly FirmbankingOptions firmbanking;
     private readonly RemittanceOptions options;
     private readonly TimeProvider time;
+    private readonly Resumption resumption;
 
     public RemittanceGrain(
         [PersistentState(StateName)] IPersistentState<RemittanceState> state,
@@ -68,6 +69,7 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
         this.firmbanking = firmbanking.Value;
         this.options = options.Value;
         this.time = time;
+        resumption = new Resumption(this, this.options.ResumeInterval);
     }
 
     private string RemittanceId => this.GetPrimaryKeyString();
@@ -85,7 +87,7 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
 
         var started = new RemittanceRecord(
             RemittanceId, request, request.ToBank ? options.BankTransferFeeWon : 0, RemittanceStatus.Pending, null, $"remittance:{RemittanceId}", null);
-        await this.ArmAsync(options.ResumeInterval);
+        await resumption.ArmAsync();
         await SaveAsync(started, [new RemittanceRow(RemittanceId, request.SenderId, request.RecipientMemberId, request.RecipientAccount, request.AmountWon, request.At)]);
         return await DriveAsync();
     }
@@ -94,7 +96,7 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
     {
         if (reminderName == Resumption.ReminderName && (state.Committed.Record is null || (await DriveAsync()).IsFinal))
         {
-            await this.DisarmAsync();
+            await resumption.DisarmAsync();
         }
     }
 
@@ -193,13 +195,13 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
         }
 
         return record;
-    });
+    }, reapply: false);
 
     /// <summary>Writes the final record, then disarms the reminder: a crash in between leaves a tick that finds it final and disarms.</summary>
     private async Task<RemittanceRecord> FinishAsync(RemittanceRecord record, IReadOnlyList<object>? records = null)
     {
         var finished = await SaveAsync(record with { CompletedAt = record.CompletedAt ?? time.GetUtcNow() }, records);
-        await this.DisarmAsync();
+        await resumption.DisarmAsync();
         return finished;
     }
 }

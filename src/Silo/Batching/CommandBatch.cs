@@ -94,7 +94,13 @@ public sealed class CommandBatch<TState>
     /// with the command's result or exception. A command that throws fails alone: its change is undone and the
     /// commands queued with it are unaffected.
     /// </summary>
-    public Task<TResult> Run<TResult>(Func<TState, TResult> command, OperationKey? operation = null)
+    /// <param name="reapply">
+    /// Whether a write that lost to another activation's may apply the command again to the state that activation wrote.
+    /// True for a command that decides from the state it is given; false for one that writes what its caller decided
+    /// from <see cref="Committed"/> (between awaits, say): applied to state its caller never saw it could undo the other
+    /// write, so it fails with <see cref="StateConflictException"/> instead, as a stale write does.
+    /// </param>
+    public Task<TResult> Run<TResult>(Func<TState, TResult> command, OperationKey? operation = null, bool reapply = true)
     {
         if (operation is not null)
         {
@@ -125,7 +131,7 @@ public sealed class CommandBatch<TState>
             throw new GrainOverloadedException(StorageId, options.QueuedCommandsMax);
         }
 
-        var pending = new PendingCommand<TResult>(command, operation);
+        var pending = new PendingCommand<TResult>(command, operation, reapply);
         if (!reloading && applied.Count < options.CommandsPerWriteMax && waiting.Count == 0)
         {
             working ??= Copy(inFlight ?? Committed);
@@ -189,7 +195,8 @@ public sealed class CommandBatch<TState>
                 {
                     if (command.Operation is { } operation)
                     {
-                        ((IRecordingState)snapshot).Records.Record(new OperationRecord(operation.Id, operation.RequestHash, command.SerializeResult()));
+                        command.Prepared = new StoredOperation(operation.RequestHash, command.SerializeResult());
+                        ((IRecordingState)snapshot).Records.Record(new OperationRecord(operation.Id, operation.RequestHash, command.Prepared.Result));
                     }
                 }
 
@@ -215,7 +222,7 @@ public sealed class CommandBatch<TState>
                     {
                         if (command.Operation is { } operation)
                         {
-                            command.Recorded = new StoredOperation(operation.RequestHash, command.SerializeResult());
+                            command.Recorded = command.Prepared!;
                             recentOperations.Add(operation.Id, command.Recorded);
                         }
 
@@ -271,11 +278,16 @@ public sealed class CommandBatch<TState>
                 }
 
                 return retry;
-            case InconsistentStateException when conflicts <= options.ConflictRetriesMax:
-                return batch;
             case InconsistentStateException:
-                FailAll(batch, new StateConflictException(StorageId, ParseVersion(persistent.Etag)));
-                return [];
+                var conflict = new StateConflictException(StorageId, ParseVersion(persistent.Etag));
+                if (conflicts > options.ConflictRetriesMax)
+                {
+                    FailAll(batch, conflict);
+                    return [];
+                }
+
+                FailAll([.. batch.Where(command => !command.Reapply)], conflict);
+                return [.. batch.Where(command => command.Reapply)];
             default:
                 // Whether the write committed is unknown: only a reload can tell, and the callers are told it failed.
                 FailAll(batch, failure);
@@ -296,7 +308,7 @@ public sealed class CommandBatch<TState>
         }
         catch (Exception exception)
         {
-            committed = null;
+            // Reads go on seeing the last state known to be committed until the deactivation takes effect.
             FailAll([.. retry, .. waiting], exception);
             waiting.Clear();
             grain.DeactivateOnIdle();
@@ -420,12 +432,18 @@ public sealed class CommandBatch<TState>
     private static long ParseVersion(string? etag) => long.TryParse(etag, System.Globalization.CultureInfo.InvariantCulture, out var version) ? version : 0;
 
     /// <summary>A command waiting for its write; typed by its result in <see cref="PendingCommand{TResult}"/>.</summary>
-    private abstract class PendingCommand(OperationKey? operation)
+    private abstract class PendingCommand(OperationKey? operation, bool reapply)
     {
         public OperationKey? Operation { get; } = operation;
 
+        /// <summary>Whether a lost version race may apply the command again to the reloaded state.</summary>
+        public bool Reapply { get; } = reapply;
+
         /// <summary>The exception of the last application, if it threw.</summary>
         public Exception? Error { get; protected set; }
+
+        /// <summary>The key's record as the write in flight carries it; it becomes <see cref="Recorded"/> if that write commits.</summary>
+        public StoredOperation? Prepared { get; set; }
 
         /// <summary>The key's record once this command committed or was answered from storage: what a repeat is answered with.</summary>
         public StoredOperation? Recorded { get; set; }
@@ -446,7 +464,7 @@ public sealed class CommandBatch<TState>
         public abstract void Fail(Exception exception);
     }
 
-    private sealed class PendingCommand<TResult>(Func<TState, TResult> command, OperationKey? operation) : PendingCommand(operation)
+    private sealed class PendingCommand<TResult>(Func<TState, TResult> command, OperationKey? operation, bool reapply) : PendingCommand(operation, reapply)
     {
         private TResult? result;
 

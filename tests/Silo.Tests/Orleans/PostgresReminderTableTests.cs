@@ -38,7 +38,7 @@ public sealed class PostgresReminderTableTests(PostgresDatabase database) : ICla
     }
 
     [Fact]
-    public async Task Reminders_OfManyGrains_AfterTheClusterIsReplacedByTwoSilos_AreReadBackByRangeAndFireOnBoth()
+    public async Task Reminders_OfManyGrains_AfterTheClusterIsReplacedByTwoSilos_AreReadBackByRangeAndFire()
     {
         // Goal: reminders survive their silo, and the new silos find them only through the range queries: each
         // silo owns many ranges of the hash ring and reads each one, and with more than one range exactly one of
@@ -60,14 +60,12 @@ public sealed class PostgresReminderTableTests(PostgresDatabase database) : ICla
         await using var second = await PostgresTestCluster.StartAsync(database, siloCount: 2, serviceId, clusterId);
         var secondSilos = second.Silos.Select(silo => silo.SiloAddress.ToString()).ToHashSet(StringComparer.Ordinal);
 
-        // No grain is called again: a tick after the restart can only come from a row read back from the table. The
-        // silo that joins the ring first owns all of it for a moment, so both silos ticking is waited for too: once
-        // the ring has settled each fires the reminders of its own ranges.
+        // No grain is called again: a tick after the restart can only come from a row the new silos' reminder services
+        // read back from the table by their ranges. (Where a ticked grain runs is placement's choice, not the ring's, so
+        // it says nothing about which silo read its row; the range queries' exact bounds are checked row by row below.)
         await PostgresTestCluster.UntilAsync(
-            () => Task.FromResult(
-                keys.All(key => ReminderTicks.Of(key).Skip(ticksBefore[key]).Any(secondSilos.Contains))
-                && secondSilos.SetEquals(keys.SelectMany(key => ReminderTicks.Of(key).Skip(ticksBefore[key])).Where(secondSilos.Contains))),
-            $"every one of {grainCount} reminders ticks on the new silos, and both silos fire some");
+            () => Task.FromResult(keys.All(key => ReminderTicks.Of(key).Skip(ticksBefore[key]).Any(secondSilos.Contains))),
+            $"every one of {grainCount} reminders ticks on the new silos");
 
         await Task.WhenAll(keys.Select(key => second.Client.GetGrain<IReminderProbeGrain>(key).Unregister())).WaitAsync(PostgresTestCluster.WaitMax);
         Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM orleans_reminder"));

@@ -18,6 +18,9 @@ public interface IBatchedTallyGrain : IGrainWithStringKey
     /// <summary>Adds with a record the table refuses (a negative value): the write fails in the database.</summary>
     Task<long> AddRefusedByTheDatabase(long amount);
 
+    /// <summary>Writes a total the caller decided, not to be applied again to state another activation wrote.</summary>
+    Task<long> Overwrite(long total);
+
     /// <summary>The committed total.</summary>
     Task<long> Committed();
 
@@ -46,6 +49,14 @@ public sealed class BatchedTallyGrain : Grain, IBatchedTallyGrain
         operation);
 
     public Task<long> AddRefusedByTheDatabase(long amount) => batch.Run(state => AddRecorded(state, amount, -1));
+
+    public Task<long> Overwrite(long total) => batch.Run(
+        state =>
+        {
+            state.Total = total;
+            return total;
+        },
+        reapply: false);
 
     public Task<long> Committed() => Task.FromResult(batch.Committed.Total);
 

@@ -149,6 +149,20 @@ public sealed class CommandBatchTests(OrleansStorageCluster fixture) : IClassFix
     }
 
     [Fact]
+    public async Task WriteThatLostToAnotherWriter_OfACommandNotToBeReapplied_FailsWithAConflict_AndKeepsTheOtherWrite()
+    {
+        var key = NewKey();
+        var tally = fixture.Grains.GetGrain<IBatchedTallyGrain>(key);
+        await tally.Add(1).WaitAsync(TestSilo.Timeout);
+        await fixture.SetStoredAsync(BatchedTallyGrain.StateName, key, version: 9, total: 100);
+
+        await Assert.ThrowsAsync<StateConflictException>(() => tally.Overwrite(5).WaitAsync(TestSilo.Timeout));
+
+        await fixture.AssertStoredAsync(BatchedTallyGrain.StateName, key, version: 9, total: 100);
+        Assert.Equal(100, await tally.Committed());
+    }
+
+    [Fact]
     public async Task WriteThatKeepsLosing_FailsWithAConflict_AfterBoundedRetries()
     {
         var key = NewKey();
