@@ -1,5 +1,5 @@
--- Orleans' ADO.NET reminder table (Microsoft.Orleans.Reminders.AdoNet) on MyPay's schema. The old host's
--- silo_reminder table is a different thing and stays until the grains move onto Orleans.
+-- Orleans' ADO.NET reminder table (Microsoft.Orleans.Reminders.AdoNet) on MyPay's schema. (The old host's
+-- silo_reminder table was a different thing; silo/0003 drops it.)
 --
 -- The provider reads its statements from OrleansQuery at start-up (see the clustering migration, which creates
 -- the same table); it is created here too so that reminders can be migrated without clustering.
