@@ -33,8 +33,7 @@ public sealed class OrleansHostingTests : IAsyncLifetime
         // Goal: a probe in the silo's own lifecycle, at the stage right after the first one and before any Orleans
         // provider starts, reads which migrations are applied. Had the silo started beside the migration instead of
         // after it, the probe would see fewer (or no table at all).
-        var siloPort = FreePorts.Next();
-        var gatewayPort = FreePorts.Next();
+        var (siloPort, gatewayPort) = FreePorts.Pair();
         var settings = new Dictionary<string, string>
         {
             [MyPaySiloOptions.ClusterIdVariable] = "hosting-test",
@@ -83,7 +82,7 @@ public sealed class OrleansHostingTests : IAsyncLifetime
 
         var error = Assert.ThrowsAny<Exception>(() => app.CreateClient().Dispose());
 
-        var validation = Assert.IsType<OptionsValidationException>(Innermost<OptionsValidationException>(error));
+        var validation = Assert.IsType<OptionsValidationException>(Innermost<OptionsValidationException>(error) ?? throw new Xunit.Sdk.XunitException($"Start-up failed, but not on options validation: {error}"));
         Assert.Equal(typeof(MyPaySiloOptions), validation.OptionsType);
         Assert.Contains(variable, validation.Message, StringComparison.Ordinal);
     }
@@ -96,7 +95,7 @@ public sealed class OrleansHostingTests : IAsyncLifetime
 
         var error = Assert.ThrowsAny<Exception>(() => app.CreateClient().Dispose());
 
-        var validation = Assert.IsType<OptionsValidationException>(Innermost<OptionsValidationException>(error));
+        var validation = Assert.IsType<OptionsValidationException>(Innermost<OptionsValidationException>(error) ?? throw new Xunit.Sdk.XunitException($"Start-up failed, but not on options validation: {error}"));
         Assert.Contains($"{MyPaySiloOptions.SiloPortVariable} and {MyPaySiloOptions.GatewayPortVariable} must differ", validation.Message, StringComparison.Ordinal);
     }
 

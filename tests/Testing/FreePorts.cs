@@ -16,10 +16,27 @@ public static class FreePorts
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>The settings giving a node's Orleans silo a free silo port and a free gateway port of its own.</summary>
-    public static Dictionary<string, string> SiloSettings() => new()
+    /// <summary>
+    /// Two distinct free ports, both held at once while they are chosen: one released before the other is asked for
+    /// can be handed out again at once.
+    /// </summary>
+    public static (int First, int Second) Pair()
     {
-        [MyPaySiloOptions.SiloPortVariable] = Next().ToString(CultureInfo.InvariantCulture),
-        [MyPaySiloOptions.GatewayPortVariable] = Next().ToString(CultureInfo.InvariantCulture),
-    };
+        using var first = new TcpListener(IPAddress.Loopback, 0);
+        using var second = new TcpListener(IPAddress.Loopback, 0);
+        first.Start();
+        second.Start();
+        return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
+    }
+
+    /// <summary>The settings giving a node's Orleans silo a free silo port and a free gateway port of its own.</summary>
+    public static Dictionary<string, string> SiloSettings()
+    {
+        var (silo, gateway) = Pair();
+        return new()
+        {
+            [MyPaySiloOptions.SiloPortVariable] = silo.ToString(CultureInfo.InvariantCulture),
+            [MyPaySiloOptions.GatewayPortVariable] = gateway.ToString(CultureInfo.InvariantCulture),
+        };
+    }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using MyPay.Silo.Migrations;
 using MyPay.Silo.Storage.Postgres;
+using Npgsql;
 using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -13,6 +14,19 @@ namespace MyPay.Silo.Hosting;
 
 public static class MyPaySiloBuilderExtensions
 {
+    /// <summary>
+    /// Most connections Orleans' membership provider opens: 4. It reads and writes a few rows every few seconds.
+    /// </summary>
+    public const int ClusteringConnectionsMax = 4;
+
+    /// <summary>
+    /// Most connections Orleans' reminder provider opens: 16. Every recharge, refund and remittance arms and disarms a
+    /// reminder, one statement each; with Npgsql's default of 100 a burst of a thousand recharges opened a hundred
+    /// connections beside the grain store's, past the server's limit (53300 too many clients). Past 16, a statement
+    /// waits for a connection (Npgsql's timeout) instead.
+    /// </summary>
+    public const int ReminderConnectionsMax = 16;
+
     /// <summary>The shortest reminder period a grain may ask for: 100 ms.</summary>
     public static readonly TimeSpan MinimumReminderPeriod = TimeSpan.FromMilliseconds(100);
 
@@ -60,8 +74,16 @@ public static class MyPaySiloBuilderExtensions
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrateBeforeSiloStarts>();
 
         return silo
-            .UsePostgresClustering(connectionString)
-            .UsePostgresReminders(connectionString)
+            .UsePostgresClustering(WithPoolOf(connectionString, ClusteringConnectionsMax))
+            .UsePostgresReminders(WithPoolOf(connectionString, ReminderConnectionsMax))
             .AddGroupCommitGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
+    }
+
+    /// <summary>The connection string with its pool bounded to <paramref name="connectionsMax"/>, unless the operator bounded it lower.</summary>
+    private static string WithPoolOf(string connectionString, int connectionsMax)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, connectionsMax);
+        return builder.ConnectionString;
     }
 }
