@@ -5,6 +5,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -57,10 +58,43 @@ def fmt(value, digits=1):
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
+def code_area(dso, symbol):
+    """The part of the node a sample belongs to: a JIT-compiled method's namespace (its first two names), else the
+    assembly or native library the code is in."""
+    if dso.startswith("perf-") and "." in symbol.split("(", 1)[0]:
+        return ".".join(symbol.split("(", 1)[0].split("[", 1)[0].strip().split(".")[:2])
+    return dso
+
+
+def node_cpu_lines(path):
+    """The node's samples (perf report --sort dso,sym) by code area, then its hottest methods."""
+    symbols = []
+    with open(path, encoding="utf-8") as file:
+        for line in file:
+            match = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+\[.\]\s+(.*)", line)
+            if match:
+                symbols.append((float(match.group(1)), match.group(2), match.group(3).strip()))
+    if not symbols:
+        return ["(perf named none of the node's methods.)", ""]
+    areas = Counter()
+    for share, dso, symbol in symbols:
+        areas[code_area(dso, symbol)] += share
+    return [
+        "| the node's CPU by code area (methods over 0.2% of its samples) | share of the node |",
+        "| --- | ---: |",
+        *[f"| {area} | {share:.1f}% |" for area, share in areas.most_common(15)],
+        "",
+        "| the node's hottest methods | where | share of the node |",
+        "| --- | --- | ---: |",
+        *[f"| `{symbol[:100].replace('|', '/')}` | {dso} | {share:.1f}% |" for share, dso, symbol in symbols[:25]],
+        "",
+    ]
+
+
 def profile_main(argv):
     """Where the CPU went during one scenario (perf samples by process) and PostgreSQL's costliest statements."""
     parser = argparse.ArgumentParser(prog="summarize.py profile")
-    for name in ("scenario", "report", "samples", "statements", "node-pid", "bank-pid", "client-pid", "output"):
+    for name in ("scenario", "report", "samples", "statements", "node-symbols", "node-pid", "bank-pid", "client-pid", "output"):
         parser.add_argument("--" + name, required=True)
     arguments = parser.parse_args(argv)
 
@@ -87,6 +121,7 @@ def profile_main(argv):
         "| --- | ---: |",
         *[f"| {owner} | {100 * count / total:.1f}% |" for owner, count in shares.most_common()],
         "",
+        *node_cpu_lines(arguments.node_symbols),
         "| PostgreSQL statement | calls | total ms | mean ms | rows |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]

@@ -30,6 +30,7 @@ public static class GrainsRegistration
         services.AddRecordWriter<FirmbankingIndexWriter>();
         services.AddMigrations(new MigrationSource("recharges", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Money.Sql."));
         services.AddRecordWriter<RechargeWriter>();
+        services.TryAddSingleton<IRechargeRecords, RechargeQueries>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MemberRegistry>();
         services.AddSingleton<BankAccountLinker>();

@@ -1,4 +1,3 @@
-using MyPay.Grains.Money;
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
@@ -158,8 +157,7 @@ public sealed class WalletTests(BankFixture fixture) : IClassFixture<BankFixture
         Assert.Equal(30_000, recharge.GetProperty("balance").GetInt64());
         Assert.Equal(30_000, await member.Client.BalanceAsync(member.Id));
         Assert.Equal(70_000, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
-        var rechargeId = location["/v1/recharges/".Length..];
-        Assert.Equal(0, await ResumeRemindersAsync(rechargeId));
+        await WaitUntilDisarmedAsync(member.Id);
 
         // The same request again answers with the finished recharge.
         using var repeat = await member.Client.RechargeAsync(member.Id, 30_000, "lost");
@@ -356,23 +354,60 @@ public sealed class WalletTests(BankFixture fixture) : IClassFixture<BankFixture
     }
 
     [Fact]
-    public async Task Reminder_WithNoRechargeBehindIt_IsDisarmed()
+    public async Task Recharges_ShareTheWalletsOneReminder_ArmedOnceWhileTheyCome()
     {
-        // Armed before a reservation that never came (the node stopped in between, or the wallet refused): nothing
-        // to carry on, so a tick disarms the reminder instead of firing for ever.
-        await app.Services.GetRequiredService<Orleans.IGrainFactory>().GetGrain<IRechargeGrain>("rc-orphan").Arm();
-        Assert.Equal(1, await ResumeRemindersAsync("rc-orphan"));
+        // Goal: the wallet arms its reminder before the first reservation and keeps it for those after: no reminder of
+        // a recharge's own, and no registration per recharge (the row's version would change). Ticks here come a
+        // minute apart, so none disarms it between the recharges.
+        await using var patient = new MyPayApp(fixture.Database.ConnectionString, fixture.Bank.BaseAddress, new Dictionary<string, string>
+        {
+            ["Recharge:ResumeInterval"] = "00:01:00",
+        });
+        var member = await fixture.FundedMemberAsync(patient, bankBalanceWon: 100_000);
+        var versions = new List<int>();
 
-        for (var attempt = 0; attempt < 150 && await ResumeRemindersAsync("rc-orphan") > 0; attempt++)
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await member.Client.RechargeAsync(member.Id, 10_000, $"kept-{i}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            versions.Add(await fixture.Database.ScalarAsync<int>(
+                $"SELECT version FROM orleans_reminder WHERE grain_id = 'wallet/{member.Id}' AND reminder_name = 'resume'"));
+        }
+
+        Assert.Single(versions.Distinct());
+        Assert.Equal(0, await fixture.Database.ScalarAsync<int>("SELECT count(*)::int FROM orleans_reminder WHERE grain_id LIKE 'recharge/%'"));
+        Assert.Equal(30_000, await member.Client.BalanceAsync(member.Id));
+    }
+
+    [Fact]
+    public async Task Recharge_RefusedByTheWallet_LeavesNothingPending_AndTheTickDisarms()
+    {
+        // The wallet arms before it decides; one recharge fills it to the cap and the next is refused there. Nothing is
+        // left to carry on, so a tick disarms the reminder instead of letting it fire for ever.
+        var member = await fixture.FundedMemberAsync(app, bankBalanceWon: 3_000_000);
+        using var filled = await member.Client.RechargeAsync(member.Id, 2_000_000, "to-the-cap");
+        Assert.Equal(HttpStatusCode.OK, filled.StatusCode);
+
+        using var refused = await member.Client.RechargeAsync(member.Id, 10_000, "past-the-cap");
+
+        await refused.AssertProblemAsync(422);
+        await WaitUntilDisarmedAsync(member.Id);
+        Assert.Equal(2_000_000, await member.Client.BalanceAsync(member.Id));
+    }
+
+    private Task<int> ResumeRemindersAsync(string memberId) => fixture.Database.ScalarAsync<int>(
+        $"SELECT count(*)::int FROM orleans_reminder WHERE grain_id = 'wallet/{memberId}' AND reminder_name = 'resume'");
+
+    /// <summary>Waits (up to 15 s, the test's ticks come every second) until the wallet's resume reminder is gone.</summary>
+    private async Task WaitUntilDisarmedAsync(string memberId)
+    {
+        for (var attempt = 0; attempt < 150 && await ResumeRemindersAsync(memberId) > 0; attempt++)
         {
             await Task.Delay(100);
         }
 
-        Assert.Equal(0, await ResumeRemindersAsync("rc-orphan"));
+        Assert.Equal(0, await ResumeRemindersAsync(memberId));
     }
-
-    private Task<int> ResumeRemindersAsync(string rechargeId) => fixture.Database.ScalarAsync<int>(
-        $"SELECT count(*)::int FROM orleans_reminder WHERE grain_id = 'recharge/{rechargeId}' AND reminder_name = 'resume'");
 
     private static async Task<JsonElement> PollAsync(HttpClient client, string path, Func<string?, bool> done, string property = "status")
     {

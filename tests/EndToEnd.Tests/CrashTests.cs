@@ -10,7 +10,7 @@ namespace MyPay.EndToEnd.Tests;
 /// <summary>
 /// A node killed with SIGKILL in the middle of a burst of recharges, with real processes: the node, the
 /// bank simulator, PostgreSQL. Every recharge it acknowledged must survive; money the bank moved must
-/// be credited (by the retried request or by the recharge's reminder after restart); and retrying every
+/// be credited (by the retried request or by the wallet's reminder after restart); and retrying every
 /// request with its key must credit each exactly once, matching what left the members' bank accounts.
 /// </summary>
 public sealed class CrashTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>

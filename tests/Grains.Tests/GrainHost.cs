@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using MyPay.Grains.Banking;
+using MyPay.Grains.Money;
 using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime;
@@ -41,7 +42,8 @@ internal sealed class GrainHost(Action<IServiceCollection>? configure = null) : 
             silo.Services
                 .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
                 .AddMyPayGrainServices()
-                .AddMemoryGrainStorage();
+                .AddMemoryGrainStorage()
+                .AddSingleton<IRechargeRecords, NoRechargeRows>();
             configure?.Invoke(silo.Services);
             silo.Services.TryAddSingleton<IBankGateway, UnreachableBank>();
             silo.AddGroupCommitGrainStorage();
@@ -72,4 +74,10 @@ internal sealed class UnreachableBank : IBankGateway
 
     public Task<TransferOutcome> GetTransferAsync(string requestId, CancellationToken cancellationToken) =>
         Task.FromResult(TransferOutcome.Unanswered("unreachable"));
+}
+
+/// <summary>The recharge rows of the in-memory store, which keeps none (rows are PostgreSQL's): a wallet's tick finds no recharge to carry on.</summary>
+internal sealed class NoRechargeRows : IRechargeRecords
+{
+    public Task<RechargeRecord?> FindAsync(string rechargeId, CancellationToken cancellationToken) => Task.FromResult<RechargeRecord?>(null);
 }

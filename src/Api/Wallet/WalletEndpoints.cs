@@ -14,7 +14,6 @@ public static class WalletEndpoints
     public static IServiceCollection AddMyPayWallet(this IServiceCollection services)
     {
         services.AddOptions<RechargeApiOptions>().BindConfiguration(RechargeApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IRechargeRecords, RechargeQueries>();
         return services;
     }
 

@@ -8,10 +8,10 @@ namespace MyPay.Grains.Money;
 
 /// <summary>
 /// Recharges a wallet from the member's first linked bank account: the wallet reserves the amount against its
-/// limits (and stores the pending recharge with the reminder that resumes it), the bank moves the money (a
+/// limits (and stores the pending recharge; its reminder resumes it), the bank moves the money (a
 /// firmbanking request keyed by the recharge), then the wallet is credited with the ledger entries, or released
 /// if the bank refused, in one write that also finishes the recharge. Waits for the bank up to a bound and
-/// carries on after it. Used by the charge endpoint, by auto top-up, and by the recharge's reminder.
+/// carries on after it. Used by the charge endpoint, by auto top-up, and by the wallet's reminder.
 /// </summary>
 public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanking, TimeProvider time)
 {
@@ -33,11 +33,9 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
             rechargeId, memberId, amountWon, new BankAccountNumber(account.BankCode, account.AccountNumber), operation.Id, $"recharge:{rechargeId}",
             RechargeProgress.Pending, null, null, time.GetUtcNow(), null);
 
-        // The reminder that resumes the recharge stands before the reservation it guards. A repeated operation gets
-        // the first reservation back, with the first recharge as it was reserved: that one is carried on (or,
-        // finished, answered again, each step returning its first result); the new id's reminder finds no row and
-        // disarms itself.
-        await grains.GetGrain<IRechargeGrain>(rechargeId).Arm();
+        // The wallet arms its reminder that resumes recharges before it writes the reservation. A repeated operation
+        // gets the first reservation back, with the first recharge as it was reserved: that one is carried on (or,
+        // finished, answered again, each step returning its first result).
         var reservation = await grains.GetGrain<IWalletGrain>(memberId).ReserveRecharge(pending, operation);
         if (reservation.Status != RechargeStatus.Reserved)
         {
@@ -51,11 +49,6 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
         }
 
         var record = await running;
-        if (record.Status != RechargeProgress.Pending)
-        {
-            await grains.GetGrain<IRechargeGrain>(record.RechargeId).Disarm(record);
-        }
-
         return new RechargeAttempt(
             record.Status switch
             {

@@ -15,28 +15,77 @@ namespace MyPay.Grains.Money;
 /// to memory in arrival order and committed in shared writes (<see cref="CommandBatch{TState}"/>), each with its
 /// journal entries and rows; a command is answered after its write commits, and may be applied again to reloaded
 /// state after a conflict.
+/// <para>
+/// The wallet resumes its own unfinished recharges: its reminder is armed before a reservation is written (a wallet
+/// armed already arms for free), and each tick carries every pending recharge on, disarming once none is left. A
+/// wallet recharged again and again keeps one reminder armed, instead of arming and disarming one per recharge.
+/// </para>
 /// </summary>
 [Reentrant]
-public sealed class WalletGrain : Grain, IWalletGrain
+public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
 {
     /// <summary>The stored state's name: the grain type name it had before Orleans, so stored rows carry over.</summary>
     public const string StateName = "wallet";
 
     private readonly CommandBatch<WalletState> wallet;
     private readonly WalletLimits limits;
+    private readonly IRechargeRecords recharges;
+    private readonly Recharger recharger;
+    private readonly Resumption resumption;
 
-    public WalletGrain([PersistentState(StateName)] IPersistentState<WalletState> state, IOptions<WalletLimits> limits)
+    public WalletGrain(
+        [PersistentState(StateName)] IPersistentState<WalletState> state,
+        IOptions<WalletLimits> limits,
+        IOptions<RechargeOptions> rechargeOptions,
+        IRechargeRecords recharges,
+        Recharger recharger)
     {
         wallet = new CommandBatch<WalletState>(this, state, StateName);
         this.limits = limits.Value;
+        this.recharges = recharges;
+        this.recharger = recharger;
+        resumption = new Resumption(this, rechargeOptions.Value.ResumeInterval);
     }
 
     private string MemberId => this.GetPrimaryKeyString();
 
+    /// <summary>
+    /// A wallet that wakes with recharges pending arms its reminder again (re-registering one that stands): recharges reserved before
+    /// the wallet resumed its own (each had a reminder of its own, removed by the recharges migration) are carried on.
+    /// </summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
+        wallet.Committed.PendingRechargesWon.Count > 0 ? resumption.ArmAsync() : Task.CompletedTask;
+
     public Task<long> GetBalance() => Task.FromResult(wallet.Committed.BalanceWon);
 
-    public Task<RechargeOutcome> ReserveRecharge(RechargeRecord recharge, OperationKey operation) =>
-        wallet.Run(state => ReserveRecharge(state, recharge), operation);
+    public async Task<RechargeOutcome> ReserveRecharge(RechargeRecord recharge, OperationKey operation)
+    {
+        using var guard = await resumption.GuardAsync();
+        return await wallet.Run(state => ReserveRecharge(state, recharge), operation);
+    }
+
+    /// <summary>
+    /// The reminder's tick: carries every pending recharge on from its stored row (the bank gave no answer, or the node
+    /// stopped), each step idempotent, so a request still driving one changes nothing twice; then disarms if none is
+    /// left and no reservation is on its way.
+    /// </summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != Resumption.ReminderName)
+        {
+            return;
+        }
+
+        foreach (var rechargeId in wallet.Committed.PendingRechargesWon.Keys.ToList())
+        {
+            if (await recharges.FindAsync(rechargeId, CancellationToken.None) is { Status: RechargeProgress.Pending } pending)
+            {
+                await recharger.FinishAsync(pending);
+            }
+        }
+
+        await resumption.DisarmWhenIdleAsync(() => wallet.Committed.PendingRechargesWon.Count == 0);
+    }
 
     public Task<long> CompleteRecharge(RechargeCompletion completion) =>
         wallet.Run(state => CompleteRecharge(state, completion), new OperationKey($"complete-recharge:{completion.Recharge.RechargeId}", completion.Recharge.FirmbankingRequestId));
@@ -62,7 +111,7 @@ public sealed class WalletGrain : Grain, IWalletGrain
 
     /// <summary>
     /// Holds a recharge's amount against the cap. A reserved recharge's pending row goes into this same write, so the
-    /// recharge exists exactly when its reservation does (the reminder that resumes it was armed before).
+    /// recharge exists exactly when its reservation does (the wallet's reminder that resumes it was armed before).
     /// </summary>
     private RechargeOutcome ReserveRecharge(WalletState state, RechargeRecord recharge)
     {
