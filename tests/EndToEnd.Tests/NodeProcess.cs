@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using MyPay.Silo.Hosting;
 using MyPay.Testing;
 
 namespace MyPay.EndToEnd.Tests;
@@ -16,16 +18,25 @@ public static class NodeProcess
     /// <summary>The same key on every start, so tokens issued before a crash still work after it.</summary>
     public static readonly string SigningKey = Convert.ToBase64String([.. Enumerable.Range(0, 32).Select(i => (byte)(255 - i))]);
 
-    /// <summary>
-    /// The silo ports of the nodes started on each database. A node restarted on its database gets its
-    /// predecessor's ports, as a redeployed node would: Orleans then knows the new silo for the same silo's next
-    /// generation and marks the killed one dead at once, where a stranger would wait for the dead one to answer.
-    /// </summary>
-    private static readonly ConcurrentDictionary<string, Dictionary<string, string>> SiloPortsByDatabase = new(StringComparer.Ordinal);
+    /// <summary>The slot of a database's first node; tests of one node never name another.</summary>
+    public const string FirstSlot = "first";
 
-    public static Task<BuiltProcess> StartAsync(string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>
+    /// The silo ports of the nodes started on each database, one pair per slot. A node restarted in its slot gets its
+    /// predecessor's ports, as a redeployed node would: Orleans then knows the new silo for the same silo's next
+    /// generation and marks the killed one dead at once, where a stranger would wait for the dead one to answer. Nodes
+    /// running side by side on one database (one cluster of several silos) each take a slot of their own.
+    /// </summary>
+    private static readonly ConcurrentDictionary<(string DatabaseUrl, string Slot), Dictionary<string, string>> SiloPortsBySlot = new();
+
+    /// <summary>
+    /// Starts a node on <paramref name="databaseUrl"/> in <paramref name="slot"/>: the silo and gateway ports of the
+    /// slot's previous node, or fresh ones for a new slot.
+    /// </summary>
+    public static Task<BuiltProcess> StartAsync(
+        string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null, string slot = FirstSlot)
     {
-        var environment = new Dictionary<string, string>(SiloPortsByDatabase.GetOrAdd(databaseUrl, _ => FreePorts.SiloSettings()))
+        var environment = new Dictionary<string, string>(SiloPortsOf(databaseUrl, slot))
         {
             ["MYPAY_DATABASE_URL"] = databaseUrl,
             ["MYPAY_JWT_SIGNING_KEY"] = SigningKey,
@@ -40,15 +51,22 @@ public static class NodeProcess
         return BuiltProcess.StartAsync("Api", "/health/ready", environment);
     }
 
-    /// <summary>Registers a customer and returns their id and a bearer token.</summary>
-    public static async Task<(string Id, string Token)> RegisterAsync(this BuiltProcess node, string password = "correct horse battery")
+    /// <summary>The silo port of the node in <paramref name="slot"/> on <paramref name="databaseUrl"/>: how the cluster's membership names it.</summary>
+    public static int SiloPortOf(string databaseUrl, string slot = FirstSlot) =>
+        int.Parse(SiloPortsOf(databaseUrl, slot)[MyPaySiloOptions.SiloPortVariable], CultureInfo.InvariantCulture);
+
+    /// <summary>Registers a member (a customer unless <paramref name="type"/> says merchant) and returns their id and a bearer token.</summary>
+    public static async Task<(string Id, string Token)> RegisterAsync(this BuiltProcess node, string password = "correct horse battery", string type = "customer")
     {
         var email = $"{Guid.NewGuid():N}@example.com";
-        using var registered = await node.Client.PostAsJsonAsync("/v1/members", new { type = "customer", name = "홍길동", email, address = "부산광역시", password });
+        using var registered = await node.Client.PostAsJsonAsync("/v1/members", new { type, name = "홍길동", email, address = "부산광역시", password });
         registered.EnsureSuccessStatusCode();
         var id = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         using var signedIn = await node.Client.PostAsJsonAsync("/v1/auth/token", new { username = email, password });
         signedIn.EnsureSuccessStatusCode();
         return (id, (await signedIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!);
     }
+
+    private static Dictionary<string, string> SiloPortsOf(string databaseUrl, string slot) =>
+        SiloPortsBySlot.GetOrAdd((databaseUrl, slot), _ => FreePorts.SiloSettings());
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using MyPay.Testing;
@@ -69,7 +68,7 @@ public sealed class RemittanceCrashTests : IAsyncLifetime
                 break;
         }
 
-        await AssertLedgerReconciledAsync(restarted);
+        await restarted.AssertLedgerReconciledAsync();
 
         // The same request again answers the final outcome and moves nothing more.
         using var retry = await SendToBankAsync(restarted, sender, external, "crash");
@@ -99,10 +98,10 @@ public sealed class RemittanceCrashTests : IAsyncLifetime
         Assert.Equal(WalletWon, await BalanceAsync(restarted, sender));
         Assert.Equal(0, await AccountBalanceAsync(bank, external));
         Assert.Equal(remittance.CorporateBefore, await CorporateBalanceAsync(bank));
-        var history = await GetAsync(restarted, sender.Token, $"/v1/members/{sender.Id}/wallet/history");
+        var history = await restarted.GetAsync(sender.Token, $"/v1/members/{sender.Id}/wallet/history");
         var kinds = history.GetProperty("items").EnumerateArray().Select(item => item.GetProperty("kind").GetString()).ToList();
         Assert.Equal(["remittance-void", "remittance-hold", "recharge"], kinds);
-        await AssertLedgerReconciledAsync(restarted);
+        await restarted.AssertLedgerReconciledAsync();
     }
 
     [Fact]
@@ -122,7 +121,7 @@ public sealed class RemittanceCrashTests : IAsyncLifetime
         Assert.Equal(WalletWon - AmountWon - FeeWon, await BalanceAsync(restarted, sender));
         Assert.Equal(AmountWon, await AccountBalanceAsync(bank, external));
         Assert.Equal(remittance.CorporateBefore - AmountWon - BankFeeWon, await CorporateBalanceAsync(bank));
-        await AssertLedgerReconciledAsync(restarted);
+        await restarted.AssertLedgerReconciledAsync();
     }
 
     /// <summary>
@@ -150,7 +149,7 @@ public sealed class RemittanceCrashTests : IAsyncLifetime
         using var response = await SendToBankAsync(node, sender, external, "crash");
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var location = response.Headers.Location!.OriginalString;
-        var held = await GetAsync(node, sender.Token, location);
+        var held = await node.GetAsync(sender.Token, location);
         Assert.Equal("held", held.GetProperty("status").GetString());
         Assert.Equal(WalletWon - AmountWon - FeeWon, await BalanceAsync(node, sender));
         if (afterHold is not null)
@@ -170,25 +169,14 @@ public sealed class RemittanceCrashTests : IAsyncLifetime
     private static async Task<Member> RegisterFundedAsync(BuiltProcess node, BuiltProcess bank)
     {
         var (id, token) = await node.RegisterAsync();
-        var accountNumber = $"777-{Random.Shared.Next(1000, 9999)}-{Random.Shared.Next(100_000, 999_999)}";
-        using (var opened = await bank.Client.PostAsJsonAsync("/accounts", new { bankCode = "004", accountNumber, holderName = "홍길동", balance = 1_000_000 }))
-        {
-            opened.EnsureSuccessStatusCode();
-        }
-
-        var member = new Member(id, token);
-        using (var linked = await SendAsync(node, token, HttpMethod.Post, $"/v1/members/{id}/bank-accounts", new { bankCode = "004", accountNumber }))
-        {
-            linked.EnsureSuccessStatusCode();
-        }
-
-        using var recharged = await SendAsync(node, token, HttpMethod.Post, $"/v1/members/{id}/wallet/recharge", new { amount = WalletWon }, "seed");
+        await node.LinkNewBankAccountAsync(bank, id, token, balanceWon: 1_000_000);
+        using var recharged = await node.SendAsync(token, HttpMethod.Post, $"/v1/members/{id}/wallet/recharge", new { amount = WalletWon }, "seed");
         Assert.Equal(HttpStatusCode.OK, recharged.StatusCode);
-        return member;
+        return new Member(id, token);
     }
 
     private static Task<HttpResponseMessage> SendToBankAsync(BuiltProcess node, Member sender, Account external, string key) =>
-        SendAsync(node, sender.Token, HttpMethod.Post, "/v1/remittances", new { toBankCode = external.BankCode, toAccountNumber = external.AccountNumber, amount = AmountWon }, key);
+        node.SendAsync(sender.Token, HttpMethod.Post, "/v1/remittances", new { toBankCode = external.BankCode, toAccountNumber = external.AccountNumber, amount = AmountWon }, key);
 
     /// <summary>Polls the remittance until it is completed, voided or failed (bounded: 45 s).</summary>
     private static async Task<JsonElement> FinalAsync(BuiltProcess node, Member sender, string location)
@@ -196,7 +184,7 @@ public sealed class RemittanceCrashTests : IAsyncLifetime
         var remittance = default(JsonElement);
         for (var attempt = 0; attempt < 225; attempt++)
         {
-            remittance = await GetAsync(node, sender.Token, location);
+            remittance = await node.GetAsync(sender.Token, location);
             if (remittance.GetProperty("status").GetString() is "completed" or "voided" or "failed")
             {
                 return remittance;
@@ -208,53 +196,7 @@ public sealed class RemittanceCrashTests : IAsyncLifetime
         throw new TimeoutException($"{location} was not final 45 s after the restart: {remittance}\n{node.Output}");
     }
 
-    /// <summary>The operator's ledger check, once nothing is in flight: balanced, consistent, and matching the bank's corporate account.</summary>
-    private static async Task AssertLedgerReconciledAsync(BuiltProcess node)
-    {
-        using var signedIn = await node.Client.PostAsJsonAsync("/v1/auth/token", new { username = "operator", password = NodeProcess.OperatorPassword });
-        signedIn.EnsureSuccessStatusCode();
-        var token = (await signedIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
-        var check = default(JsonElement);
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            check = await GetAsync(node, token, "/v1/ledger/check");
-            if (check.GetProperty("remittancesInFlight").GetInt64() == 0 && check.GetProperty("rechargesInFlight").GetInt64() == 0)
-            {
-                break;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.True(check.GetProperty("consistent").GetBoolean(), check.ToString());
-        Assert.Equal(0, check.GetProperty("total").GetInt64());
-        Assert.Equal(0, check.GetProperty("remittancesInFlight").GetInt64());
-        Assert.True(check.GetProperty("corporateMatchesBank").GetBoolean(), check.ToString());
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(BuiltProcess node, string token, HttpMethod method, string path, object body, string? idempotencyKey = null)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        if (idempotencyKey is not null)
-        {
-            request.Headers.Add("Idempotency-Key", idempotencyKey);
-        }
-
-        return await node.Client.SendAsync(request);
-    }
-
-    private static async Task<JsonElement> GetAsync(BuiltProcess node, string token, string path)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await node.Client.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
-
-    private static async Task<long> BalanceAsync(BuiltProcess node, Member member) =>
-        (await GetAsync(node, member.Token, $"/v1/members/{member.Id}/wallet")).GetProperty("balance").GetInt64();
+    private static Task<long> BalanceAsync(BuiltProcess node, Member member) => node.BalanceAsync(member.Id, member.Token);
 
     private static async Task<long> AccountBalanceAsync(BuiltProcess bank, Account account) =>
         (await bank.Client.GetFromJsonAsync<JsonElement>($"/banks/{account.BankCode}/accounts/{account.AccountNumber}")).GetProperty("balance").GetInt64();

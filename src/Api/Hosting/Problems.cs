@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Storage.Postgres;
 using Npgsql;
+using Orleans.Runtime;
 
 namespace MyPay.Api.Hosting;
 
@@ -44,10 +45,10 @@ public static class Problems
         TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + type);
 
     /// <summary>
-    /// Maps faults outside the request's control to their status: the database being unreachable or a
-    /// grain being overloaded is a 503 the client may retry (with the same idempotency key); a lost
-    /// version race after bounded retries is a 409. A request body past the size limit or a malformed
-    /// body is the client's 4xx. Anything else is a bug and stays a 500.
+    /// Maps faults outside the request's control to their status: the database being unreachable, a
+    /// grain being overloaded, or the silo holding a grain being unreachable is a 503 the client may retry
+    /// (with the same idempotency key); a lost version race after bounded retries is a 409. A request body
+    /// past the size limit or a malformed body is the client's 4xx. Anything else is a bug and stays a 500.
     /// </summary>
     private sealed class InfrastructureExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
     {
@@ -66,6 +67,11 @@ public static class Problems
             {
                 _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "storage-unavailable", "The database is unavailable; retry later with the same Idempotency-Key."),
                 GrainOverloadedException => (StatusCodes.Status503ServiceUnavailable, "overloaded", "Too many requests for this resource; retry later with the same Idempotency-Key."),
+
+                // A call to a grain on another node that died: Orleans refuses the message until the cluster declares
+                // that silo dead (after its missed probes, some seconds) and the grain activates on a live one. Whether
+                // the call ran there is unknown; a retry with the same key applies it once either way.
+                OrleansMessageRejectionException => (StatusCodes.Status503ServiceUnavailable, "node-unavailable", "A node of the cluster is unreachable; retry later with the same Idempotency-Key."),
                 StateConflictException => (StatusCodes.Status409Conflict, "concurrent-update", "The resource was changed concurrently; retry with the same Idempotency-Key."),
                 BadHttpRequestException bad => (bad.StatusCode, "bad-request", "The request could not be read."),
                 _ => null,
