@@ -59,10 +59,11 @@ def fmt(value, digits=1):
 
 
 def code_area(dso, symbol):
-    """The part of the node a sample belongs to: a JIT-compiled method's namespace (its first two names), else the
-    assembly or native library the code is in."""
-    if dso.startswith("perf-") and "." in symbol.split("(", 1)[0]:
-        return ".".join(symbol.split("(", 1)[0].split("[", 1)[0].strip().split(".")[:2])
+    """The part of the node a sample belongs to: a JIT-compiled method's assembly (the perf map writes
+    "instance void [Assembly] Namespace.Type::Method(...)"), else the native library or assembly image it is in."""
+    if dso.startswith("[JIT]"):
+        match = re.search(r"\[([^\]]+)\]\s*[^\s\[\]]+::", symbol)
+        return match.group(1) if match else "JIT-compiled, unnamed"
     return dso
 
 
@@ -71,7 +72,7 @@ def node_cpu_lines(path):
     symbols = []
     with open(path, encoding="utf-8") as file:
         for line in file:
-            match = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+\[.\]\s+(.*)", line)
+            match = re.match(r"\s*([0-9.]+)%\s+(.+?)\s+\[.\]\s+(.*)", line)
             if match:
                 symbols.append((float(match.group(1)), match.group(2), match.group(3).strip()))
     if not symbols:
@@ -80,7 +81,7 @@ def node_cpu_lines(path):
     for share, dso, symbol in symbols:
         areas[code_area(dso, symbol)] += share
     return [
-        "| the node's CPU by code area (methods over 0.2% of its samples) | share of the node |",
+        "| the node's CPU by code area (methods over 0.05% of its samples) | share of the node |",
         "| --- | ---: |",
         *[f"| {area} | {share:.1f}% |" for area, share in areas.most_common(15)],
         "",
