@@ -54,7 +54,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
     /// the wallet resumed its own (each had a reminder of its own, removed by the recharges migration) are carried on.
     /// </summary>
     public override Task OnActivateAsync(CancellationToken cancellationToken) =>
-        wallet.Committed.PendingRechargesWon.Count > 0 ? resumption.ArmAsync() : Task.CompletedTask;
+        wallet.Committed.HasPendingRecharges ? resumption.ArmAsync() : Task.CompletedTask;
 
     public Task<long> GetBalance() => Task.FromResult(wallet.Committed.BalanceWon);
 
@@ -84,7 +84,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
             }
         }
 
-        await resumption.DisarmWhenIdleAsync(() => wallet.Committed.PendingRechargesWon.Count == 0);
+        await resumption.DisarmWhenIdleAsync(() => !wallet.Committed.HasPendingRecharges);
     }
 
     public Task<long> CompleteRecharge(RechargeCompletion completion) =>

@@ -16,10 +16,21 @@ public sealed class WalletState : IRecordingState
     /// against the balance cap, so concurrent recharges can never together take a wallet over it.
     /// </summary>
     [Id(1)]
-    public Dictionary<string, long> PendingRechargesWon { get; set; } = [];
+    public Dictionary<string, long> PendingRechargesWon { get => pendingRechargesWon ??= []; set => pendingRechargesWon = value; }
+
+    /// <summary>Whether a recharge is pending, asked without giving an idle wallet a dictionary.</summary>
+    [JsonIgnore]
+    public bool HasPendingRecharges => pendingRechargesWon is { Count: > 0 };
 
     /// <summary>The journal entries, payment and recharge rows, reminder changes and operation keys of the next write.</summary>
     [JsonIgnore]
-    [field: NonSerialized]
-    public PendingRecords Records { get; } = new();
+    public PendingRecords Records => records ??= new();
+
+    // Both are created when first used: a silo holds many idle wallets, and each empty collection costs its bytes.
+    // (Orleans copies the dictionary through its property, which carries the [Id].)
+    [NonSerialized]
+    private Dictionary<string, long>? pendingRechargesWon;
+
+    [NonSerialized]
+    private PendingRecords? records;
 }

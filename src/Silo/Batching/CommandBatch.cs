@@ -40,19 +40,24 @@ namespace MyPay.Silo.Batching;
 public sealed class CommandBatch<TState>
     where TState : class, new()
 {
+    /// <summary>What <see cref="writing"/> holds between writes: never changed.</summary>
+    private static readonly List<PendingCommand> NothingWriting = [];
+
     private readonly IGrainBase grain;
     private readonly Orleans.Runtime.IPersistentState<TState> persistent;
     private readonly string stateName;
     private readonly string storageName;
     private readonly CommandBatchOptions options;
     private readonly RecentOperations recentOperations;
-    private readonly Dictionary<string, PendingCommand> commandsByOperationId = new(StringComparer.Ordinal);
+
+    /// <summary>Keyed commands not settled yet, by key; created with the first (most activations of a busy silo sit idle).</summary>
+    private Dictionary<string, PendingCommand>? commandsByOperationId;
 
     /// <summary>Commands applied to <see cref="working"/>, waiting for the next write; at most <see cref="CommandBatchOptions.CommandsPerWriteMax"/>.</summary>
     private List<PendingCommand> applied = [];
 
-    /// <summary>Commands beyond a full <see cref="applied"/>: not applied yet, in arrival order.</summary>
-    private readonly Queue<PendingCommand> waiting = new();
+    /// <summary>Commands beyond a full <see cref="applied"/>: not applied yet, in arrival order; created when the first waits.</summary>
+    private Queue<PendingCommand>? waiting;
 
     private TState? committed;
 
@@ -63,7 +68,7 @@ public sealed class CommandBatch<TState>
     private TState? working;
 
     /// <summary>The commands of the write in flight.</summary>
-    private List<PendingCommand> writing = [];
+    private List<PendingCommand> writing = NothingWriting;
 
     private Task? flushing;
 
@@ -88,6 +93,10 @@ public sealed class CommandBatch<TState>
     public TState Committed => committed ??= persistent.State;
 
     private GrainId StorageId => new(stateName, grain.GrainContext.GrainId.Key.ToString()!);
+
+    private Queue<PendingCommand> Waiting => waiting ??= new();
+
+    private int WaitingCount => waiting?.Count ?? 0;
 
     /// <summary>
     /// Applies <paramref name="command"/> to the state and completes once a write holding its effect has committed,
@@ -119,20 +128,20 @@ public sealed class CommandBatch<TState>
                 return Task.FromResult(Replay<TResult>(operation, recorded));
             }
 
-            if (commandsByOperationId.TryGetValue(operation.Id, out var first))
+            if (commandsByOperationId?.TryGetValue(operation.Id, out var first) == true)
             {
                 // The key's first use is still on its way to storage: answer the repeat once it is settled.
                 return RunAfterAsync(first, command, operation);
             }
         }
 
-        if (applied.Count + waiting.Count >= options.QueuedCommandsMax)
+        if (applied.Count + WaitingCount >= options.QueuedCommandsMax)
         {
             throw new GrainOverloadedException(StorageId, options.QueuedCommandsMax);
         }
 
         var pending = new PendingCommand<TResult>(command, operation, reapply);
-        if (!reloading && applied.Count < options.CommandsPerWriteMax && waiting.Count == 0)
+        if (!reloading && applied.Count < options.CommandsPerWriteMax && WaitingCount == 0)
         {
             working ??= Copy(inFlight ?? Committed);
             if (!TryApply(pending))
@@ -144,12 +153,12 @@ public sealed class CommandBatch<TState>
         }
         else
         {
-            waiting.Enqueue(pending);
+            Waiting.Enqueue(pending);
         }
 
         if (operation is not null)
         {
-            commandsByOperationId[operation.Id] = pending;
+            (commandsByOperationId ??= new(StringComparer.Ordinal))[operation.Id] = pending;
         }
 
         if (flushing is not { IsCompleted: false })
@@ -179,7 +188,7 @@ public sealed class CommandBatch<TState>
         var conflicts = 0;
         try
         {
-            while (applied.Count > 0 || waiting.Count > 0)
+            while (applied.Count > 0 || WaitingCount > 0)
             {
                 ApplyWaiting();
                 if (applied.Count == 0)
@@ -247,15 +256,15 @@ public sealed class CommandBatch<TState>
         catch (Exception exception)
         {
             // A bug (a command that is not deterministic, say): nobody may be left waiting, and memory is not to be trusted.
-            FailAll([.. writing, .. applied, .. waiting], exception);
+            FailAll([.. writing, .. applied, .. Waiting], exception);
             applied = [];
-            waiting.Clear();
+            Waiting.Clear();
             grain.DeactivateOnIdle();
         }
         finally
         {
             reloading = false;
-            writing = [];
+            writing = NothingWriting;
             flushing = null;
         }
     }
@@ -309,18 +318,18 @@ public sealed class CommandBatch<TState>
         catch (Exception exception)
         {
             // Reads go on seeing the last state known to be committed until the deactivation takes effect.
-            FailAll([.. retry, .. waiting], exception);
-            waiting.Clear();
+            FailAll([.. retry, .. Waiting], exception);
+            Waiting.Clear();
             grain.DeactivateOnIdle();
             return false;
         }
 
         committed = persistent.State;
-        var arrived = waiting.ToList();
-        waiting.Clear();
+        var arrived = Waiting.ToList();
+        Waiting.Clear();
         foreach (var command in retry.Concat(arrived))
         {
-            waiting.Enqueue(command);
+            Waiting.Enqueue(command);
         }
 
         reloading = false;
@@ -330,9 +339,9 @@ public sealed class CommandBatch<TState>
     /// <summary>Moves waiting commands into the next write, applying each, up to the write's limit.</summary>
     private void ApplyWaiting()
     {
-        while (waiting.Count > 0 && applied.Count < options.CommandsPerWriteMax)
+        while (WaitingCount > 0 && applied.Count < options.CommandsPerWriteMax)
         {
-            var command = waiting.Dequeue();
+            var command = Waiting.Dequeue();
             working ??= Copy(inFlight ?? Committed);
             if (TryApply(command))
             {
@@ -419,7 +428,7 @@ public sealed class CommandBatch<TState>
 
     private void Settle(PendingCommand command, Action answer)
     {
-        if (command.Operation is { } operation && commandsByOperationId.TryGetValue(operation.Id, out var registered) && registered == command)
+        if (command.Operation is { } operation && commandsByOperationId?.TryGetValue(operation.Id, out var registered) == true && registered == command)
         {
             commandsByOperationId.Remove(operation.Id);
         }

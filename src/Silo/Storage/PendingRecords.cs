@@ -18,17 +18,18 @@ public interface IRecordingState
 /// <summary>What a grain's next write carries besides its state. Taken, whole, when the write starts.</summary>
 public sealed class PendingRecords
 {
-    private List<object> records = [];
-    private List<OperationRecord> operations = [];
+    // Created with their first item: most states of a busy silo sit idle with nothing pending.
+    private List<object>? records;
+    private List<OperationRecord>? operations;
 
     /// <summary>Whether nothing is pending.</summary>
-    public bool IsEmpty => records.Count == 0 && operations.Count == 0;
+    public bool IsEmpty => records is not { Count: > 0 } && operations is not { Count: > 0 };
 
     /// <summary>Adds a record, stored by the record writer registered for its type.</summary>
     public void Append(object record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        records.Add(record);
+        (records ??= []).Add(record);
     }
 
     /// <summary>
@@ -43,15 +44,15 @@ public sealed class PendingRecords
             throw new ArgumentException($"An operation key must be 1 to {Grains.OperationKey.IdLengthMax} characters; got {operation.Id.Length}.", nameof(operation));
         }
 
-        operations.Add(operation);
+        (operations ??= []).Add(operation);
     }
 
     /// <summary>Hands everything pending to a write and starts afresh: later appends belong to the next write.</summary>
     internal (IReadOnlyList<object> Records, IReadOnlyList<OperationRecord> Operations) Take()
     {
-        var taken = (records, operations);
-        records = [];
-        operations = [];
+        var taken = ((IReadOnlyList<object>?)records ?? [], (IReadOnlyList<OperationRecord>?)operations ?? []);
+        records = null;
+        operations = null;
         return taken;
     }
 }
