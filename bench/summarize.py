@@ -136,9 +136,72 @@ def profile_main(argv):
     print(text)
 
 
+def heap_main(argv):
+    """The live managed heap of a node holding many idle activations (dotnet-gcdump report), by owner and by type:
+    the types with about one object per activation are what an activation costs."""
+    parser = argparse.ArgumentParser(prog="summarize.py heap")
+    parser.add_argument("--report", required=True)
+    parser.add_argument("--activations", type=int, required=True)
+    parser.add_argument("--output", required=True)
+    arguments = parser.parse_args(argv)
+
+    types = Counter()
+    counts = Counter()
+    total = 0
+    with open(arguments.report, encoding="utf-8") as file:
+        for line in file:
+            # "    Object Bytes     Count  Type [Assembly]": the bytes are per object.
+            match = re.match(r"\s*([0-9,]+)\s+([0-9,]+)\s+(.+?)\s*$", line)
+            if not match:
+                continue
+            size, count = int(match.group(1).replace(",", "")), int(match.group(2).replace(",", ""))
+            name = re.sub(r"\s+", " ", re.sub(r"\s*\(Bytes > [0-9KM]+\)", "", match.group(3)))
+            types[name] += size * count
+            counts[name] += count
+            total += size * count
+    per_activation = {name: types[name] for name in types if counts[name] >= 0.9 * arguments.activations}
+
+    def owner(name):
+        # The type's own namespace first (Orleans' PersistentState<WalletState> is Orleans'), then a collection's elements.
+        for prefix, who in (("MyPay.", "MyPay"), ("Orleans.", "Orleans")):
+            if name.startswith(prefix):
+                return who
+        return "MyPay" if "MyPay." in name else "Orleans" if "Orleans." in name else \
+            "dependency injection (a scope per activation)" if "DependencyInjection" in name else "runtime and collections"
+
+    owners = Counter()
+    for name, size in per_activation.items():
+        owners[owner(name)] += size
+    n = arguments.activations
+    lines = [
+        f"# Heap of a node holding {n:,} idle wallet activations",
+        "",
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Reproduce: `BENCH_GCDUMP=1 bench/run memory`.",
+        "",
+        f"Live managed heap: {total / 1e6:,.1f} MB. Types with about one object per activation (or more), by owner "
+        "(a collection counts as its element type's owner's):",
+        "",
+        "| owner | MB | bytes per activation |",
+        "| --- | ---: | ---: |",
+        *[f"| {name} | {size / 1e6:,.1f} | {size / n:,.0f} |" for name, size in owners.most_common()],
+        "",
+        "| type | objects | bytes per activation |",
+        "| --- | ---: | ---: |",
+        *[f"| `{name[:120].replace('|', '/')}` | {counts[name]:,} | {size / n:,.0f} |"
+          for name, size in sorted(per_activation.items(), key=lambda item: -item[1])[:40]],
+    ]
+    text = "\n".join(lines) + "\n"
+    with open(arguments.output, "w", encoding="utf-8") as file:
+        file.write(text)
+    print(text)
+
+
 def main():
     if sys.argv[1:2] == ["profile"]:
         profile_main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["heap"]:
+        heap_main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser()
     for name in ("pgbench-tps", "echo-rps", "wrk-recharge-rps", "wrk-recharge-p99", "rss-before", "rss-after"):
