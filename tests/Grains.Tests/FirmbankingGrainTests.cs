@@ -1,20 +1,12 @@
-using Microsoft.Extensions.DependencyInjection;
 using MyPay.Grains.Banking;
-using MyPay.Silo.Storage;
 
 namespace MyPay.Grains.Tests;
 
-public sealed class FirmbankingGrainTests : IAsyncLifetime
+// The tests share one cluster and database; each uses request ids of its own.
+public sealed class FirmbankingGrainTests(GrainHost host) : IClassFixture<GrainHost>
 {
     private static readonly BankAccountNumber Member = new("004", "123-456");
     private static readonly BankAccountNumber Corporate = new("088", "100-000-000001");
-    private readonly GrainHost host = new();
-
-    public Task InitializeAsync() => host.StartAsync();
-
-    public async Task DisposeAsync() => await host.DisposeAsync();
-
-    private MemoryGrainStorage Storage => (MemoryGrainStorage)host.Services.GetRequiredService<IGrainStorage>();
 
     [Fact]
     public async Task Execute_BankNeverAnswers_IsUnknownNeverFailed_AndKeepsItsHistory()
@@ -41,10 +33,10 @@ public sealed class FirmbankingGrainTests : IAsyncLifetime
         await grain.Execute(command);
         await grain.ResolveUnfinished();
 
-        var rows = Storage.Records.OfType<FirmbankingIndexRow>().Where(row => row.RequestId == "fb-indexed").ToList();
-        var row = Assert.Single(rows);
+        var row = Assert.Single(await host.Rows.FirmbankingIndexAsync("fb-indexed"));
         Assert.Equal("m-indexed", row.MemberId);
-        Assert.Equal(record.RequestedAt, row.CreatedAt);
+        // PostgreSQL keeps microseconds; the grain's clock has ticks of 100 ns.
+        Assert.Equal(record.RequestedAt, row.CreatedAt, TimeSpan.FromMicroseconds(1));
     }
 
     [Fact]

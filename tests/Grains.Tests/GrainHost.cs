@@ -3,27 +3,43 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using MyPay.Grains.Banking;
 using MyPay.Grains.Money;
-using Orleans;
-using Orleans.Hosting;
-using Orleans.Runtime;
 using MyPay.Silo.Hosting;
+using MyPay.Testing;
+using Npgsql;
+using Orleans;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 
 namespace MyPay.Grains.Tests;
 
 /// <summary>
-/// A one-silo Orleans test cluster hosting every MyPay grain, on the group-commit storage provider over the in-memory
-/// store (the same contract as PostgreSQL's, tested against both in the silo's tests) with in-memory reminders. Start
-/// it with <see cref="StartAsync"/>.
+/// A one-silo Orleans test cluster hosting every MyPay grain on a fresh PostgreSQL database, which stores grains and
+/// reminders as a node does (<see cref="MyPaySiloBuilderExtensions.UseMyPayStorage"/>: the group-commit store, the
+/// ADO.NET reminder table, every migration applied before the silo starts). Only membership is the test cluster's
+/// own, in memory: it is not where anything is stored. Use it as an xunit class fixture (subclass it to configure the
+/// silo's services): starting a silo on a new database takes about a second, so a class's tests share one, and keep
+/// apart by using grain keys of their own.
 /// </summary>
-internal sealed class GrainHost(Action<IServiceCollection>? configure = null) : IAsyncDisposable
+public class GrainHost : IAsyncLifetime
 {
+    private readonly PostgresDatabase database = new();
+    private readonly Action<IServiceCollection>? configure;
     private InProcessTestCluster? cluster;
+
+    public GrainHost()
+    {
+    }
+
+    /// <param name="configure">Runs on the silo's services after the grains' own are added: options, a clock, a bank.</param>
+    protected GrainHost(Action<IServiceCollection> configure) => this.configure = configure;
 
     /// <summary>The silo's services.</summary>
     public IServiceProvider Services => Cluster.GetSiloServiceProvider();
 
     public IGrainFactory Grains => Cluster.Client;
+
+    /// <summary>What the grains' writes left in the database.</summary>
+    public StoredRows Rows => new(Services.GetRequiredService<NpgsqlDataSource>(), Services.GetRequiredService<IRechargeRecords>());
 
     private InProcessTestCluster Cluster => cluster ?? throw new InvalidOperationException("The grain host is not started.");
 
@@ -34,32 +50,31 @@ internal sealed class GrainHost(Action<IServiceCollection>? configure = null) : 
         await Cluster.WaitForDeactivationAsync(grain);
     }
 
-    public async Task StartAsync()
+    public async Task InitializeAsync()
     {
+        await database.InitializeAsync();
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services
                 .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
-                .AddMyPayGrainServices()
-                .AddMemoryGrainStorage()
-                .AddSingleton<IRechargeRecords, NoRechargeRows>();
+                .AddMyPayGrainServices();
             configure?.Invoke(silo.Services);
             silo.Services.TryAddSingleton<IBankGateway, UnreachableBank>();
-            silo.AddGroupCommitGrainStorage();
-            silo.UseInMemoryReminderService();
-            silo.Services.Configure<ReminderOptions>(reminders => reminders.MinimumReminderPeriod = MyPaySiloBuilderExtensions.MinimumReminderPeriod);
+            silo.UseMyPayStorage(database.ConnectionString);
         });
         cluster = builder.Build();
         await cluster.DeployAsync();
     }
 
-    public async ValueTask DisposeAsync()
+    public async Task DisposeAsync()
     {
         if (cluster is not null)
         {
             await cluster.DisposeAsync();
         }
+
+        await database.DisposeAsync();
     }
 }
 
@@ -74,10 +89,4 @@ internal sealed class UnreachableBank : IBankGateway
 
     public Task<TransferOutcome> GetTransferAsync(string requestId, CancellationToken cancellationToken) =>
         Task.FromResult(TransferOutcome.Unanswered("unreachable"));
-}
-
-/// <summary>The recharge rows of the in-memory store, which keeps none (rows are PostgreSQL's): a wallet's tick finds no recharge to carry on.</summary>
-internal sealed class NoRechargeRows : IRechargeRecords
-{
-    public Task<RechargeRecord?> FindAsync(string rechargeId, CancellationToken cancellationToken) => Task.FromResult<RechargeRecord?>(null);
 }

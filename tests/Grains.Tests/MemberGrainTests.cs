@@ -2,18 +2,16 @@ using MyPay.Grains.Members;
 
 namespace MyPay.Grains.Tests;
 
-public sealed class MemberGrainTests : IAsyncLifetime
+public sealed class MemberGrainTests(GrainHost host) : IClassFixture<GrainHost>
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
-    private readonly GrainHost host = new();
 
-    public Task InitializeAsync() => host.StartAsync();
+    // The tests share one cluster and database: each has a member of its own.
+    private readonly string memberId = $"m-{Guid.NewGuid():N}";
 
-    public async Task DisposeAsync() => await host.DisposeAsync();
-
-    private async Task<IMemberGrain> RegisteredAsync(string id = "m1")
+    private async Task<IMemberGrain> RegisteredAsync()
     {
-        var member = host.Grains.GetGrain<IMemberGrain>(id);
+        var member = host.Grains.GetGrain<IMemberGrain>(memberId);
         await member.Register(new MemberRegistration(MemberType.Customer, "김민준", "a@example.com", "", "hash", Now));
         return member;
     }
@@ -35,7 +33,7 @@ public sealed class MemberGrainTests : IAsyncLifetime
     [Fact]
     public async Task Unregistered_HasNoProfileNoHashAndLinksNothing()
     {
-        var member = host.Grains.GetGrain<IMemberGrain>("nobody");
+        var member = host.Grains.GetGrain<IMemberGrain>(memberId);
 
         Assert.Null(await member.GetProfile());
         Assert.Null(await member.GetPasswordHash());

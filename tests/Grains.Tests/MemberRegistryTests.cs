@@ -3,16 +3,34 @@ using MyPay.Grains.Members;
 
 namespace MyPay.Grains.Tests;
 
-public sealed class MemberRegistryTests : IAsyncLifetime
+/// <summary>The member registry's tests' cluster, on a clock the tests move.</summary>
+public sealed class MemberRegistryHost : GrainHost
 {
-    private readonly ManualClock clock = new(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.FromHours(9)));
-    private readonly GrainHost host;
+    public MemberRegistryHost()
+        : this(new ManualClock(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.FromHours(9))))
+    {
+    }
 
-    public MemberRegistryTests() => host = new GrainHost(services => services.AddSingleton<TimeProvider>(clock));
+    private MemberRegistryHost(ManualClock clock)
+        : base(services => services.AddSingleton<TimeProvider>(clock)) => Clock = clock;
 
-    public Task InitializeAsync() => host.StartAsync();
+    public ManualClock Clock { get; }
+}
 
-    public async Task DisposeAsync() => await host.DisposeAsync();
+/// <summary>A clock that stands still until moved; the tests of a class run one at a time, so it needs no lock.</summary>
+public sealed class ManualClock(DateTimeOffset now) : TimeProvider
+{
+    private DateTimeOffset now = now;
+
+    public override DateTimeOffset GetUtcNow() => now;
+
+    public void Advance(TimeSpan by) => now += by;
+}
+
+// The tests share one cluster, database and clock (only ever moved forward); each uses emails of its own.
+public sealed class MemberRegistryTests(MemberRegistryHost host) : IClassFixture<MemberRegistryHost>
+{
+    private ManualClock Clock => host.Clock;
 
     private MemberRegistry Registry => host.Services.GetRequiredService<MemberRegistry>();
 
@@ -28,7 +46,7 @@ public sealed class MemberRegistryTests : IAsyncLifetime
         Assert.Equal("성동구", profile.Address);
         Assert.Equal(MemberStatus.Active, profile.Status);
         Assert.Equal(MemberType.Merchant, profile.Type);
-        Assert.Equal(clock.GetUtcNow(), profile.RegisteredAt);
+        Assert.Equal(Clock.GetUtcNow(), profile.RegisteredAt);
         Assert.Matches("^m[0-9a-f]{20}$", profile.Id);
     }
 
@@ -45,10 +63,10 @@ public sealed class MemberRegistryTests : IAsyncLifetime
     public async Task Register_AbandonedClaim_IsTakenOverOnlyAfterItsAge()
     {
         // A registration that claimed the email and then stopped before creating its member.
-        await host.Grains.GetGrain<IEmailIndexGrain>("ghost@example.com").Claim("m-never-created", clock.GetUtcNow());
+        await host.Grains.GetGrain<IEmailIndexGrain>("ghost@example.com").Claim("m-never-created", Clock.GetUtcNow());
 
         var tooSoon = await Registry.RegisterAsync(MemberType.Customer, "유령", "ghost@example.com", "", "hash");
-        clock.Advance(MemberRegistry.AbandonedClaimAge + TimeSpan.FromSeconds(1));
+        Clock.Advance(MemberRegistry.AbandonedClaimAge + TimeSpan.FromSeconds(1));
         var later = await Registry.RegisterAsync(MemberType.Customer, "유령", "ghost@example.com", "", "hash");
 
         Assert.True(tooSoon.EmailTaken);
@@ -60,7 +78,7 @@ public sealed class MemberRegistryTests : IAsyncLifetime
     public async Task Register_OldClaimOfARealMember_IsNeverTakenOver()
     {
         var first = await Registry.RegisterAsync(MemberType.Customer, "원래 주인", "owner@example.com", "", "hash");
-        clock.Advance(TimeSpan.FromDays(30));
+        Clock.Advance(TimeSpan.FromDays(30));
 
         var second = await Registry.RegisterAsync(MemberType.Customer, "도용", "owner@example.com", "", "hash");
 
@@ -103,14 +121,5 @@ public sealed class MemberRegistryTests : IAsyncLifetime
 
         Assert.Null(changed.Profile);
         Assert.False(changed.EmailTaken);
-    }
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        private DateTimeOffset now = now;
-
-        public override DateTimeOffset GetUtcNow() => now;
-
-        public void Advance(TimeSpan by) => now += by;
     }
 }

@@ -3,47 +3,53 @@ using MyPay.Grains.Banking;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
-using MyPay.Silo.Storage;
+using Orleans;
 
 namespace MyPay.Grains.Tests;
 
-public sealed class WalletGrainTests : IAsyncLifetime
+/// <summary>The wallet grain's tests' cluster: a balance cap of 100,000 won, recharges of at most 50,000 in units of 10,000.</summary>
+public sealed class WalletGrainHost() : GrainHost(services => services.Configure<WalletLimits>(limits =>
+{
+    limits.BalanceCapWon = 100_000;
+    limits.RechargeCapWon = 50_000;
+    limits.RechargeUnitWon = 10_000;
+}));
+
+public sealed class WalletGrainTests(WalletGrainHost host) : IClassFixture<WalletGrainHost>
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
 
-    private readonly GrainHost host = new(services => services.Configure<WalletLimits>(limits =>
-    {
-        limits.BalanceCapWon = 100_000;
-        limits.RechargeCapWon = 50_000;
-        limits.RechargeUnitWon = 10_000;
-    }));
+    // The tests share one cluster and database: each has a member, and so recharge ids and rows, of its own.
+    private readonly string member = $"member-{Guid.NewGuid():N}";
 
-    public Task InitializeAsync() => host.StartAsync();
+    private IWalletGrain Wallet(string? memberId = null) => host.Grains.GetGrain<IWalletGrain>(memberId ?? member);
 
-    public async Task DisposeAsync() => await host.DisposeAsync();
+    private Task<IReadOnlyList<JournalEntry>> JournalAsync() => host.Rows.JournalAsync(member);
 
-    private IWalletGrain Wallet(string member = "member-1") => host.Grains.GetGrain<IWalletGrain>(member);
+    private Task<IReadOnlyList<RechargeRecord>> RechargeRowsAsync() => host.Rows.RechargesAsync(member);
 
-    private IReadOnlyList<JournalEntry> Journal => [.. ((MemoryGrainStorage)host.Services.GetRequiredService<IGrainStorage>()).Records.OfType<JournalEntry>()];
-
-    private IReadOnlyList<object> Records => ((MemoryGrainStorage)host.Services.GetRequiredService<IGrainStorage>()).Records;
+    /// <summary>A recharge id unique to this test's member: recharge rows and journal entries are keyed by it.</summary>
+    private string RechargeId(string name, string? memberId = null) => $"{memberId ?? member}-{name}";
 
     private static OperationKey Key(string id, long amountWon) => new(id, $"recharge:{amountWon}");
 
-    private static RechargeRecord Pending(string rechargeId, long amountWon, string member = "member-1") => new(
-        rechargeId, member, amountWon, new BankAccountNumber("004", "123-456"), rechargeId, $"fb-{rechargeId}", RechargeProgress.Pending, null, null, Now, null);
-
-    private Task<RechargeOutcome> ReserveAsync(string rechargeId, long amountWon, string? key = null) =>
-        Wallet().ReserveRecharge(Pending(rechargeId, amountWon), Key(key ?? rechargeId, amountWon));
-
-    private static RechargeCompletion Completion(string rechargeId, long amountWon, long feeWon = 0, string member = "member-1") =>
-        new(Pending(rechargeId, amountWon, member), feeWon, Now);
-
-    private async Task<long> RechargeAsync(string rechargeId, long amountWon, long feeWon = 0, string member = "member-1")
+    private RechargeRecord Pending(string name, long amountWon, string? memberId = null)
     {
-        var reserved = await Wallet(member).ReserveRecharge(Pending(rechargeId, amountWon, member), Key(rechargeId, amountWon));
+        var rechargeId = RechargeId(name, memberId);
+        return new(rechargeId, memberId ?? member, amountWon, new BankAccountNumber("004", "123-456"), rechargeId, $"fb-{rechargeId}", RechargeProgress.Pending, null, null, Now, null);
+    }
+
+    private Task<RechargeOutcome> ReserveAsync(string name, long amountWon, string? key = null) =>
+        Wallet().ReserveRecharge(Pending(name, amountWon), Key(key ?? name, amountWon));
+
+    private RechargeCompletion Completion(string name, long amountWon, long feeWon = 0, string? memberId = null) =>
+        new(Pending(name, amountWon, memberId), feeWon, Now);
+
+    private async Task<long> RechargeAsync(string name, long amountWon, long feeWon = 0, string? memberId = null)
+    {
+        var reserved = await Wallet(memberId).ReserveRecharge(Pending(name, amountWon, memberId), Key(name, amountWon));
         Assert.Equal(RechargeStatus.Reserved, reserved.Status);
-        return await Wallet(member).CompleteRecharge(Completion(rechargeId, amountWon, feeWon, member));
+        return await Wallet(memberId).CompleteRecharge(Completion(name, amountWon, feeWon, memberId));
     }
 
     [Fact]
@@ -53,9 +59,10 @@ public sealed class WalletGrainTests : IAsyncLifetime
 
         Assert.Equal(30_000, balanceWon);
         Assert.Equal(30_000, await Wallet().GetBalance());
-        var recharge = Assert.Single(Journal, entry => entry.Kind == "recharge");
-        Assert.Equal([new Posting(Accounts.CorporateCash, 30_000), new Posting("wallet:member-1", -30_000)], recharge.Postings);
-        var fee = Assert.Single(Journal, entry => entry.Kind == "bank-fee");
+        var journal = await JournalAsync();
+        var recharge = Assert.Single(journal, entry => entry.Kind == "recharge");
+        Assert.Equal([new Posting(Accounts.CorporateCash, 30_000), new Posting(Accounts.Wallet(member), -30_000)], recharge.Postings);
+        var fee = Assert.Single(journal, entry => entry.Kind == "bank-fee");
         Assert.Equal([new Posting(Accounts.BankFeeExpense, 300), new Posting(Accounts.CorporateCash, -300)], fee.Postings);
     }
 
@@ -65,7 +72,17 @@ public sealed class WalletGrainTests : IAsyncLifetime
         await ReserveAsync("r1", 30_000);
 
         Assert.Equal(0, await Wallet().GetBalance());
-        Assert.Empty(Journal);
+        Assert.Empty(await JournalAsync());
+    }
+
+    [Fact]
+    public async Task Reserve_StoresTheWalletsResumeReminder_BeforeItAnswers()
+    {
+        // Goal: a reserved recharge survives its node. The wallet's reminder, which carries pending recharges on, is in
+        // PostgreSQL by the time the reservation is answered.
+        await ReserveAsync("r1", 30_000);
+
+        Assert.Equal(["resume"], await host.Rows.RemindersAsync(Wallet().GetGrainId().ToString()));
     }
 
     [Fact]
@@ -78,7 +95,7 @@ public sealed class WalletGrainTests : IAsyncLifetime
 
         Assert.Equal(first, repeat);
         Assert.Equal(40_000, await Wallet().GetBalance());
-        Assert.Equal(2, Journal.Count);
+        Assert.Equal(2, (await JournalAsync()).Count);
     }
 
     [Fact]
@@ -94,7 +111,7 @@ public sealed class WalletGrainTests : IAsyncLifetime
         Assert.Equal(RechargeStatus.AboveTheBalanceCap, full.Status);
         Assert.Equal(RechargeStatus.Reserved, afterRelease.Status);
         Assert.Equal(0, await Wallet().GetBalance());
-        Assert.Empty(Journal);
+        Assert.Empty(await JournalAsync());
     }
 
     [Fact]
@@ -102,7 +119,7 @@ public sealed class WalletGrainTests : IAsyncLifetime
     {
         var reserved = await ReserveAsync("r1", 30_000);
 
-        Assert.Equal([Pending("r1", 30_000)], Records.OfType<RechargeRecord>());
+        Assert.Equal([Pending("r1", 30_000)], await RechargeRowsAsync());
         Assert.Equal(Pending("r1", 30_000), reserved.Recharge);
     }
 
@@ -112,7 +129,8 @@ public sealed class WalletGrainTests : IAsyncLifetime
         var outcome = await ReserveAsync("r1", 60_000);
 
         Assert.Equal(RechargeStatus.AboveTheRechargeCap, outcome.Status);
-        Assert.Empty(Records);
+        Assert.Empty(await RechargeRowsAsync());
+        Assert.Empty(await JournalAsync());
     }
 
     [Fact]
@@ -121,8 +139,9 @@ public sealed class WalletGrainTests : IAsyncLifetime
         await RechargeAsync("r1", 30_000);
 
         Assert.Equal(
-            [Pending("r1", 30_000), Pending("r1", 30_000) with { Status = RechargeProgress.Succeeded, BalanceAfterWon = 30_000, CompletedAt = Now }],
-            Records.OfType<RechargeRecord>());
+            [Pending("r1", 30_000) with { Status = RechargeProgress.Succeeded, BalanceAfterWon = 30_000, CompletedAt = Now }],
+            await RechargeRowsAsync());
+        Assert.Single(await JournalAsync(), entry => entry.Reference == RechargeId("r1"));
     }
 
     [Fact]
@@ -132,9 +151,9 @@ public sealed class WalletGrainTests : IAsyncLifetime
         var failed = Pending("r1", 30_000) with { Status = RechargeProgress.Failed, FailureReason = "refused", CompletedAt = Now };
 
         await Wallet().ReleaseRecharge(failed);
-        await Wallet().ReleaseRecharge(failed);
+        await Wallet().ReleaseRecharge(failed with { FailureReason = "a late repeat", CompletedAt = Now.AddMinutes(1) });
 
-        Assert.Equal([Pending("r1", 30_000), failed], Records.OfType<RechargeRecord>());
+        Assert.Equal([failed], await RechargeRowsAsync());
     }
 
     [Fact]
@@ -168,12 +187,13 @@ public sealed class WalletGrainTests : IAsyncLifetime
         // 50 concurrent reservations of 10,000 against a 100,000 cap: exactly 10 are accepted, whatever the interleaving.
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => ReserveAsync($"c{i}", 10_000)));
         await Task.WhenAll(outcomes.Where(outcome => outcome.Status == RechargeStatus.Reserved)
-            .Select(outcome => Wallet().CompleteRecharge(Completion(outcome.RechargeId, 10_000))));
+            .Select(outcome => Wallet().CompleteRecharge(new RechargeCompletion(outcome.Recharge, 0, Now))));
 
         Assert.Equal(10, outcomes.Count(outcome => outcome.Status == RechargeStatus.Reserved));
         Assert.Equal(40, outcomes.Count(outcome => outcome.Status == RechargeStatus.AboveTheBalanceCap));
         Assert.Equal(100_000, await Wallet().GetBalance());
-        Assert.Equal(100_000, -Journal.SelectMany(entry => entry.Postings).Where(posting => posting.Account == "wallet:member-1").Sum(posting => posting.AmountWon));
+        var walletPostings = (await JournalAsync()).SelectMany(entry => entry.Postings).Where(posting => posting.Account == Accounts.Wallet(member));
+        Assert.Equal(100_000, -walletPostings.Sum(posting => posting.AmountWon));
     }
 
     [Fact]
@@ -185,7 +205,7 @@ public sealed class WalletGrainTests : IAsyncLifetime
         var repeat = await ReserveAsync("second-id", 10_000, "k");
 
         Assert.Equal(first, repeat);
-        Assert.Equal("first-id", repeat.RechargeId);
+        Assert.Equal(RechargeId("first-id"), repeat.RechargeId);
     }
 
     [Fact]
@@ -199,11 +219,13 @@ public sealed class WalletGrainTests : IAsyncLifetime
     [Fact]
     public async Task Wallets_AreIndependentPerMember()
     {
-        await RechargeAsync("a1", 10_000, member: "a");
-        await RechargeAsync("b1", 20_000, member: "b");
+        var (a, b) = ($"{member}-a", $"{member}-b");
 
-        Assert.Equal(10_000, await Wallet("a").GetBalance());
-        Assert.Equal(20_000, await Wallet("b").GetBalance());
+        await RechargeAsync("a1", 10_000, memberId: a);
+        await RechargeAsync("b1", 20_000, memberId: b);
+
+        Assert.Equal(10_000, await Wallet(a).GetBalance());
+        Assert.Equal(20_000, await Wallet(b).GetBalance());
     }
 
     [Fact]

@@ -32,14 +32,9 @@ public static class MyPaySiloBuilderExtensions
 
     /// <summary>
     /// Configures this process's Orleans silo for MyPay, in one place: its cluster id, service id, ports and
-    /// address from <see cref="MyPaySiloOptions"/> (validated at start-up); membership and durable reminders in
-    /// PostgreSQL through Orleans' ADO.NET providers on MyPay's schema; grain storage through
-    /// <see cref="Storage.GroupCommitGrainStorage"/> over the process's group-committing store, as the default
-    /// provider (a grain's <c>[PersistentState]</c> with no storage name commits with everyone else's; give
-    /// further names with <see cref="GroupCommitStorageExtensions.AddGroupCommitGrainStorage"/>); and every
-    /// migration — the store's, the components' added with
-    /// <see cref="SiloServiceCollectionExtensions.AddMigrations"/>, clustering and reminders — applied before the
-    /// silo starts, waiting (with retries) while the database is unreachable.
+    /// address from <see cref="MyPaySiloOptions"/> (validated at start-up); membership in PostgreSQL through Orleans'
+    /// ADO.NET provider on MyPay's schema, its migration applied with the rest; and grains and reminders stored as
+    /// <see cref="UseMyPayStorage"/> stores them.
     /// </summary>
     /// <param name="databaseUrl">A <c>postgresql://</c> URL or a keyword connection string, as for the store.</param>
     public static ISiloBuilder UseMyPaySilo(this ISiloBuilder silo, string databaseUrl)
@@ -64,17 +59,38 @@ public static class MyPaySiloBuilderExtensions
             endpoints.GatewayPort = mine.Value.GatewayPort;
         });
 
+        silo.Services.AddMigrations(MigrationSource.Clustering);
+        return silo
+            .UseMyPayStorage(databaseUrl)
+            .UsePostgresClustering(WithPoolOf(connectionString, ClusteringConnectionsMax));
+    }
+
+    /// <summary>
+    /// Stores this silo's grains and reminders in PostgreSQL, as every MyPay silo does whatever finds its peers (a
+    /// node's membership table, or a test cluster's own): grain storage through
+    /// <see cref="Storage.GroupCommitGrainStorage"/> over the process's group-committing store, as the default
+    /// provider (a grain's <c>[PersistentState]</c> with no storage name commits with everyone else's; give further
+    /// names with <see cref="GroupCommitStorageExtensions.AddGroupCommitGrainStorage"/>); durable reminders through
+    /// Orleans' ADO.NET provider on MyPay's reminder table, with periods down to <see cref="MinimumReminderPeriod"/>;
+    /// and every migration — the store's, the components' added with
+    /// <see cref="SiloServiceCollectionExtensions.AddMigrations"/>, the reminders' and any other provider's — applied
+    /// before the silo starts, waiting (with retries) while the database is unreachable.
+    /// </summary>
+    /// <param name="databaseUrl">A <c>postgresql://</c> URL or a keyword connection string, as for the store.</param>
+    public static ISiloBuilder UseMyPayStorage(this ISiloBuilder silo, string databaseUrl)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databaseUrl);
+        var connectionString = PostgresConnection.ToConnectionString(databaseUrl);
+
         // Grains choose their reminders' periods, each bounded by its own validated options (resumes every few seconds
         // in tests): Orleans' floor of one minute would refuse them.
         silo.Services.Configure<ReminderOptions>(reminders => reminders.MinimumReminderPeriod = MinimumReminderPeriod);
 
         silo.Services.AddPostgresGrainStorage(databaseUrl);
-        silo.Services.AddMigrations(MigrationSource.Clustering);
         silo.Services.AddMigrations(MigrationSource.Reminders);
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrateBeforeSiloStarts>();
 
         return silo
-            .UsePostgresClustering(WithPoolOf(connectionString, ClusteringConnectionsMax))
             .UsePostgresReminders(WithPoolOf(connectionString, ReminderConnectionsMax))
             .AddGroupCommitGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
     }
