@@ -49,7 +49,7 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         }
         catch (Exception exception) when (IsUnavailable(exception))
         {
-            throw new StorageUnavailableException($"Could not read grain {grain}: the database is unavailable.", exception);
+            throw Unavailable($"Could not read grain {grain}: the database is unavailable.", exception);
         }
     }
 
@@ -68,7 +68,7 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         }
         catch (Exception exception) when (IsUnavailable(exception))
         {
-            throw new StorageUnavailableException($"Could not read operation '{operationId}' of grain {grain}: the database is unavailable.", exception);
+            throw Unavailable($"Could not read operation '{operationId}' of grain {grain}: the database is unavailable.", exception);
         }
     }
 
@@ -110,6 +110,19 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         SocketException or IOException or TimeoutException => true,
         _ => false,
     };
+
+    /// <summary>
+    /// The database went away: every connection this process keeps pooled may be broken by it (the store's, and those of
+    /// Orleans' clustering and reminder providers, pooled by connection string), and a pooled connection is found
+    /// broken only by the next command sent on it, which then fails. All pools are cleared, so that once the database
+    /// is back the first commands open fresh connections instead of failing on dead ones.
+    /// </summary>
+    private StorageUnavailableException Unavailable(string message, Exception exception)
+    {
+        dataSource.Clear();
+        NpgsqlConnection.ClearAllPools();
+        return new StorageUnavailableException(message, exception);
+    }
 
     private async Task CommitLoopAsync()
     {
@@ -177,7 +190,7 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
             catch (Exception exception)
             {
                 var failure = IsUnavailable(exception)
-                    ? new StorageUnavailableException($"A batch of {batch.Count} grain writes failed: the database is unavailable. Whether it committed is unknown.", exception)
+                    ? Unavailable($"A batch of {batch.Count} grain writes failed: the database is unavailable. Whether it committed is unknown.", exception)
                     : exception;
                 foreach (var pending in batch)
                 {
