@@ -137,10 +137,7 @@ public sealed class CommandBatchTests(OrleansStorageCluster fixture) : IClassFix
     [Fact]
     public async Task WriteThatLostToAnotherWriter_IsReappliedOnTheReloadedState()
     {
-        var key = NewKey();
-        var tally = fixture.Grains.GetGrain<IBatchedTallyGrain>(key);
-        await tally.Add(1).WaitAsync(TestSilo.Timeout);
-        await fixture.SetStoredAsync(BatchedTallyGrain.StateName, key, version: 9, total: 100);
+        var (key, tally) = await OvertakenByAnotherWriterAsync();
 
         Assert.Equal(102, await tally.Add(2).WaitAsync(TestSilo.Timeout));
 
@@ -151,10 +148,7 @@ public sealed class CommandBatchTests(OrleansStorageCluster fixture) : IClassFix
     [Fact]
     public async Task WriteThatLostToAnotherWriter_OfACommandNotToBeReapplied_FailsWithAConflict_AndKeepsTheOtherWrite()
     {
-        var key = NewKey();
-        var tally = fixture.Grains.GetGrain<IBatchedTallyGrain>(key);
-        await tally.Add(1).WaitAsync(TestSilo.Timeout);
-        await fixture.SetStoredAsync(BatchedTallyGrain.StateName, key, version: 9, total: 100);
+        var (key, tally) = await OvertakenByAnotherWriterAsync();
 
         await Assert.ThrowsAsync<StateConflictException>(() => tally.Overwrite(5).WaitAsync(TestSilo.Timeout));
 
@@ -212,4 +206,14 @@ public sealed class CommandBatchTests(OrleansStorageCluster fixture) : IClassFix
     }
 
     private static string NewKey() => Guid.NewGuid().ToString("N");
+
+    /// <summary>A tally that committed 1 (version 1), then had another writer store 100 at version 9 behind its back.</summary>
+    private async Task<(string Key, IBatchedTallyGrain Tally)> OvertakenByAnotherWriterAsync()
+    {
+        var key = NewKey();
+        var tally = fixture.Grains.GetGrain<IBatchedTallyGrain>(key);
+        await tally.Add(1).WaitAsync(TestSilo.Timeout);
+        await fixture.SetStoredAsync(BatchedTallyGrain.StateName, key, version: 9, total: 100);
+        return (key, tally);
+    }
 }
