@@ -112,17 +112,31 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
     };
 
     /// <summary>
-    /// The database went away: every connection this process keeps pooled may be broken by it (the store's, and those of
-    /// Orleans' clustering and reminder providers, pooled by connection string), and a pooled connection is found
-    /// broken only by the next command sent on it, which then fails. All pools are cleared, so that once the database
-    /// is back the first commands open fresh connections instead of failing on dead ones.
+    /// The database is unavailable. When a connection broke (the server went away or shut down, as opposed to a
+    /// timeout or a full pool under load), every connection this process keeps pooled may be broken too (the store's,
+    /// and those of Orleans' clustering and reminder providers, pooled by connection string), and a pooled connection
+    /// is found broken only by the next command sent on it, which then fails. All pools are then cleared, so that once
+    /// the database is back the first commands open fresh connections instead of failing on dead ones.
     /// </summary>
     private StorageUnavailableException Unavailable(string message, Exception exception)
     {
-        dataSource.Clear();
-        NpgsqlConnection.ClearAllPools();
+        if (BrokeAConnection(exception))
+        {
+            dataSource.Clear();
+            NpgsqlConnection.ClearAllPools();
+        }
+
         return new StorageUnavailableException(message, exception);
     }
+
+    private static bool BrokeAConnection(Exception? exception) => exception switch
+    {
+        null or TimeoutException => false,
+        PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow,
+        SocketException or IOException => true,
+        _ => BrokeAConnection(exception.InnerException),
+    };
 
     private async Task CommitLoopAsync()
     {
