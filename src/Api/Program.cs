@@ -6,6 +6,7 @@ using MyPay.Api.Ledger;
 using MyPay.Api.Members;
 using MyPay.Api.Payments;
 using MyPay.Api.Remittance;
+using MyPay.Api.Settlement;
 using MyPay.Api.Wallet;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -35,6 +36,7 @@ app.MapWallet();
 app.MapPayments();
 app.MapCommission();
 app.MapRemittances();
+app.MapSettlements();
 app.MapLedger();
 app.MapBench();
 app.MapOpenApi();

@@ -7,6 +7,9 @@ using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Grains.Payments;
 using MyPay.Grains.Remittance;
+using MyPay.Grains.Settlement;
+using Orleans;
+using Orleans.Runtime;
 using IGrainFactory = Orleans.IGrainFactory;
 using MyPay.Silo.Hosting;
 using MyPay.Silo.Migrations;
@@ -47,6 +50,11 @@ public static class GrainsRegistration
         services.AddRecordWriter<PaymentWriter>();
         services.AddOptions<RemittanceOptions>().BindConfiguration(RemittanceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddRecordWriter<RemittanceWriter>();
+        services.AddOptions<SettlementOptions>().BindConfiguration(SettlementOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddMigrations(new MigrationSource("settlements", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Settlement.Sql."));
+        services.AddRecordWriter<SettlementWriter>();
+        services.AddSingleton<SettlementQueries>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ArmSettlementWhenActive>();
         return services;
     }
 }

@@ -16,7 +16,7 @@ public static class LedgerEndpoints
     /// <summary>
     /// The ledger's self-check (operators): it sums to zero, every entry balances, every wallet agrees with
     /// its postings, and <c>corporate_cash</c> agrees with the bank's statement of the corporate account,
-    /// which is only expected once no recharge is in flight. Every difference is listed.
+    /// which is only expected once no recharge, remittance or settlement is in flight. Every difference is listed.
     /// </summary>
     private static async Task<Ok<LedgerCheckResponse>> CheckAsync(
         LedgerQueries ledger, IBankGateway bank, IOptions<FirmbankingOptions> firmbanking, CancellationToken cancellationToken)
@@ -24,7 +24,7 @@ public static class LedgerEndpoints
         var check = await ledger.CheckAsync(cancellationToken);
         var statement = await bank.LookUpAccountAsync(firmbanking.Value.CorporateAccount, cancellationToken);
         var bankBalanceWon = statement.Status == AccountLookupStatus.Open ? statement.BalanceWon : null;
-        bool? corporateMatchesBank = check.RechargesInFlight > 0 || check.RemittancesInFlight > 0 || bankBalanceWon is null ? null : bankBalanceWon == check.CorporateCashWon;
+        bool? corporateMatchesBank = check.RechargesInFlight > 0 || check.RemittancesInFlight > 0 || check.SettlementsInFlight > 0 || bankBalanceWon is null ? null : bankBalanceWon == check.CorporateCashWon;
         var differences = new List<string>();
         if (check.TotalWon != 0)
         {
@@ -48,12 +48,13 @@ public static class LedgerEndpoints
             bankBalanceWon,
             check.RechargesInFlight,
             check.RemittancesInFlight,
+            check.SettlementsInFlight,
             corporateMatchesBank,
             differences));
     }
 
     /// <summary>
-    /// <c>corporateMatchesBank</c> is null while recharges are in flight or the bank cannot be asked: the two
+    /// <c>corporateMatchesBank</c> is null while recharges, remittances or settlements are in flight or the bank cannot be asked: the two
     /// may differ by money in transit, which is not a discrepancy.
     /// </summary>
     public sealed record LedgerCheckResponse(
@@ -65,6 +66,7 @@ public static class LedgerEndpoints
         long? BankCorporateBalance,
         long RechargesInFlight,
         long RemittancesInFlight,
+        long SettlementsInFlight,
         bool? CorporateMatchesBank,
         IReadOnlyList<string> Differences);
 }

@@ -42,6 +42,11 @@ public sealed record JournalEntry
     public DateTimeOffset CreatedAt { get; }
 
     public IReadOnlyList<Posting> Postings { get; }
+
+    /// <summary>What the bank charged the corporate account for a completed command: <c>bank_fee_expense → corporate_cash</c>, once per request id.</summary>
+    public static JournalEntry BankFee(string firmbankingRequestId, string memberId, long feeWon, DateTimeOffset at) => new(
+        $"bank-fee:{firmbankingRequestId}", "bank-fee", memberId, null, firmbankingRequestId, at,
+        [new Posting(Accounts.BankFeeExpense, feeWon), new Posting(Accounts.CorporateCash, -feeWon)]);
 }
 
 /// <summary>A debit (positive) or credit (negative) to one account. The ledger records a wallet's balance after each of its postings.</summary>

@@ -51,7 +51,8 @@ public sealed class LedgerQueries(NpgsqlDataSource dataSource)
             Wallets: reader.GetInt64(4),
             CorporateCashWon: reader.GetInt64(5),
             RechargesInFlight: reader.GetInt64(6),
-            RemittancesInFlight: reader.GetInt64(7));
+            RemittancesInFlight: reader.GetInt64(7),
+            SettlementsInFlight: reader.GetInt64(8));
     }
 
     private static string Load(string name)
@@ -77,7 +78,8 @@ public sealed record LedgerCheck(
     long Wallets,
     long CorporateCashWon,
     long RechargesInFlight,
-    long RemittancesInFlight)
+    long RemittancesInFlight,
+    long SettlementsInFlight)
 {
     public bool IsConsistent => TotalWon == 0 && UnbalancedEntries.Count == 0 && WalletMismatches.Count == 0;
 }

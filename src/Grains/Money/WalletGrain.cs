@@ -155,14 +155,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
             [new Posting(Accounts.CorporateCash, amountWon), new Posting(Accounts.Wallet(MemberId), -amountWon)]));
         if (completion.FeeWon > 0)
         {
-            state.Records.Append(new JournalEntry(
-                $"bank-fee:{recharge.FirmbankingRequestId}",
-                "bank-fee",
-                MemberId,
-                null,
-                recharge.FirmbankingRequestId,
-                completion.CompletedAt,
-                [new Posting(Accounts.BankFeeExpense, completion.FeeWon), new Posting(Accounts.CorporateCash, -completion.FeeWon)]));
+            state.Records.Append(JournalEntry.BankFee(recharge.FirmbankingRequestId, MemberId, completion.FeeWon, completion.CompletedAt));
         }
 
         state.Records.Append(recharge with { Status = RechargeProgress.Succeeded, BalanceAfterWon = balanceWon, CompletedAt = completion.CompletedAt });

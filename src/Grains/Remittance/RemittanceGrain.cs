@@ -170,9 +170,7 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
                 List<JournalEntry> entries = [new JournalEntry($"remittance-post:{record.RemittanceId}", "remittance-post", request.SenderId, null, record.RemittanceId, at, postings)];
                 if (transfer.FeeWon > 0)
                 {
-                    entries.Add(new JournalEntry(
-                        $"bank-fee:{record.FirmbankingRequestId}", "bank-fee", request.SenderId, null, record.FirmbankingRequestId, at,
-                        [new Posting(Accounts.BankFeeExpense, transfer.FeeWon), new Posting(Accounts.CorporateCash, -transfer.FeeWon)]));
+                    entries.Add(JournalEntry.BankFee(record.FirmbankingRequestId, request.SenderId, transfer.FeeWon, at));
                 }
 
                 return await FinishAsync(record with { Status = RemittanceStatus.Completed, CompletedAt = at }, entries);

@@ -4,8 +4,8 @@
 --   3. wallets whose balance disagrees between their postings, the wallet_balance table and the wallet
 --      grain's stored state (read from the silo's state table: this check is the one place the ledger
 --      looks at grain state directly);
---   4. corporate_cash's balance, and recharges and remittances still in flight (recharges whose row is pending,
---      remittances whose Orleans resume reminder stands), for the caller to compare with the bank once nothing is
+--   4. corporate_cash's balance, and recharges, remittances and settlements still in flight (recharges whose row is
+--      pending, remittances whose Orleans resume reminder stands, settlements being sent to a merchant), for the caller to compare with the bank once nothing is
 --      in flight. A member remittance in flight may also show as a wallet whose grain has not yet counted incoming
 --      money.
 WITH wallet_postings AS (
@@ -34,4 +34,5 @@ SELECT
     (SELECT count(*) FROM wallets) AS wallets,
     (SELECT coalesce(sum(amount), 0) FROM ledger_posting WHERE account = 'corporate_cash') AS corporate_cash,
     (SELECT count(*) FROM recharge WHERE status = 'pending') AS recharges_in_flight,
-    (SELECT count(*) FROM orleans_reminder WHERE grain_id LIKE 'remittance/%') AS remittances_in_flight
+    (SELECT count(*) FROM orleans_reminder WHERE grain_id LIKE 'remittance/%') AS remittances_in_flight,
+    (SELECT count(*) FROM settlement WHERE status = 'sending') AS settlements_in_flight

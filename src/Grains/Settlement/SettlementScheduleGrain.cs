@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Options;
+using Orleans;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+
+namespace MyPay.Grains.Settlement;
+
+/// <summary>
+/// Settles every merchant owed, each period, driven by an Orleans reminder; one grain, keyed <see cref="Key"/>. An
+/// operator's run now takes the same path with a cut-off of now.
+/// </summary>
+public interface ISettlementScheduleGrain : IGrainWithStringKey
+{
+    public const string Key = "merchants";
+
+    /// <summary>Registers (or moves) the reminder: due just after the next cut-off, then every period. Every node asks as it starts.</summary>
+    [AlwaysInterleave]
+    Task Arm();
+
+    /// <summary>Settles every merchant owed for payments and refunds made before now.</summary>
+    Task<SettlementRun> RunNow();
+
+    /// <summary>Settles every merchant owed for <paramref name="period"/>: what the reminder does at each cut-off.</summary>
+    Task<SettlementRun> Run(SettlementPeriod period);
+}
+
+/// <summary>A run: its period, and the settlement it made for each merchant owed (paid, pending or carried).</summary>
+[GenerateSerializer]
+public sealed record SettlementRun(SettlementPeriod Period, IReadOnlyList<SettlementRecord> Settlements);
+
+public sealed class SettlementScheduleGrain(SettlementQueries queries, IOptions<SettlementOptions> options, TimeProvider time)
+    : Grain, ISettlementScheduleGrain, IRemindable
+{
+    public const string ReminderName = "settle";
+
+    /// <summary>A tick is due this long after its cut-off, so the cut-off it settles has certainly passed.</summary>
+    private static readonly TimeSpan AfterCutoff = TimeSpan.FromMilliseconds(100);
+
+    public async Task Arm()
+    {
+        var now = time.GetUtcNow();
+        var next = options.Value.CutoffAtOrBefore(now) + options.Value.Period;
+        await this.RegisterOrUpdateReminder(ReminderName, next - now + AfterCutoff, options.Value.Period);
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == ReminderName ? Run(SettlementOptions.Ending(options.Value.CutoffAtOrBefore(time.GetUtcNow()))) : Task.CompletedTask;
+
+    public Task<SettlementRun> RunNow() => Run(SettlementOptions.RunNow(time.GetUtcNow()));
+
+    public async Task<SettlementRun> Run(SettlementPeriod period)
+    {
+        var merchants = await queries.MerchantsWithUnsettledAsync(period.Cutoff, CancellationToken.None);
+        var settled = new List<SettlementRecord>();
+        foreach (var chunk in merchants.Chunk(options.Value.ConcurrentMerchants))
+        {
+            var settling = chunk.Select(merchant => GrainFactory.GetGrain<IMerchantSettlementGrain>(merchant).Settle(period));
+            settled.AddRange((await Task.WhenAll(settling)).OfType<SettlementRecord>());
+        }
+
+        return new SettlementRun(period, settled);
+    }
+}
+
+/// <summary>Arms the settlement reminder once the silo is active, on every node (arming is idempotent).</summary>
+internal sealed class ArmSettlementWhenActive(IGrainFactory grains) : ILifecycleParticipant<ISiloLifecycle>
+{
+    public void Participate(ISiloLifecycle lifecycle) => lifecycle.Subscribe(
+        nameof(ArmSettlementWhenActive),
+        ServiceLifecycleStage.Active,
+        _ => grains.GetGrain<ISettlementScheduleGrain>(ISettlementScheduleGrain.Key).Arm());
+}

@@ -1,0 +1,188 @@
+using MyPay.Grains.Banking;
+using MyPay.Grains.Ledger;
+using MyPay.Silo.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace MyPay.Grains.Settlement;
+
+/// <summary>
+/// Stores settlement rows with the settlement grain's writes: the first inserts the row and claims its payments and
+/// refunds (a journal entry is claimed once, ever, by its primary key); later ones move its status on.
+/// </summary>
+public sealed class SettlementWriter : RecordWriter<SettlementWrite>
+{
+    protected override void AddCommands(NpgsqlBatch batch, IReadOnlyList<SettlementWrite> records)
+    {
+        var settlements = records.Select(write => write.Settlement).ToList();
+        var upsert = new NpgsqlBatchCommand(
+            """
+            INSERT INTO settlement AS s (settlement_id, merchant_id, period, cutoff, net, items, status, to_bank_code, to_account_number,
+                                         firmbanking_request_id, bank_fee, failure_reason, created_at, paid_at)
+            SELECT * FROM unnest(@ids::text[], @merchants::text[], @periods::text[], @cutoffs::timestamptz[], @nets::bigint[], @items::integer[],
+                                 @statuses::text[], @bank_codes::text[], @accounts::text[], @requests::text[], @fees::bigint[], @reasons::text[],
+                                 @created_ats::timestamptz[], @paid_ats::timestamptz[])
+            ON CONFLICT (settlement_id) DO UPDATE
+            SET status = excluded.status, to_bank_code = excluded.to_bank_code, to_account_number = excluded.to_account_number,
+                firmbanking_request_id = excluded.firmbanking_request_id, bank_fee = excluded.bank_fee,
+                failure_reason = excluded.failure_reason, paid_at = excluded.paid_at
+            WHERE s.status IN ('pending', 'sending')
+            """);
+        upsert.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. settlements.Select(s => s.SettlementId)]));
+        upsert.Parameters.Add(new NpgsqlParameter<string[]>("merchants", [.. settlements.Select(s => s.MerchantId)]));
+        upsert.Parameters.Add(new NpgsqlParameter<string[]>("periods", [.. settlements.Select(s => s.Period.Id)]));
+        upsert.Parameters.Add(Timestamps("cutoffs", settlements.Select(s => (DateTimeOffset?)s.Period.Cutoff)));
+        upsert.Parameters.Add(new NpgsqlParameter<long[]>("nets", [.. settlements.Select(s => s.NetWon)]));
+        upsert.Parameters.Add(new NpgsqlParameter<int[]>("items", [.. settlements.Select(s => s.Items)]));
+        upsert.Parameters.Add(new NpgsqlParameter<string[]>("statuses", [.. settlements.Select(s => StatusName(s.Status))]));
+        upsert.Parameters.Add(new NpgsqlParameter<string?[]>("bank_codes", [.. settlements.Select(s => s.To?.BankCode)]));
+        upsert.Parameters.Add(new NpgsqlParameter<string?[]>("accounts", [.. settlements.Select(s => s.To?.AccountNumber)]));
+        upsert.Parameters.Add(new NpgsqlParameter<string?[]>("requests", [.. settlements.Select(s => s.FirmbankingRequestId)]));
+        upsert.Parameters.Add(new NpgsqlParameter<long[]>("fees", [.. settlements.Select(s => s.BankFeeWon)]));
+        upsert.Parameters.Add(new NpgsqlParameter<string?[]>("reasons", [.. settlements.Select(s => s.FailureReason)]));
+        upsert.Parameters.Add(Timestamps("created_ats", settlements.Select(s => (DateTimeOffset?)s.CreatedAt)));
+        upsert.Parameters.Add(Timestamps("paid_ats", settlements.Select(s => s.PaidAt)));
+        batch.BatchCommands.Add(upsert);
+
+        var claims = records.SelectMany(write => write.EntryIds.Select(entryId => (entryId, write.Settlement.SettlementId))).ToList();
+        if (claims.Count > 0)
+        {
+            var claim = new NpgsqlBatchCommand(
+                "INSERT INTO settlement_item (entry_id, settlement_id) SELECT * FROM unnest(@entry_ids::text[], @settlement_ids::text[])");
+            claim.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. claims.Select(c => c.entryId)]));
+            claim.Parameters.Add(new NpgsqlParameter<string[]>("settlement_ids", [.. claims.Select(c => c.SettlementId)]));
+            batch.BatchCommands.Add(claim);
+        }
+    }
+
+    public static string StatusName(SettlementStatus status) => status.ToString().ToLowerInvariant();
+
+    private static NpgsqlParameter<DateTime?[]> Timestamps(string name, IEnumerable<DateTimeOffset?> values) =>
+        new(name, [.. values.Select(value => value?.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz };
+}
+
+/// <summary>Reads what settlement needs and shows: the payments and refunds not settled yet, and settlements with their lines.</summary>
+public sealed class SettlementQueries(NpgsqlDataSource dataSource)
+{
+    public const int ListMax = 100;
+
+    private const string SettlementColumns =
+        "settlement_id, merchant_id, period, cutoff, net, items, status, to_bank_code, to_account_number, firmbanking_request_id, bank_fee, failure_reason, created_at, paid_at";
+
+    /// <summary>The merchants owed for payments or refunds made before <paramref name="cutoff"/> that no settlement includes yet.</summary>
+    public async Task<IReadOnlyList<string>> MerchantsWithUnsettledAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT DISTINCT substr(p.account, length('receivable:') + 1)
+            FROM ledger_posting p
+            JOIN ledger_entry e ON e.entry_id = p.entry_id
+            WHERE p.account >= 'receivable:' AND p.account < 'receivable;'
+              AND e.kind IN ('payment', 'refund') AND e.created_at < @cutoff
+              AND NOT EXISTS (SELECT 1 FROM settlement_item i WHERE i.entry_id = p.entry_id)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<DateTime>("cutoff", cutoff.UtcDateTime));
+        var merchants = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            merchants.Add(reader.GetString(0));
+        }
+
+        return merchants;
+    }
+
+    /// <summary>A merchant's payments and refunds made before <paramref name="cutoff"/> that no settlement includes yet: entry id and what the merchant is owed for it.</summary>
+    public async Task<IReadOnlyList<(string EntryId, long NetWon)>> UnsettledAsync(string merchantId, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT p.entry_id, -p.amount
+            FROM ledger_posting p
+            JOIN ledger_entry e ON e.entry_id = p.entry_id
+            WHERE p.account = @account AND e.kind IN ('payment', 'refund') AND e.created_at < @cutoff
+              AND NOT EXISTS (SELECT 1 FROM settlement_item i WHERE i.entry_id = p.entry_id)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("account", Accounts.Receivable(merchantId)));
+        command.Parameters.Add(new NpgsqlParameter<DateTime>("cutoff", cutoff.UtcDateTime));
+        var unsettled = new List<(string, long)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            unsettled.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return unsettled;
+    }
+
+    /// <summary>The latest settlements, newest first: all of them, or one merchant's.</summary>
+    public Task<IReadOnlyList<SettlementRecord>> LatestAsync(string? merchantId, CancellationToken cancellationToken) => ReadSettlementsAsync(
+        $"SELECT {SettlementColumns} FROM settlement WHERE @merchant::text IS NULL OR merchant_id = @merchant ORDER BY created_at DESC, settlement_id LIMIT {ListMax}",
+        new NpgsqlParameter<string?>("merchant", merchantId) { NpgsqlDbType = NpgsqlDbType.Text },
+        cancellationToken);
+
+    /// <summary>Every settlement of one period.</summary>
+    public Task<IReadOnlyList<SettlementRecord>> OfPeriodAsync(string periodId, CancellationToken cancellationToken) => ReadSettlementsAsync(
+        $"SELECT {SettlementColumns} FROM settlement WHERE period = @period ORDER BY merchant_id",
+        new NpgsqlParameter<string>("period", periodId),
+        cancellationToken);
+
+    public async Task<SettlementRecord?> FindAsync(string settlementId, CancellationToken cancellationToken) =>
+        (await ReadSettlementsAsync($"SELECT {SettlementColumns} FROM settlement WHERE settlement_id = @id", new NpgsqlParameter<string>("id", settlementId), cancellationToken))
+        .SingleOrDefault();
+
+    /// <summary>The payments and refunds a settlement includes, oldest first, each with its amount, commission and what the merchant is owed for it.</summary>
+    public async Task<IReadOnlyList<SettlementLine>> LinesAsync(string settlementId, string merchantId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT e.entry_id, e.kind, e.reference, -r.amount, -coalesce(f.amount, 0), e.created_at
+            FROM settlement_item i
+            JOIN ledger_entry e ON e.entry_id = i.entry_id
+            JOIN ledger_posting r ON r.entry_id = e.entry_id AND r.account = @receivable
+            LEFT JOIN ledger_posting f ON f.entry_id = e.entry_id AND f.account = @fee_revenue
+            WHERE i.settlement_id = @id
+            ORDER BY e.created_at, e.entry_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("id", settlementId));
+        command.Parameters.Add(new NpgsqlParameter<string>("receivable", Accounts.Receivable(merchantId)));
+        command.Parameters.Add(new NpgsqlParameter<string>("fee_revenue", Accounts.FeeRevenue));
+        var lines = new List<SettlementLine>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var netWon = reader.GetInt64(3);
+            var commissionWon = reader.GetInt64(4);
+            lines.Add(new SettlementLine(reader.GetString(0), reader.GetString(1), reader.GetString(2), netWon + commissionWon, commissionWon, netWon, reader.GetFieldValue<DateTimeOffset>(5)));
+        }
+
+        return lines;
+    }
+
+    private async Task<IReadOnlyList<SettlementRecord>> ReadSettlementsAsync(string sql, NpgsqlParameter parameter, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(parameter);
+        var settlements = new List<SettlementRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            settlements.Add(new SettlementRecord(
+                reader.GetString(0),
+                reader.GetString(1),
+                new SettlementPeriod(reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3)),
+                reader.GetInt64(4),
+                reader.GetInt32(5),
+                Enum.Parse<SettlementStatus>(reader.GetString(6), ignoreCase: true),
+                Attempt: 0,
+                reader.IsDBNull(7) ? null : new BankAccountNumber(reader.GetString(7), reader.GetString(8)),
+                reader.IsDBNull(9) ? null : reader.GetString(9),
+                reader.GetInt64(10),
+                reader.IsDBNull(11) ? null : reader.GetString(11),
+                reader.GetFieldValue<DateTimeOffset>(12),
+                reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13)));
+        }
+
+        return settlements;
+    }
+}
