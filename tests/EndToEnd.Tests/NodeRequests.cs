@@ -38,9 +38,10 @@ public static class NodeRequests
 
     /// <summary>
     /// Opens an account at the bank simulator holding <paramref name="balanceWon"/>, in the member's name, and links
-    /// it to the member through <paramref name="node"/>, so recharges can draw on it.
+    /// it to the member through <paramref name="node"/>, so recharges can draw on it (or settlements pay into it).
+    /// Returns the account number (at bank 004).
     /// </summary>
-    public static async Task LinkNewBankAccountAsync(this BuiltProcess node, BuiltProcess bank, string memberId, string token, long balanceWon)
+    public static async Task<string> LinkNewBankAccountAsync(this BuiltProcess node, BuiltProcess bank, string memberId, string token, long balanceWon)
     {
         var accountNumber = $"777-{Random.Shared.Next(1000, 9999)}-{Random.Shared.Next(100_000, 999_999)}";
         using (var opened = await bank.Client.PostAsJsonAsync("/accounts", new { bankCode = "004", accountNumber, holderName = "홍길동", balance = balanceWon }))
@@ -50,6 +51,15 @@ public static class NodeRequests
 
         using var linked = await node.SendAsync(token, HttpMethod.Post, $"/v1/members/{memberId}/bank-accounts", new { bankCode = "004", accountNumber });
         linked.EnsureSuccessStatusCode();
+        return accountNumber;
+    }
+
+    /// <summary>A bearer token for the operator.</summary>
+    public static async Task<string> OperatorTokenAsync(this BuiltProcess node)
+    {
+        using var signedIn = await node.Client.PostAsJsonAsync("/v1/auth/token", new { username = "operator", password = NodeProcess.OperatorPassword });
+        signedIn.EnsureSuccessStatusCode();
+        return (await signedIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
     }
 
     /// <summary>
@@ -58,14 +68,13 @@ public static class NodeRequests
     /// </summary>
     public static async Task AssertLedgerReconciledAsync(this BuiltProcess node)
     {
-        using var signedIn = await node.Client.PostAsJsonAsync("/v1/auth/token", new { username = "operator", password = NodeProcess.OperatorPassword });
-        signedIn.EnsureSuccessStatusCode();
-        var token = (await signedIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+        var token = await node.OperatorTokenAsync();
         var check = default(JsonElement);
         for (var attempt = 0; attempt < 100; attempt++)
         {
             check = await node.GetAsync(token, "/v1/ledger/check");
-            if (check.GetProperty("remittancesInFlight").GetInt64() == 0 && check.GetProperty("rechargesInFlight").GetInt64() == 0)
+            if (check.GetProperty("remittancesInFlight").GetInt64() == 0 && check.GetProperty("rechargesInFlight").GetInt64() == 0
+                && check.GetProperty("settlementsInFlight").GetInt64() == 0)
             {
                 break;
             }
