@@ -76,6 +76,25 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task CorporateStatement_ListsEveryTransferThatMovedItsMoney_SignedWithItsFee_OldestFirst()
+    {
+        await using var bank = new BankApp();
+        using var client = bank.CreateClient();
+        var member = await client.OpenAsync("004", "100-9", 100_000);
+        var recipient = await client.OpenAsync("020", "200-9", 0);
+        await client.TransferOutcomeAsync("in", member, BankAccount.Corporate, 50_000);
+        await client.TransferOutcomeAsync("out", BankAccount.Corporate, recipient, 20_000);
+        await client.TransferOutcomeAsync("refused", BankAccount.Corporate, recipient, 1_000_000);
+        await client.TransferOutcomeAsync("elsewhere", member, recipient, 1_000);
+
+        var statement = await client.GetFromJsonAsync<JsonElement>("/corporate/statement");
+
+        var lines = statement.GetProperty("lines").EnumerateArray().Select(line => (line.String("requestId"), line.GetProperty("amount").GetInt64(), line.GetProperty("fee").GetInt64())).ToList();
+        Assert.Equal([("in", 50_000L, 300L), ("out", -20_000L, 300L)], lines);
+        Assert.Equal(50_000 - 300 - 20_000 - 300, statement.GetProperty("balance").GetInt64());
+    }
+
+    [Fact]
     public async Task Transfer_OneWonMoreThanTheBalance_FailsAndNothingMoves()
     {
         await using var bank = new BankApp();

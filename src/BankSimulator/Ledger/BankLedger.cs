@@ -67,6 +67,17 @@ public sealed class BankLedger(IOptions<BankOptions> options, TimeProvider time)
         }
     }
 
+    /// <summary>The corporate account's statement: every transfer that moved its money, oldest first.</summary>
+    public IReadOnlyList<TransferRecord> CorporateStatement()
+    {
+        lock (gate)
+        {
+            return [.. transfers.Values
+                .Where(record => record.Status == TransferStatus.Succeeded && (record.Order.From == corporate || record.Order.To == corporate))
+                .OrderBy(record => record.CompletedAt)];
+        }
+    }
+
     public TransferRecord? FindTransfer(string requestId)
     {
         lock (gate)
