@@ -54,6 +54,7 @@ public static class GrainsRegistration
         services.AddMigrations(new MigrationSource("settlements", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Settlement.Sql."));
         services.AddRecordWriter<SettlementWriter>();
         services.AddSingleton<SettlementQueries>();
+        services.AddSingleton<Reconciler>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ArmSettlementWhenActive>();
         return services;
     }

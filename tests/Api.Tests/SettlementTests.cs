@@ -105,6 +105,12 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
         var check = await CheckAsync();
         Assert.True(check.GetProperty("consistent").GetBoolean(), check.ToString());
         Assert.True(check.GetProperty("corporateMatchesBank").GetBoolean(), check.ToString());
+        var reconciliation = await operatorClient.GetFromJsonAsync<JsonElement>("/v1/reconciliation");
+        Assert.True(reconciliation.GetProperty("consistent").GetBoolean(), reconciliation.ToString());
+        Assert.True(reconciliation.GetProperty("matched").GetInt32() >= 120, reconciliation.ToString());
+        Assert.Equal(
+            reconciliation.GetProperty("bankBalance").GetInt64() - reconciliation.GetProperty("bankOpening").GetInt64(),
+            reconciliation.GetProperty("ledgerCorporateCash").GetInt64());
 
         // A second run finds nothing left to settle: nobody is paid twice.
         var again = await RunAsync();
@@ -237,10 +243,50 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
         }
     }
 
-    private async Task<MyPayApp.Member> MerchantAsync(string name)
+    [Fact]
+    public async Task Reconciliation_ListsAPayoutTheBankMadeAndTheLedgerHasNotPosted_AndItsUnresolvedCommand_UntilTheRetryPostsIt()
+    {
+        var payer = await PayerAsync(100_000);
+        var merchant = await MerchantAsync("대사 상점", bankCode: "020");
+        using var rate = await operatorClient.PutAsJsonAsync($"/v1/merchants/{merchant.Id}/commission", new { rateBps = 0 });
+        await PayAsync(payer, merchant, 40_000, "reconciled");
+        Assert.True((await ReconcileAsync()).GetProperty("consistent").GetBoolean());
+
+        // The merchant's bank moves the money and every answer is lost: MyPay does not know it paid.
+        await fixture.SetFaultsAsync("020", lostResponseRate: 1.0);
+        var sending = SettlementOf(await RunAsync(), merchant.Id);
+        Assert.Equal("sending", sending.GetProperty("status").GetString());
+        var requestId = sending.GetProperty("firmbankingRequestId").GetString();
+
+        var reconciliation = await ReconcileAsync();
+
+        Assert.False(reconciliation.GetProperty("consistent").GetBoolean());
+        var unmatched = Assert.Single(reconciliation.GetProperty("unmatched").EnumerateArray());
+        Assert.Equal(requestId, unmatched.GetProperty("requestId").GetString());
+        Assert.Equal(-40_000, unmatched.GetProperty("bankAmount").GetInt64());
+        Assert.Equal(JsonValueKind.Null, unmatched.GetProperty("ledgerAmount").ValueKind);
+        var unresolved = Assert.Single(reconciliation.GetProperty("unresolved").EnumerateArray());
+        Assert.Equal((requestId, "settlement", "unknown"), (unresolved.GetProperty("requestId").GetString(), unresolved.GetProperty("purpose").GetString(), unresolved.GetProperty("status").GetString()));
+
+        // Once the bank answers, the merchant's reminder learns the payout happened and posts it: the two agree again.
+        await fixture.ClearFaultsAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!reconciliation.GetProperty("consistent").GetBoolean() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            reconciliation = await ReconcileAsync();
+        }
+
+        Assert.True(reconciliation.GetProperty("consistent").GetBoolean(), reconciliation.ToString());
+        Assert.Equal(40_000, await fixture.BalanceAsync(merchant.BankCode!, merchant.AccountNumber!));
+    }
+
+    private async Task<JsonElement> ReconcileAsync() => await operatorClient.GetFromJsonAsync<JsonElement>("/v1/reconciliation");
+
+    private async Task<MyPayApp.Member> MerchantAsync(string name, string bankCode = "004")
     {
         var merchant = await app.RegisterAsync("merchant", name);
-        var (bankCode, accountNumber) = await fixture.OpenAccountAsync(name, 0);
+        (bankCode, var accountNumber) = await fixture.OpenAccountAsync(name, 0, bankCode);
         using var linked = await merchant.Client.PostAsJsonAsync($"/v1/members/{merchant.Id}/bank-accounts", new { bankCode, accountNumber });
         linked.EnsureSuccessStatusCode();
         return merchant with { BankCode = bankCode, AccountNumber = accountNumber };

@@ -24,7 +24,7 @@ public sealed class FirmbankingGrainTests(GrainHost host) : IClassFixture<GrainH
     }
 
     [Fact]
-    public async Task Execute_IndexesTheRequestForItsMember_OnceWithItsFirstWrite()
+    public async Task Execute_IndexesTheRequestForItsMember_Once_WithItsStatusAfterEachWrite()
     {
         var grain = host.Grains.GetGrain<IFirmbankingGrain>("fb-indexed");
         var command = new FirmbankingCommand("m-indexed", "test", Member, Corporate, 10_000);
@@ -35,6 +35,9 @@ public sealed class FirmbankingGrainTests(GrainHost host) : IClassFixture<GrainH
 
         var row = Assert.Single(await host.Rows.FirmbankingIndexAsync("fb-indexed"));
         Assert.Equal("m-indexed", row.MemberId);
+        Assert.Equal(("test", 10_000L), (row.Purpose, row.AmountWon));
+        Assert.Equal(FirmbankingStatus.Unknown, row.Status);
+        Assert.Null(row.CompletedAt);
         // PostgreSQL keeps microseconds; the grain's clock has ticks of 100 ns.
         Assert.Equal(record.RequestedAt, row.CreatedAt, TimeSpan.FromMicroseconds(1));
     }

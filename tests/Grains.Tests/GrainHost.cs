@@ -89,4 +89,6 @@ internal sealed class UnreachableBank : IBankGateway
 
     public Task<TransferOutcome> GetTransferAsync(string requestId, CancellationToken cancellationToken) =>
         Task.FromResult(TransferOutcome.Unanswered("unreachable"));
+
+    public Task<CorporateStatement?> GetCorporateStatementAsync(CancellationToken cancellationToken) => Task.FromResult<CorporateStatement?>(null);
 }

@@ -53,9 +53,11 @@ public sealed class StoredRows(NpgsqlDataSource dataSource, IRechargeRecords rec
 
     /// <summary>The firmbanking index rows of one request (at most one: the request id is the key).</summary>
     public Task<IReadOnlyList<FirmbankingIndexRow>> FirmbankingIndexAsync(string requestId) => QueryAsync(
-        "SELECT request_id, member_id, created_at FROM firmbanking_request WHERE request_id = @key",
+        "SELECT request_id, member_id, purpose, amount, status, created_at, completed_at FROM firmbanking_request WHERE request_id = @key",
         requestId,
-        reader => new FirmbankingIndexRow(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
+        reader => new FirmbankingIndexRow(
+            reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), Enum.Parse<FirmbankingStatus>(reader.GetString(4), ignoreCase: true),
+            reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6)));
 
     /// <summary>The names of the durable reminders stored for a grain (its <c>GrainId</c> as text) in Orleans' ADO.NET reminder table.</summary>
     public Task<IReadOnlyList<string>> RemindersAsync(string grainId) => QueryAsync(

@@ -73,6 +73,25 @@ public sealed partial class HttpBankGateway(HttpClient http, BankPipeline pipeli
         }
     }
 
+    public async Task<CorporateStatement?> GetCorporateStatementAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "corporate/statement"), cancellationToken);
+            if (!response.IsSuccessStatusCode || await response.Content.ReadFromJsonAsync<StatementBody>(cancellationToken) is not { } statement)
+            {
+                return null;
+            }
+
+            return new CorporateStatement(statement.Balance, [.. statement.Lines.Select(line => new StatementLine(line.RequestId, line.Amount, line.Fee, line.CompletedAt))]);
+        }
+        catch (Exception exception) when (IsUnanswered(exception))
+        {
+            LogUnanswered(logger, "corporate statement", "the corporate account", exception.Message);
+            return null;
+        }
+    }
+
     private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> request, CancellationToken cancellationToken) =>
         await pipeline.Pipeline.ExecuteAsync(
             async (create, token) =>
@@ -122,6 +141,10 @@ public sealed partial class HttpBankGateway(HttpClient http, BankPipeline pipeli
     private sealed record TransferBody(string RequestId, AccountRef From, AccountRef To, long Amount);
 
     private sealed record TransferResultBody(string RequestId, string Status, string? Reason, long Fee);
+
+    private sealed record StatementBody(long Balance, StatementLineBody[] Lines);
+
+    private sealed record StatementLineBody(string RequestId, long Amount, long Fee, DateTimeOffset CompletedAt);
 
     private sealed record AccountBody(string BankCode, string AccountNumber, string HolderName, string Status, long? Balance);
 }

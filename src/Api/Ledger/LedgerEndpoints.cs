@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using MyPay.Api.Auth;
+using MyPay.Api.Hosting;
 using MyPay.Grains.Banking;
 using MyPay.Grains.Ledger;
 
@@ -10,6 +11,7 @@ public static class LedgerEndpoints
     public static WebApplication MapLedger(this WebApplication app)
     {
         app.MapGet("/v1/ledger/check", CheckAsync).RequireAuthorization(Roles.Operator);
+        app.MapGet("/v1/reconciliation", ReconcileAsync).RequireAuthorization(Roles.Operator);
         return app;
     }
 
@@ -54,6 +56,16 @@ public static class LedgerEndpoints
     }
 
     /// <summary>
+    /// Reconciliation (대사, operators): the ledger's <c>corporate_cash</c> against the bank's statement of the corporate
+    /// account, line by line by request id; lists the lines that differ or are missing on one side, and the bank
+    /// commands still awaiting an answer. 503 when the bank cannot be asked for its statement.
+    /// </summary>
+    private static async Task<Results<Ok<ReconciliationResponse>, ProblemHttpResult>> ReconcileAsync(Reconciler reconciler, CancellationToken cancellationToken) =>
+        await reconciler.ReconcileAsync(cancellationToken) is { } reconciliation
+            ? TypedResults.Ok(ReconciliationResponse.From(reconciliation))
+            : Problems.Problem(StatusCodes.Status503ServiceUnavailable, "bank-unavailable", "The bank did not give its statement.", "Reconcile again once the bank answers.");
+
+    /// <summary>
     /// <c>corporateMatchesBank</c> is null while recharges, remittances or settlements are in flight or the bank cannot be asked: the two
     /// may differ by money in transit, which is not a discrepancy.
     /// </summary>
@@ -69,4 +81,23 @@ public static class LedgerEndpoints
         long SettlementsInFlight,
         bool? CorporateMatchesBank,
         IReadOnlyList<string> Differences);
+
+    /// <summary>Amounts in won; a line's null side has no line for its request.</summary>
+    public sealed record ReconciliationResponse(
+        bool Consistent, long LedgerCorporateCash, long BankBalance, long BankOpening, int Matched, int UnmatchedCount, UnmatchedResponse[] Unmatched, UnresolvedResponse[] Unresolved)
+    {
+        public static ReconciliationResponse From(Reconciliation reconciliation) => new(
+            reconciliation.IsConsistent,
+            reconciliation.LedgerNetWon,
+            reconciliation.BankBalanceWon,
+            reconciliation.BankOpeningWon,
+            reconciliation.Matched,
+            reconciliation.UnmatchedCount,
+            [.. reconciliation.Unmatched.Select(line => new UnmatchedResponse(line.RequestId, line.LedgerAmountWon, line.LedgerFeeWon, line.BankAmountWon, line.BankFeeWon))],
+            [.. reconciliation.Unresolved.Select(command => new UnresolvedResponse(command.RequestId, command.MemberId, command.Purpose, command.AmountWon, command.Status, command.RequestedAt))]);
+    }
+
+    public sealed record UnmatchedResponse(string RequestId, long? LedgerAmount, long? LedgerFee, long? BankAmount, long? BankFee);
+
+    public sealed record UnresolvedResponse(string RequestId, string MemberId, string Purpose, long Amount, string Status, DateTimeOffset RequestedAt);
 }

@@ -58,8 +58,7 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
         var now = time.GetUtcNow();
         var sent = new FirmbankingRecord(
             RequestId, command, FirmbankingStatus.Sent, null, 0, now, null, [new FirmbankingEvent(now, "requested"), new FirmbankingEvent(now, "sent")]);
-        // The member's list of requests is an index row in the same write.
-        await SaveAsync(sent, new FirmbankingIndexRow(RequestId, command.MemberId, now));
+        await SaveAsync(sent);
         return await DriveAsync(sent, firstSend: true);
     }
 
@@ -115,14 +114,11 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
             History = Append(record.History, status == FirmbankingStatus.Succeeded ? "succeeded" : $"failed: {reason}"),
         });
 
-    private Task<FirmbankingRecord> SaveAsync(FirmbankingRecord record, FirmbankingIndexRow? indexRow = null) => state.Run(current =>
+    /// <summary>Writes the record, with its index row (the member's list of requests, and whether an answer is awaited) in the same write.</summary>
+    private Task<FirmbankingRecord> SaveAsync(FirmbankingRecord record) => state.Run(current =>
     {
         current.Record = record;
-        if (indexRow is not null)
-        {
-            current.Records.Append(indexRow);
-        }
-
+        current.Records.Append(FirmbankingIndexRow.Of(record));
         return record;
     }, reapply: false);
 

@@ -5,23 +5,38 @@ using NpgsqlTypes;
 
 namespace MyPay.Grains.Banking;
 
-/// <summary>A firmbanking request's index row: appended to the grain's first write, so it exists exactly when the request does.</summary>
-public sealed record FirmbankingIndexRow(string RequestId, string MemberId, DateTimeOffset CreatedAt);
+/// <summary>
+/// A firmbanking request's index row: appended to each of the grain's writes, so it exists exactly when the request
+/// does and tells, as the grain's state does, whether the bank's answer is still awaited.
+/// </summary>
+public sealed record FirmbankingIndexRow(string RequestId, string MemberId, string Purpose, long AmountWon, FirmbankingStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
+{
+    public static FirmbankingIndexRow Of(FirmbankingRecord record) => new(
+        record.RequestId, record.Command.MemberId, record.Command.Purpose, record.Command.AmountWon, record.Status, record.RequestedAt, record.CompletedAt);
 
-/// <summary>Stores <see cref="FirmbankingIndexRow"/>s with the firmbanking writes that create them.</summary>
+    public static string StatusName(FirmbankingStatus status) => status.ToString().ToLowerInvariant();
+}
+
+/// <summary>Stores <see cref="FirmbankingIndexRow"/>s with the firmbanking writes that make them; a final row never changes again.</summary>
 public sealed class FirmbankingIndexWriter : RecordWriter<FirmbankingIndexRow>
 {
     protected override void AddCommands(NpgsqlBatch batch, IReadOnlyList<FirmbankingIndexRow> records)
     {
         var command = new NpgsqlBatchCommand(
             """
-            INSERT INTO firmbanking_request (request_id, member_id, created_at)
-            SELECT * FROM unnest(@ids::text[], @members::text[], @created_ats::timestamptz[])
-            ON CONFLICT (request_id) DO NOTHING
+            INSERT INTO firmbanking_request AS f (request_id, member_id, created_at, purpose, amount, status, completed_at)
+            SELECT * FROM unnest(@ids::text[], @members::text[], @created_ats::timestamptz[], @purposes::text[], @amounts::bigint[],
+                                 @statuses::text[], @completed_ats::timestamptz[])
+            ON CONFLICT (request_id) DO UPDATE SET status = excluded.status, completed_at = excluded.completed_at
+            WHERE f.status IS NULL OR f.status NOT IN ('succeeded', 'failed')
             """);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. records.Select(row => row.RequestId)]));
         command.Parameters.Add(new NpgsqlParameter<string[]>("members", [.. records.Select(row => row.MemberId)]));
         command.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_ats", [.. records.Select(row => row.CreatedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("purposes", [.. records.Select(row => row.Purpose)]));
+        command.Parameters.Add(new NpgsqlParameter<long[]>("amounts", [.. records.Select(row => row.AmountWon)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("statuses", [.. records.Select(row => FirmbankingIndexRow.StatusName(row.Status))]));
+        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("completed_ats", [.. records.Select(row => row.CompletedAt?.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         batch.BatchCommands.Add(command);
     }
 }

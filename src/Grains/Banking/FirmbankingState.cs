@@ -10,7 +10,7 @@ public sealed class FirmbankingState : IRecordingState
     [Id(0)]
     public FirmbankingRecord? Record { get; set; }
 
-    /// <summary>The index row of a request's first write.</summary>
+    /// <summary>The index row of each write.</summary>
     [JsonIgnore]
     [field: NonSerialized]
     public PendingRecords Records { get; } = new();

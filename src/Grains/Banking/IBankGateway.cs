@@ -17,7 +17,15 @@ public interface IBankGateway
 
     /// <summary>Asks the bank what became of a request id: its recorded outcome, NotFound if it never applied it, or Unknown if the bank could not be asked.</summary>
     Task<TransferOutcome> GetTransferAsync(string requestId, CancellationToken cancellationToken);
+
+    /// <summary>The bank's statement of MyPay's corporate account, line by line; null if the bank could not be asked.</summary>
+    Task<CorporateStatement?> GetCorporateStatementAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>The corporate account's balance now, and every transfer that moved its money: in positive, out negative, with the bank's fee for it.</summary>
+public sealed record CorporateStatement(long BalanceWon, IReadOnlyList<StatementLine> Lines);
+
+public sealed record StatementLine(string RequestId, long AmountWon, long FeeWon, DateTimeOffset CompletedAt);
 
 [Orleans.GenerateSerializer]
 public sealed record BankAccountNumber(string BankCode, string AccountNumber)
