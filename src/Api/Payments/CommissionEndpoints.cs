@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Grains.Members;
@@ -16,8 +17,12 @@ public static class CommissionEndpoints
         return app;
     }
 
-    /// <summary>Sets a merchant's own rate (or, with <c>rateBps: null</c>, returns it to the default). Applies to payments made after the change.</summary>
-    private static async Task<Results<Ok<MerchantCommission>, ProblemHttpResult>> SetMerchantAsync(string merchantId, CommissionRequest request, IGrainFactory grains)
+    /// <summary>
+    /// Sets a merchant's own rate (or, with <c>rateBps: null</c>, returns it to the default). Applies to payments made
+    /// after the change; the change is kept in the history with the operator and the time.
+    /// </summary>
+    private static async Task<Results<Ok<MerchantCommission>, ProblemHttpResult>> SetMerchantAsync(
+        string merchantId, CommissionRequest request, ClaimsPrincipal user, TimeProvider time, IGrainFactory grains)
     {
         if (request.RateBps is < 0 or > Commission.BasisPointsPerWhole)
         {
@@ -29,19 +34,24 @@ public static class CommissionEndpoints
             return MemberIds.Invalid(merchantId);
         }
 
-        var profile = await grains.GetGrain<IMemberGrain>(merchantId).SetCommission(request.RateBps);
+        var profile = await grains.GetGrain<IMemberGrain>(merchantId).SetCommission(request.RateBps, user.Subject(), time.GetUtcNow());
         return profile is null
-            ? Problems.Problem(StatusCodes.Status404NotFound, "unknown-merchant", "No such merchant.", $"No merchant has id {merchantId}.")
+            ? UnknownMerchant(merchantId)
             : TypedResults.Ok(new MerchantCommission(merchantId, profile.CommissionBps ?? await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).GetDefaultBps(), profile.CommissionBps is null));
     }
 
-    private static async Task<Results<Ok<DefaultCommission>, ProblemHttpResult>> SetDefaultAsync(CommissionRequest request, IGrainFactory grains) =>
+    private static async Task<Results<Ok<DefaultCommission>, ProblemHttpResult>> SetDefaultAsync(
+        CommissionRequest request, ClaimsPrincipal user, TimeProvider time, IGrainFactory grains) =>
         request.RateBps is not { } rateBps || rateBps is < 0 or > Commission.BasisPointsPerWhole
             ? InvalidRate(request.RateBps)
-            : TypedResults.Ok(new DefaultCommission(await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).SetDefaultBps(rateBps)));
+            : TypedResults.Ok(new DefaultCommission(
+                await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).SetDefaultBps(rateBps, user.Subject(), time.GetUtcNow())));
 
     private static async Task<Ok<DefaultCommission>> GetDefaultAsync(IGrainFactory grains) =>
         TypedResults.Ok(new DefaultCommission(await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).GetDefaultBps()));
+
+    private static ProblemHttpResult UnknownMerchant(string merchantId) =>
+        Problems.Problem(StatusCodes.Status404NotFound, "unknown-merchant", "No such merchant.", $"No merchant has id {merchantId}.");
 
     private static ProblemHttpResult InvalidRate(long? rateBps) => Problems.Problem(
         StatusCodes.Status400BadRequest, "invalid-commission", "The rate is not valid.", $"rateBps must be 0 to {Commission.BasisPointsPerWhole} basis points; got {rateBps?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}.");
