@@ -9,9 +9,12 @@ namespace MyPay.Api.Payments;
 
 public static class CommissionEndpoints
 {
+    public static IServiceCollection AddMyPayCommission(this IServiceCollection services) => services.AddSingleton<CommissionHistoryQueries>();
+
     public static WebApplication MapCommission(this WebApplication app)
     {
         app.MapPut("/v1/merchants/{merchantId}/commission", SetMerchantAsync).RequireAuthorization(Roles.Operator);
+        app.MapGet("/v1/merchants/{merchantId}/commission/history", GetHistoryAsync).RequireSelfOrOperator("merchantId");
         app.MapPut("/v1/commission/default", SetDefaultAsync).RequireAuthorization(Roles.Operator);
         app.MapGet("/v1/commission/default", GetDefaultAsync).RequireAuthorization();
         return app;
@@ -47,6 +50,23 @@ public static class CommissionEndpoints
             : TypedResults.Ok(new DefaultCommission(
                 await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).SetDefaultBps(rateBps, user.Subject(), time.GetUtcNow())));
 
+    /// <summary>
+    /// Every change of the rates a merchant's payments were charged at — its own and the default's — newest first, at
+    /// most <see cref="CommissionHistoryQueries.ListMax"/>; for the merchant itself and operators. A customer's id is
+    /// no merchant's, so it is 404 as on <c>PUT</c>.
+    /// </summary>
+    private static async Task<Results<Ok<CommissionHistory>, ProblemHttpResult>> GetHistoryAsync(
+        string merchantId, IGrainFactory grains, CommissionHistoryQueries history, CancellationToken cancellationToken)
+    {
+        if (await grains.GetGrain<IMemberGrain>(merchantId).GetProfile() is not { Type: MemberType.Merchant })
+        {
+            return UnknownMerchant(merchantId);
+        }
+
+        var entries = await history.LatestForMerchantAsync(merchantId, cancellationToken);
+        return TypedResults.Ok(new CommissionHistory(merchantId, [.. entries.Select(CommissionHistoryItem.From)]));
+    }
+
     private static async Task<Ok<DefaultCommission>> GetDefaultAsync(IGrainFactory grains) =>
         TypedResults.Ok(new DefaultCommission(await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).GetDefaultBps()));
 
@@ -61,4 +81,22 @@ public static class CommissionEndpoints
     public sealed record MerchantCommission(string MerchantId, long RateBps, bool IsDefault);
 
     public sealed record DefaultCommission(long RateBps);
+
+    public sealed record CommissionHistory(string MerchantId, IReadOnlyList<CommissionHistoryItem> Items);
+
+    /// <summary>
+    /// One change: <c>scope</c> "merchant" (its own rate; a null rate is the default) or "default"; who made it and
+    /// when; and <c>rateInForceBps</c>, the merchant's rate right after it, which a default change moves only while the
+    /// merchant has no rate of its own.
+    /// </summary>
+    public sealed record CommissionHistoryItem(string Scope, long? OldBps, long? NewBps, string ChangedBy, DateTimeOffset ChangedAt, long RateInForceBps)
+    {
+        public static CommissionHistoryItem From(CommissionHistoryEntry entry) => new(
+            entry.Change.MerchantId is null ? "default" : "merchant",
+            entry.Change.OldBps,
+            entry.Change.NewBps,
+            entry.Change.ChangedBy,
+            entry.Change.ChangedAt,
+            entry.RateInForceBps);
+    }
 }
