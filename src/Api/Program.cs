@@ -18,6 +18,7 @@ builder.Services.AddMyPayAuth(builder.Configuration);
 builder.Services.AddMyPayBank(builder.Configuration);
 builder.Services.AddMyPayWallet();
 builder.Services.AddMyPayPayments();
+builder.Services.AddMyPayCommission();
 builder.Services.AddMyPayFirmbanking();
 builder.Services.AddMyPayRemittances();
 builder.Services.AddOpenApi();

@@ -48,6 +48,7 @@ public static class GrainsRegistration
             provider.GetRequiredService<IOptions<WalletLimits>>().Value,
             provider.GetRequiredService<TimeProvider>()));
         services.AddRecordWriter<PaymentWriter>();
+        services.AddRecordWriter<CommissionChangeWriter>();
         services.AddOptions<RemittanceOptions>().BindConfiguration(RemittanceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddRecordWriter<RemittanceWriter>();
         services.AddOptions<SettlementOptions>().BindConfiguration(SettlementOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

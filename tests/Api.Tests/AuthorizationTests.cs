@@ -32,6 +32,7 @@ public sealed class AuthorizationTests(PostgresDatabase database) : IClassFixtur
         { "PATCH", "/v1/members/{0}" },
         { "GET", "/v1/members/{0}/wallet" },
         { "POST", "/v1/members/{0}/wallet/recharge" },
+        { "GET", "/v1/merchants/{0}/commission/history" },
     };
 
     private HttpRequestMessage Request(string method, string route, string? token)

@@ -1,6 +1,7 @@
 using MyPay.Grains.Banking;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Money;
+using MyPay.Grains.Payments;
 using Npgsql;
 
 namespace MyPay.Grains.Tests;
@@ -58,6 +59,17 @@ public sealed class StoredRows(NpgsqlDataSource dataSource, IRechargeRecords rec
         reader => new FirmbankingIndexRow(
             reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), Enum.Parse<FirmbankingStatus>(reader.GetString(4), ignoreCase: true),
             reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6)));
+
+    /// <summary>The commission changes one author made, of any merchant or the default, in the order they were stored.</summary>
+    public Task<IReadOnlyList<CommissionChange>> CommissionChangesByAsync(string changedBy) => QueryAsync(
+        "SELECT merchant_id, old_bps, new_bps, changed_by, changed_at FROM commission_change WHERE changed_by = @key ORDER BY change_id",
+        changedBy,
+        reader => new CommissionChange(
+            reader.IsDBNull(0) ? null : reader.GetString(0),
+            reader.IsDBNull(1) ? null : reader.GetInt64(1),
+            reader.IsDBNull(2) ? null : reader.GetInt64(2),
+            reader.GetString(3),
+            reader.GetFieldValue<DateTimeOffset>(4)));
 
     /// <summary>The names of the durable reminders stored for a grain (its <c>GrainId</c> as text) in Orleans' ADO.NET reminder table.</summary>
     public Task<IReadOnlyList<string>> RemindersAsync(string grainId) => QueryAsync(

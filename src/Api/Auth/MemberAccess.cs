@@ -8,22 +8,26 @@ namespace MyPay.Api.Auth;
 /// </summary>
 public static class MemberAccess
 {
+    /// <summary>The route parameter that holds the member's id, unless a route names it otherwise (<c>{merchantId}</c>).</summary>
+    public const string MemberIdParameter = "memberId";
+
     /// <summary>Only the member themself (a wallet recharge, linking an account).</summary>
     public static RouteHandlerBuilder RequireSelf(this RouteHandlerBuilder builder) => builder.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: false));
 
-    /// <summary>The member, or an operator (reads).</summary>
-    public static RouteHandlerBuilder RequireSelfOrOperator(this RouteHandlerBuilder builder) => builder.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: true));
+    /// <summary>The member, or an operator (reads). <paramref name="routeParameter"/> names the member's id in the route.</summary>
+    public static RouteHandlerBuilder RequireSelfOrOperator(this RouteHandlerBuilder builder, string routeParameter = MemberIdParameter) =>
+        builder.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: true, routeParameter));
 
     public static RouteGroupBuilder RequireSelf(this RouteGroupBuilder group) => group.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: false));
 
     public static ProblemHttpResult Forbidden(string memberId) => Problems.Problem(
         StatusCodes.Status403Forbidden, "forbidden", "This resource belongs to another member.", $"The token does not allow access to member {memberId}'s resources.");
 
-    private sealed record Filter(bool AllowOperator) : IEndpointFilter
+    private sealed record Filter(bool AllowOperator, string RouteParameter = MemberIdParameter) : IEndpointFilter
     {
         public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
         {
-            var memberId = context.HttpContext.GetRouteValue("memberId") as string ?? "";
+            var memberId = context.HttpContext.GetRouteValue(RouteParameter) as string ?? "";
             if (!MemberIds.IsValid(memberId))
             {
                 return MemberIds.Invalid(memberId);

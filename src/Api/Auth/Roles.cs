@@ -14,4 +14,8 @@ public static class Roles
     public static bool IsOperator(this ClaimsPrincipal user) => user.IsInRole(Operator);
 
     public static string? MemberId(this ClaimsPrincipal user) => user.IsOperator() ? null : user.FindFirst(SubjectClaim)?.Value;
+
+    /// <summary>Whom the token was issued to (a member id, or the operator): what a change records as its author.</summary>
+    public static string Subject(this ClaimsPrincipal user) =>
+        user.FindFirst(SubjectClaim)?.Value ?? throw new InvalidOperationException("An authenticated caller's token has no subject: MyPay issues none without one.");
 }

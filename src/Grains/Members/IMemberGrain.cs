@@ -23,8 +23,12 @@ public interface IMemberGrain : IGrainWithStringKey
     /// <summary>Suspends or reactivates. Null when unregistered.</summary>
     Task<MemberProfile?> SetStatus(MemberStatus status);
 
-    /// <summary>Sets a merchant's own commission rate, or with null returns it to the default. Null when not a merchant.</summary>
-    Task<MemberProfile?> SetCommission(long? rateBps);
+    /// <summary>
+    /// Sets a merchant's own commission rate, or with null returns it to the default. A change is kept in the history
+    /// (<see cref="Payments.CommissionChange"/>) with who made it and when; the same rate again changes nothing.
+    /// Null when not a merchant.
+    /// </summary>
+    Task<MemberProfile?> SetCommission(long? rateBps, string changedBy, DateTimeOffset changedAt);
 
     /// <summary>Links a bank account the bank has confirmed. Linking one already linked returns it unchanged.</summary>
     Task<LinkOutcome> LinkBankAccount(LinkedBankAccount account);

@@ -1,3 +1,4 @@
+using MyPay.Grains.Payments;
 using MyPay.Silo.Batching;
 using Orleans;
 using Orleans.Runtime;
@@ -58,8 +59,26 @@ public sealed class MemberGrain : Grain, IMemberGrain
 
     public Task<MemberProfile?> SetStatus(MemberStatus status) => ChangeRegistered(profile => profile with { Status = status });
 
-    public Task<MemberProfile?> SetCommission(long? rateBps) =>
-        ChangeRegistered(profile => profile.Type == MemberType.Merchant ? profile with { CommissionBps = rateBps } : null);
+    public Task<MemberProfile?> SetCommission(long? rateBps, string changedBy, DateTimeOffset changedAt)
+    {
+        CommissionChange.CheckArguments(rateBps, changedBy);
+        return member.Run(state =>
+        {
+            if (state.Profile is not { Type: MemberType.Merchant } profile)
+            {
+                return null;
+            }
+
+            // Only a change is history: the same rate again (or the default again) leaves no row.
+            if (profile.CommissionBps != rateBps)
+            {
+                state.Records.Append(new CommissionChange(MemberId, profile.CommissionBps, rateBps, changedBy, changedAt));
+                state.Profile = profile with { CommissionBps = rateBps };
+            }
+
+            return state.Profile;
+        });
+    }
 
     public Task<LinkOutcome> LinkBankAccount(LinkedBankAccount account) => member.Run(state =>
     {

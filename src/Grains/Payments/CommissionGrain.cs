@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using MyPay.Silo.Batching;
+using MyPay.Silo.Storage;
 using Orleans;
 using Orleans.Concurrency;
 using Orleans.Runtime;
@@ -13,15 +15,24 @@ public interface ICommissionGrain : IGrainWithStringKey
     [ReadOnly]
     Task<long> GetDefaultBps();
 
-    Task<long> SetDefaultBps(long rateBps);
+    /// <summary>
+    /// Sets the default rate, for merchants without their own, from the next payment on. A change is kept in the
+    /// history (<see cref="CommissionChange"/>) with who made it and when; setting the rate in force changes nothing.
+    /// </summary>
+    Task<long> SetDefaultBps(long rateBps, string changedBy, DateTimeOffset changedAt);
 }
 
 [GenerateSerializer]
-public sealed class CommissionState
+public sealed class CommissionState : IRecordingState
 {
     /// <summary>Null until an operator sets it; <see cref="Commission.DefaultRateBps"/> applies meanwhile.</summary>
     [Id(0)]
     public long? DefaultBps { get; set; }
+
+    /// <summary>The history row of the next write, if it changes the rate.</summary>
+    [JsonIgnore]
+    [field: NonSerialized]
+    public PendingRecords Records { get; } = new();
 }
 
 public sealed class CommissionGrain : Grain, ICommissionGrain
@@ -36,15 +47,18 @@ public sealed class CommissionGrain : Grain, ICommissionGrain
 
     public Task<long> GetDefaultBps() => Task.FromResult(commission.Committed.DefaultBps ?? Commission.DefaultRateBps);
 
-    public Task<long> SetDefaultBps(long rateBps)
+    public Task<long> SetDefaultBps(long rateBps, string changedBy, DateTimeOffset changedAt)
     {
-        if (rateBps is < 0 or > Commission.BasisPointsPerWhole)
-        {
-            throw new ArgumentOutOfRangeException(nameof(rateBps), rateBps, "A commission rate is 0 to 10,000 basis points.");
-        }
-
+        CommissionChange.CheckArguments(rateBps, changedBy);
         return commission.Run(state =>
         {
+            // The built-in rate is the rate in force until an operator sets one: setting it is no change.
+            var oldBps = state.DefaultBps ?? Commission.DefaultRateBps;
+            if (oldBps != rateBps)
+            {
+                state.Records.Append(new CommissionChange(MerchantId: null, oldBps, rateBps, changedBy, changedAt));
+            }
+
             state.DefaultBps = rateBps;
             return rateBps;
         });
