@@ -196,6 +196,28 @@ def heap_main(argv):
     print(text)
 
 
+def settlement_lines(work):
+    """The settlement paragraph: merchants settled per second while pay ran, and pay's rate then against its own."""
+    path = os.path.join(work, "settle-runs.txt")
+    if not os.path.exists(path):
+        return []
+    runs = [line.split() for line in open(path, encoding="utf-8") if line.strip()]
+    seconds = sum(float(run[0]) for run in runs)
+    settled = sum(int(run[1]) for run in runs)
+    paid = sum(int(run[2]) for run in runs)
+    alone = scenario_numbers(os.path.join(work, "scenario-pay.json"))
+    meanwhile = scenario_numbers(os.path.join(work, "scenario-pay-while-settling.json"))
+    share = meanwhile["rps"] / alone["rps"] if alone and meanwhile and alone["rps"] else None
+    return [
+        f"Settlement while paying (pay-while-settling): {len(runs)} runs of POST /v1/settlements/run back to back settled "
+        f"{settled:,} merchants ({paid:,} paid through the bank) in {fmt(seconds, 1)} s of runs: "
+        f"{fmt(settled / seconds if seconds else None, 1)} merchants settled per second. "
+        f"Pay meanwhile: {fmt(meanwhile['rps'] if meanwhile else None)} req/s, "
+        f"{fmt(share * 100 if share else None, 0)}% of pay's rate without settlement in this run.",
+        "",
+    ]
+
+
 def main():
     if sys.argv[1:2] == ["profile"]:
         profile_main(sys.argv[2:])
@@ -232,6 +254,8 @@ def main():
             f"| {fmt(numbers['rps'] / echo if echo else None, 2)}× | {fmt(node_cpu, 2)} | {fmt(postgres_cpu, 2)} | {fmt(bank_cpu, 2)} "
             f"| {'pass' if numbers['verified'] else 'FAIL' if numbers['verified'] is False else '—'} |")
 
+    settling = settlement_lines(arguments.work)
+
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo", encoding="utf-8") if line.startswith("model name")), platform.processor())
     lines = [
@@ -257,6 +281,7 @@ def main():
         f"Cross-check of the charge endpoint with wrk (one member, fresh key per request, -t2 -c32): "
         f"{fmt(arguments.wrk_recharge_rps)} req/s, p99 {fmt(arguments.wrk_recharge_p99, 2)} ms.",
         "",
+        *settling,
         f"Node memory (RSS) of a freshly started node: {fmt(arguments.rss_before, 0)} MB when ready, {fmt(arguments.rss_after, 0)} MB after activating "
         f"{arguments.idle_wallets:,} idle wallets (+{fmt((arguments.rss_after or 0) - (arguments.rss_before or 0), 0)} MB).",
         "",

@@ -128,16 +128,16 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
             rate.EnsureSuccessStatusCode();
         }
 
-        using (var paid = await payer.Client.PayAsync(merchant.Id, 10_000, "line-1"))
-        {
-            paid.EnsureSuccessStatusCode();
-        }
+        var paymentId = await PayAsync(payer, merchant, 10_000, "line-1");
+        Assert.Equal(JsonValueKind.Null, (await merchant.Client.GetFromJsonAsync<JsonElement>($"/v1/payments/{paymentId}")).GetProperty("settlementId").ValueKind);
 
         var settlementId = SettlementOf(await RunAsync(), merchant.Id).GetProperty("settlementId").GetString()!;
 
+        Assert.Equal(settlementId, (await merchant.Client.GetFromJsonAsync<JsonElement>($"/v1/payments/{paymentId}")).GetProperty("settlementId").GetString());
         var asMerchant = await merchant.Client.GetFromJsonAsync<JsonElement>($"/v1/settlements/{Uri.EscapeDataString(settlementId)}");
         var line = Assert.Single(asMerchant.GetProperty("lines").EnumerateArray());
         Assert.Equal("payment", line.GetProperty("kind").GetString());
+        Assert.Equal(paymentId, line.GetProperty("paymentId").GetString());
         Assert.Equal(10_000, line.GetProperty("amount").GetInt64());
         Assert.Equal(500, line.GetProperty("commission").GetInt64());
         Assert.Equal(9_500, line.GetProperty("net").GetInt64());

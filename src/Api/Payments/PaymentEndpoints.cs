@@ -5,6 +5,7 @@ using MyPay.Api.Hosting;
 using MyPay.Api.Wallet;
 using MyPay.Grains.Money;
 using MyPay.Grains.Payments;
+using MyPay.Grains.Settlement;
 using MyPay.Silo.Grains;
 using IGrainFactory = Orleans.IGrainFactory;
 
@@ -93,7 +94,7 @@ public static class PaymentEndpoints
 
     /// <summary>A payment, for its payer, its merchant and operators. Others get 404, so ids cannot be probed.</summary>
     private static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetAsync(
-        string paymentId, ClaimsPrincipal user, PaymentQueries payments, IGrainFactory grains, CancellationToken cancellationToken)
+        string paymentId, ClaimsPrincipal user, PaymentQueries payments, SettlementQueries settlements, IGrainFactory grains, CancellationToken cancellationToken)
     {
         var payment = paymentId.Length is > 0 and <= 64 ? await payments.FindAsync(paymentId, cancellationToken) : null;
         var member = user.MemberId();
@@ -103,6 +104,7 @@ public static class PaymentEndpoints
                 CommissionBps = payment.CommissionBps,
                 CreatedAt = payment.CreatedAt,
                 Refunded = await grains.GetGrain<IPaymentGrain>(payment.PaymentId).GetRefundedWon(),
+                SettlementId = await settlements.OfPaymentAsync(payment.PaymentId, cancellationToken),
             })
             : UnknownPayment(paymentId);
     }
@@ -185,5 +187,8 @@ public static class PaymentEndpoints
         public DateTimeOffset? CreatedAt { get; init; }
 
         public long? Refunded { get; init; }
+
+        /// <summary>The settlement that paid the merchant for it, once one has (a refund is a line of the settlement that includes it).</summary>
+        public string? SettlementId { get; init; }
     }
 }

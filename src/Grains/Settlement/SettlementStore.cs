@@ -8,7 +8,8 @@ namespace MyPay.Grains.Settlement;
 
 /// <summary>
 /// Stores settlement rows with the settlement grain's writes: the first inserts the row and claims its payments and
-/// refunds (a journal entry is claimed once, ever, by its primary key); later ones move its status on.
+/// refunds (a journal entry is claimed once, ever, by its primary key), taking them out of the open items; later ones
+/// move its status on.
 /// </summary>
 public sealed class SettlementWriter : RecordWriter<SettlementWrite>
 {
@@ -52,6 +53,9 @@ public sealed class SettlementWriter : RecordWriter<SettlementWrite>
             claim.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. claims.Select(c => c.entryId)]));
             claim.Parameters.Add(new NpgsqlParameter<string[]>("settlement_ids", [.. claims.Select(c => c.SettlementId)]));
             batch.BatchCommands.Add(claim);
+            var close = new NpgsqlBatchCommand("DELETE FROM settlement_open_item WHERE entry_id = ANY(@entry_ids)");
+            close.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. claims.Select(c => c.entryId)]));
+            batch.BatchCommands.Add(close);
         }
     }
 
@@ -72,15 +76,7 @@ public sealed class SettlementQueries(NpgsqlDataSource dataSource)
     /// <summary>The merchants owed for payments or refunds made before <paramref name="cutoff"/> that no settlement includes yet.</summary>
     public async Task<IReadOnlyList<string>> MerchantsWithUnsettledAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT DISTINCT substr(p.account, length('receivable:') + 1)
-            FROM ledger_posting p
-            JOIN ledger_entry e ON e.entry_id = p.entry_id
-            WHERE p.account >= 'receivable:' AND p.account < 'receivable;'
-              AND e.kind IN ('payment', 'refund') AND e.created_at < @cutoff
-              AND NOT EXISTS (SELECT 1 FROM settlement_item i WHERE i.entry_id = p.entry_id)
-            """);
+        await using var command = dataSource.CreateCommand("SELECT DISTINCT merchant_id FROM settlement_open_item WHERE created_at < @cutoff");
         command.Parameters.Add(new NpgsqlParameter<DateTime>("cutoff", cutoff.UtcDateTime));
         var merchants = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -95,15 +91,8 @@ public sealed class SettlementQueries(NpgsqlDataSource dataSource)
     /// <summary>A merchant's payments and refunds made before <paramref name="cutoff"/> that no settlement includes yet: entry id and what the merchant is owed for it.</summary>
     public async Task<IReadOnlyList<(string EntryId, long NetWon)>> UnsettledAsync(string merchantId, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT p.entry_id, -p.amount
-            FROM ledger_posting p
-            JOIN ledger_entry e ON e.entry_id = p.entry_id
-            WHERE p.account = @account AND e.kind IN ('payment', 'refund') AND e.created_at < @cutoff
-              AND NOT EXISTS (SELECT 1 FROM settlement_item i WHERE i.entry_id = p.entry_id)
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string>("account", Accounts.Receivable(merchantId)));
+        await using var command = dataSource.CreateCommand("SELECT entry_id, net FROM settlement_open_item WHERE merchant_id = @merchant AND created_at < @cutoff");
+        command.Parameters.Add(new NpgsqlParameter<string>("merchant", merchantId));
         command.Parameters.Add(new NpgsqlParameter<DateTime>("cutoff", cutoff.UtcDateTime));
         var unsettled = new List<(string, long)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -115,16 +104,18 @@ public sealed class SettlementQueries(NpgsqlDataSource dataSource)
         return unsettled;
     }
 
+    /// <summary>The settlement that included a payment, or null while none has (its refunds are lines of the settlements that include them).</summary>
+    public async Task<string?> OfPaymentAsync(string paymentId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT settlement_id FROM settlement_item WHERE entry_id = @entry");
+        command.Parameters.Add(new NpgsqlParameter<string>("entry", $"payment:{paymentId}"));
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
     /// <summary>The latest settlements, newest first: all of them, or one merchant's.</summary>
     public Task<IReadOnlyList<SettlementRecord>> LatestAsync(string? merchantId, CancellationToken cancellationToken) => ReadSettlementsAsync(
-        $"SELECT {SettlementColumns} FROM settlement WHERE @merchant::text IS NULL OR merchant_id = @merchant ORDER BY created_at DESC, settlement_id LIMIT {ListMax}",
-        new NpgsqlParameter<string?>("merchant", merchantId) { NpgsqlDbType = NpgsqlDbType.Text },
-        cancellationToken);
-
-    /// <summary>Every settlement of one period.</summary>
-    public Task<IReadOnlyList<SettlementRecord>> OfPeriodAsync(string periodId, CancellationToken cancellationToken) => ReadSettlementsAsync(
-        $"SELECT {SettlementColumns} FROM settlement WHERE period = @period ORDER BY merchant_id",
-        new NpgsqlParameter<string>("period", periodId),
+        $"SELECT {SettlementColumns} FROM settlement {(merchantId is null ? "" : "WHERE merchant_id = @merchant")} ORDER BY created_at DESC, settlement_id LIMIT {ListMax}",
+        new NpgsqlParameter<string>("merchant", merchantId ?? ""),
         cancellationToken);
 
     public async Task<SettlementRecord?> FindAsync(string settlementId, CancellationToken cancellationToken) =>

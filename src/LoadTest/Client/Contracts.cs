@@ -36,7 +36,7 @@ public sealed record HistoryItem(string Kind, long Amount, string? RequestId, st
 
 public sealed record HistoryPage(IReadOnlyList<HistoryItem> Items, string? NextCursor);
 
-public sealed record LedgerCheckResponse(bool Consistent, long Total, long RechargesInFlight, long RemittancesInFlight, IReadOnlyList<string> Differences);
+public sealed record LedgerCheckResponse(bool Consistent, long Total, long RechargesInFlight, long RemittancesInFlight, long SettlementsInFlight, IReadOnlyList<string> Differences);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(Problem))]

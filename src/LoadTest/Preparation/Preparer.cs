@@ -6,7 +6,8 @@ namespace MyPay.LoadTest.Preparation;
 
 /// <summary>
 /// Prepares the run's members, a bounded number at a time: each customer is registered, signed in, given a bank
-/// account in their own name at the bank simulator, links it, and has the wallet funded; each merchant is registered.
+/// account in their own name at the bank simulator, links it, and has the wallet funded; each merchant is registered
+/// and links an empty account of its own, so that settlement can pay it.
 /// Names, emails and account numbers carry the run id, so runs against the same node never collide.
 /// </summary>
 public sealed class Preparer(MyPayClient node, BankClient bank, RequestLog log, string runId, string password)
@@ -31,7 +32,7 @@ public sealed class Preparer(MyPayClient node, BankClient bank, RequestLog log, 
                 }
                 else
                 {
-                    merchantIds[index - customerCount] = await RegisterAsync("merchant", index - customerCount, token);
+                    merchantIds[index - customerCount] = await PrepareMerchantAsync(index - customerCount, token);
                 }
 
                 progress(Interlocked.Increment(ref done), total);
@@ -43,16 +44,10 @@ public sealed class Preparer(MyPayClient node, BankClient bank, RequestLog log, 
     {
         var id = await RegisterAsync("customer", index, cancellationToken);
         var tokens = new TokenKeeper(node, Email("customer", index), password);
-        await tokens.GetAsync(cancellationToken);
         var customer = new Customer(index, id, tokens);
 
         // The account number is this run's id and the customer's index: unique per run, digits and a dash as banks write them.
-        var accountNumber = string.Create(CultureInfo.InvariantCulture, $"{runId}-{index:D6}");
-        var opened = await bank.OpenAccountAsync(new OpenAccountRequest(BankCode, accountNumber, Name("customer", index), Funding.BankBalanceWon), cancellationToken);
-        Require(opened, $"opening bank account {accountNumber} for customer {index}", 201, 409);
-
-        var linked = await node.LinkBankAccountAsync(id, await tokens.GetAsync(cancellationToken), new LinkRequest(BankCode, accountNumber), cancellationToken);
-        Require(linked, $"linking bank account {accountNumber} to member {id}", 201, 200);
+        await LinkNewAccountAsync("customer", index, id, tokens, string.Create(CultureInfo.InvariantCulture, $"{runId}-{index:D6}"), Funding.BankBalanceWon, cancellationToken);
 
         var recharges = Funding.Recharges(fundWon);
         for (var number = 0; number < recharges.Count; number++)
@@ -65,6 +60,24 @@ public sealed class Preparer(MyPayClient node, BankClient bank, RequestLog log, 
         }
 
         return customer;
+    }
+
+    private async Task<string> PrepareMerchantAsync(int index, CancellationToken cancellationToken)
+    {
+        var id = await RegisterAsync("merchant", index, cancellationToken);
+        using var tokens = new TokenKeeper(node, Email("merchant", index), password);
+        await LinkNewAccountAsync("merchant", index, id, tokens, string.Create(CultureInfo.InvariantCulture, $"{runId}-9{index:D6}"), 0, cancellationToken);
+        return id;
+    }
+
+    /// <summary>Opens an account in the member's name at the bank simulator and links it.</summary>
+    private async Task LinkNewAccountAsync(string type, int index, string id, TokenKeeper tokens, string accountNumber, long balanceWon, CancellationToken cancellationToken)
+    {
+        var opened = await bank.OpenAccountAsync(new OpenAccountRequest(BankCode, accountNumber, Name(type, index), balanceWon), cancellationToken);
+        Require(opened, $"opening bank account {accountNumber} for {type} {index}", 201, 409);
+
+        var linked = await node.LinkBankAccountAsync(id, await tokens.GetAsync(cancellationToken), new LinkRequest(BankCode, accountNumber), cancellationToken);
+        Require(linked, $"linking bank account {accountNumber} to member {id}", 201, 200);
     }
 
     /// <summary>

@@ -85,12 +85,12 @@ public sealed class Verifier(MyPayClient node, TokenKeeper operatorTokens, int c
         while (true)
         {
             var check = await ReadLedgerCheckAsync(cancellationToken);
-            if ((check.RechargesInFlight == 0 && check.RemittancesInFlight == 0) || Stopwatch.GetTimestamp() >= deadline)
+            if ((check.RechargesInFlight == 0 && check.RemittancesInFlight == 0 && check.SettlementsInFlight == 0) || Stopwatch.GetTimestamp() >= deadline)
             {
                 return check;
             }
 
-            status(string.Create(CultureInfo.InvariantCulture, $"verifying: {check.RechargesInFlight} recharges and {check.RemittancesInFlight} remittances still in flight"));
+            status(string.Create(CultureInfo.InvariantCulture, $"verifying: {check.RechargesInFlight} recharges, {check.RemittancesInFlight} remittances and {check.SettlementsInFlight} settlements still in flight"));
             await Task.Delay(pollInterval, cancellationToken);
         }
     }
@@ -143,7 +143,7 @@ public sealed class Verifier(MyPayClient node, TokenKeeper operatorTokens, int c
             failures.Add($"the node reports it inconsistent: {string.Join(" ", check.Differences)}");
         }
 
-        var inFlight = beforeReading.RechargesInFlight + beforeReading.RemittancesInFlight;
+        var inFlight = beforeReading.RechargesInFlight + beforeReading.RemittancesInFlight + beforeReading.SettlementsInFlight;
         var detail = inFlight == 0
             ? "consistent, sums to 0"
             : string.Create(CultureInfo.InvariantCulture, $"consistent, sums to 0 ({inFlight} requests were still in flight when the settle time ran out)");
