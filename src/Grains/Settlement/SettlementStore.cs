@@ -45,7 +45,7 @@ public sealed class SettlementWriter : RecordWriter<SettlementWrite>
         upsert.Parameters.Add(Timestamps("paid_ats", settlements.Select(s => s.PaidAt)));
         batch.BatchCommands.Add(upsert);
 
-        var claims = records.SelectMany(write => write.EntryIds.Select(entryId => (entryId, write.Settlement.SettlementId))).ToList();
+        var claims = records.SelectMany(write => write.EntryIds.Select(entryId => (entryId, write.Settlement.SettlementId, write.Settlement.MerchantId))).ToList();
         if (claims.Count > 0)
         {
             var claim = new NpgsqlBatchCommand(
@@ -53,7 +53,14 @@ public sealed class SettlementWriter : RecordWriter<SettlementWrite>
             claim.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. claims.Select(c => c.entryId)]));
             claim.Parameters.Add(new NpgsqlParameter<string[]>("settlement_ids", [.. claims.Select(c => c.SettlementId)]));
             batch.BatchCommands.Add(claim);
-            var close = new NpgsqlBatchCommand("DELETE FROM settlement_open_item WHERE entry_id = ANY(@entry_ids)");
+            // Through the merchant's index: a claim takes items of one merchant.
+            var close = new NpgsqlBatchCommand(
+                """
+                DELETE FROM settlement_open_item o
+                USING unnest(@merchants::text[], @entry_ids::text[]) AS claimed (merchant_id, entry_id)
+                WHERE o.merchant_id = claimed.merchant_id AND o.entry_id = claimed.entry_id
+                """);
+            close.Parameters.Add(new NpgsqlParameter<string[]>("merchants", [.. claims.Select(c => c.MerchantId)]));
             close.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. claims.Select(c => c.entryId)]));
             batch.BatchCommands.Add(close);
         }
@@ -76,7 +83,7 @@ public sealed class SettlementQueries(NpgsqlDataSource dataSource)
     /// <summary>The merchants owed for payments or refunds made before <paramref name="cutoff"/> that no settlement includes yet.</summary>
     public async Task<IReadOnlyList<string>> MerchantsWithUnsettledAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT DISTINCT merchant_id FROM settlement_open_item WHERE created_at < @cutoff");
+        await using var command = dataSource.CreateCommand("SELECT DISTINCT merchant_id FROM settlement_open_item WHERE posted_at < @cutoff");
         command.Parameters.Add(new NpgsqlParameter<DateTime>("cutoff", cutoff.UtcDateTime));
         var merchants = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -91,7 +98,7 @@ public sealed class SettlementQueries(NpgsqlDataSource dataSource)
     /// <summary>A merchant's payments and refunds made before <paramref name="cutoff"/> that no settlement includes yet: entry id and what the merchant is owed for it.</summary>
     public async Task<IReadOnlyList<(string EntryId, long NetWon)>> UnsettledAsync(string merchantId, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT entry_id, net FROM settlement_open_item WHERE merchant_id = @merchant AND created_at < @cutoff");
+        await using var command = dataSource.CreateCommand("SELECT entry_id, net FROM settlement_open_item WHERE merchant_id = @merchant AND posted_at < @cutoff");
         command.Parameters.Add(new NpgsqlParameter<string>("merchant", merchantId));
         command.Parameters.Add(new NpgsqlParameter<DateTime>("cutoff", cutoff.UtcDateTime));
         var unsettled = new List<(string, long)>();

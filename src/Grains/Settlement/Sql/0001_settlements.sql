@@ -25,10 +25,13 @@ CREATE TABLE IF NOT EXISTS settlement (
 CREATE INDEX IF NOT EXISTS settlement_by_merchant ON settlement (merchant_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS settlement_by_created ON settlement (created_at DESC);
 
--- Which settlement included each payment and refund (by its journal entry). An entry is settled once, ever.
+-- Which settlement included each payment and refund (by its journal entry). An entry is settled once, ever: the
+-- primary key. No foreign keys: a claim writes one row per payment (hundreds of thousands for a big merchant's
+-- day) from entries the ledger posted and a settlement row of the same write, and a per-row check of either cost
+-- more than the claim's other work together (measured under pay-while-settling).
 CREATE TABLE IF NOT EXISTS settlement_item (
-    entry_id      text PRIMARY KEY REFERENCES ledger_entry (entry_id),
-    settlement_id text NOT NULL REFERENCES settlement (settlement_id)
+    entry_id      text PRIMARY KEY,
+    settlement_id text NOT NULL
 );
 
 CREATE INDEX IF NOT EXISTS settlement_item_by_settlement ON settlement_item (settlement_id);

@@ -6,22 +6,26 @@
 -- by a payment or refund entry, in the statement that inserts the postings. A claim deletes the rows it takes in
 -- the settlement grain's write, with the settlement_item rows that record them.
 CREATE TABLE IF NOT EXISTS settlement_open_item (
-    entry_id    text        PRIMARY KEY,
+    entry_id    text        NOT NULL,
     merchant_id text        NOT NULL,
     net         bigint      NOT NULL,
-    created_at  timestamptz NOT NULL
+    posted_at   timestamptz NOT NULL
 );
 
-CREATE INDEX IF NOT EXISTS settlement_open_item_by_merchant ON settlement_open_item (merchant_id, created_at);
-CREATE INDEX IF NOT EXISTS settlement_open_item_by_created ON settlement_open_item (created_at);
+-- The one index, as every payment pays for it: a merchant's open items by time (a claim reads and deletes these;
+-- a run's scan for merchants with any is over what is open, which a settled ledger keeps small). An entry is in
+-- the table at most once because the ledger posts it once.
+CREATE INDEX IF NOT EXISTS settlement_open_item_by_merchant ON settlement_open_item (merchant_id, posted_at);
 
 CREATE OR REPLACE FUNCTION settlement_open_items() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO settlement_open_item (entry_id, merchant_id, net, created_at)
-    SELECT p.entry_id, substr(p.account, length('receivable:') + 1), -p.amount, e.created_at
+    -- Payments' and refunds' entries are named after them (payment:..., refund:...); a settlement's own posting to
+    -- the receivable is not an open item. Posted at the transaction's time: an item committed after a claim read
+    -- its period is open still, and counts in the next period.
+    INSERT INTO settlement_open_item (entry_id, merchant_id, net, posted_at)
+    SELECT p.entry_id, substr(p.account, length('receivable:') + 1), -p.amount, now()
     FROM new_postings p
-    JOIN ledger_entry e ON e.entry_id = p.entry_id
-    WHERE p.account LIKE 'receivable:%' AND e.kind IN ('payment', 'refund');
+    WHERE p.account LIKE 'receivable:%' AND (p.entry_id LIKE 'payment:%' OR p.entry_id LIKE 'refund:%');
     RETURN NULL;
 END
 $$;
@@ -32,10 +36,10 @@ CREATE OR REPLACE TRIGGER ledger_posting_settlement_open_items
     FOR EACH STATEMENT EXECUTE FUNCTION settlement_open_items();
 
 -- Payments and refunds posted before this migration, and not settled yet.
-INSERT INTO settlement_open_item (entry_id, merchant_id, net, created_at)
+INSERT INTO settlement_open_item (entry_id, merchant_id, net, posted_at)
 SELECT p.entry_id, substr(p.account, length('receivable:') + 1), -p.amount, e.created_at
 FROM ledger_posting p
 JOIN ledger_entry e ON e.entry_id = p.entry_id
 WHERE p.account LIKE 'receivable:%' AND e.kind IN ('payment', 'refund')
   AND NOT EXISTS (SELECT 1 FROM settlement_item i WHERE i.entry_id = p.entry_id)
-ON CONFLICT (entry_id) DO NOTHING;
+  AND NOT EXISTS (SELECT 1 FROM settlement_open_item o WHERE o.entry_id = p.entry_id);
