@@ -49,7 +49,7 @@ public sealed class MerchantSettlementState : IRecordingState
 /// and its payments and refunds, in one write), send (the request id stored before the bank is asked), then post
 /// (<c>receivable → corporate_cash</c> and the bank's fee, with the paid status). A settlement the merchant has no
 /// account for, or whose transfer failed, stays pending and is tried again by the grain's durable reminder, armed
-/// before a claim and disarmed when nothing is open; a crash between the bank's transfer and the posting resumes
+/// before a claim and disarmed by a tick that finds nothing open; a crash between the bank's transfer and the posting resumes
 /// under the same request id, which the bank applies once, so the merchant is never paid twice.
 /// </summary>
 [GrainType(StateName)]
@@ -92,11 +92,13 @@ public sealed class MerchantSettlementGrain : Grain, IMerchantSettlementGrain, I
         return claimed is null ? null : driven.Find(settlement => settlement.SettlementId == claimed.SettlementId) ?? claimed;
     }
 
+    /// <summary>The reminder's tick: carries every open settlement on, then disarms once none is left open.</summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName == Resumption.ReminderName)
         {
             await DriveOpenAsync();
+            await resumption.DisarmWhenIdleAsync(() => state.Committed.Open.Count == 0);
         }
     }
 
@@ -114,11 +116,9 @@ public sealed class MerchantSettlementGrain : Grain, IMerchantSettlementGrain, I
         var settlement = new SettlementRecord(
             SettlementRecord.IdFor(MerchantId, period), MerchantId, period, netWon, owed ? unsettled.Count : 0,
             owed ? SettlementStatus.Pending : SettlementStatus.Carried, Attempt: 1, null, null, 0, null, time.GetUtcNow(), null);
-        if (owed)
-        {
-            await resumption.ArmAsync();
-        }
-
+        // Armed before the claim (free when armed already) and left armed: a merchant settled period after period keeps
+        // one reminder, which its tick disarms once nothing is open, instead of arming and disarming it each time.
+        using var guard = owed ? await resumption.GuardAsync() : null;
         return await state.Run(
             current =>
             {
@@ -134,18 +134,13 @@ public sealed class MerchantSettlementGrain : Grain, IMerchantSettlementGrain, I
             reapply: false);
     }
 
-    /// <summary>Carries every open settlement as far as it goes now, then disarms the reminder if none is left open.</summary>
+    /// <summary>Carries every open settlement as far as it goes now.</summary>
     private async Task<List<SettlementRecord>> DriveOpenAsync()
     {
         var driven = new List<SettlementRecord>();
         foreach (var open in state.Committed.Open.ToList())
         {
             driven.Add(await DriveAsync(open));
-        }
-
-        if (state.Committed.Open.Count == 0)
-        {
-            await resumption.DisarmAsync();
         }
 
         return driven;
