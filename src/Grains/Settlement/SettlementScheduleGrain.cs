@@ -17,10 +17,15 @@ public interface ISettlementScheduleGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task Arm();
 
-    /// <summary>Settles every merchant owed for payments and refunds made before now.</summary>
+    /// <summary>
+    /// Settles every merchant owed for payments and refunds made before now. A run over many merchants takes a while
+    /// (tens of merchants a second, each a bank transfer): its caller waits up to ten minutes, not Orleans' 30 s.
+    /// </summary>
+    [ResponseTimeout("00:10:00")]
     Task<SettlementRun> RunNow();
 
     /// <summary>Settles every merchant owed for <paramref name="period"/>: what the reminder does at each cut-off.</summary>
+    [ResponseTimeout("00:10:00")]
     Task<SettlementRun> Run(SettlementPeriod period);
 }
 
