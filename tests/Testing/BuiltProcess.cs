@@ -38,10 +38,50 @@ public sealed class BuiltProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <c>src/{project}</c>'s built assembly and waits until <paramref name="readyPath"/> answers 200.</summary>
+    /// <summary>Starts on a free port: a free port may be taken (an outgoing connection's) before the process binds it.</summary>
+    private const int FreePortAttemptsMax = 3;
+
+    /// <summary>
+    /// Starts <c>src/{project}</c>'s built assembly and waits until <paramref name="readyPath"/> answers 200. Without a
+    /// <paramref name="port"/> it takes a free one, and another if that one was taken before the process could bind it.
+    /// </summary>
     public static async Task<BuiltProcess> StartAsync(string project, string readyPath, IReadOnlyDictionary<string, string> environment, int? port = null)
     {
-        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePorts.Next()}");
+        for (var attempt = 1; ; attempt++)
+        {
+            var started = Start(project, environment, port ?? FreePorts.Next());
+            try
+            {
+                await started.WaitUntilReadyAsync(readyPath);
+                return started;
+            }
+            catch (InvalidOperationException) when (port is null && attempt < FreePortAttemptsMax)
+            {
+                var portTaken = await started.FailedToBindAsync();
+                await started.DisposeAsync();
+                if (!portTaken)
+                {
+                    throw;
+                }
+            }
+            catch
+            {
+                await started.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Whether the process exited because its port was taken (its output read to the end first).</summary>
+    private async Task<bool> FailedToBindAsync()
+    {
+        await process.WaitForExitAsync();
+        return Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static BuiltProcess Start(string project, IReadOnlyDictionary<string, string> environment, int port)
+    {
+        var baseAddress = new Uri($"http://127.0.0.1:{port}");
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { BuildOutput(project), "--urls", baseAddress.ToString() },
@@ -59,7 +99,6 @@ public sealed class BuiltProcess : IAsyncDisposable
         started.process.ErrorDataReceived += (_, line) => started.Append(line.Data);
         started.process.BeginOutputReadLine();
         started.process.BeginErrorReadLine();
-        await started.WaitUntilReadyAsync(readyPath);
         return started;
     }
 
