@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Concurrency;
@@ -33,7 +35,8 @@ public interface ISettlementScheduleGrain : IGrainWithStringKey
 [GenerateSerializer]
 public sealed record SettlementRun(SettlementPeriod Period, IReadOnlyList<SettlementRecord> Settlements);
 
-public sealed class SettlementScheduleGrain(SettlementQueries queries, IOptions<SettlementOptions> options, TimeProvider time)
+public sealed partial class SettlementScheduleGrain(
+    SettlementQueries queries, IOptions<SettlementOptions> options, TimeProvider time, ILogger<SettlementScheduleGrain> logger)
     : Grain, ISettlementScheduleGrain, IRemindable
 {
     public const string ReminderName = "settle";
@@ -53,18 +56,43 @@ public sealed class SettlementScheduleGrain(SettlementQueries queries, IOptions<
 
     public Task<SettlementRun> RunNow() => Run(SettlementOptions.RunNow(time.GetUtcNow()));
 
+    /// <summary>
+    /// Settles the merchants owed, <see cref="SettlementOptions.ConcurrentMerchants"/> at a time. One merchant failing
+    /// (the database away, a bug) does not hold the others back: every merchant is tried, each failure is logged, and
+    /// the run then fails with the first, so its caller (or the next tick) knows it was not whole.
+    /// </summary>
     public async Task<SettlementRun> Run(SettlementPeriod period)
     {
         var merchants = await queries.MerchantsWithUnsettledAsync(period.Cutoff, CancellationToken.None);
-        var settled = new List<SettlementRecord>();
-        foreach (var chunk in merchants.Chunk(options.Value.ConcurrentMerchants))
+        using var slots = new SemaphoreSlim(options.Value.ConcurrentMerchants);
+        var outcomes = await Task.WhenAll(merchants.Select(async merchant =>
         {
-            var settling = chunk.Select(merchant => GrainFactory.GetGrain<IMerchantSettlementGrain>(merchant).Settle(period));
-            settled.AddRange((await Task.WhenAll(settling)).OfType<SettlementRecord>());
+            await slots.WaitAsync();
+            try
+            {
+                return (Settled: await GrainFactory.GetGrain<IMerchantSettlementGrain>(merchant).Settle(period), Failure: (Exception?)null);
+            }
+            catch (Exception exception)
+            {
+                LogMerchantFailed(logger, merchant, period.Id, exception);
+                return (Settled: null, Failure: exception);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }));
+
+        if (outcomes.Select(outcome => outcome.Failure).FirstOrDefault(failure => failure is not null) is { } first)
+        {
+            ExceptionDispatchInfo.Throw(first);
         }
 
-        return new SettlementRun(period, settled);
+        return new SettlementRun(period, [.. outcomes.Select(outcome => outcome.Settled).OfType<SettlementRecord>()]);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Settling merchant {MerchantId} for period {Period} failed; the other merchants are settled, and the merchant is tried again by the next run")]
+    private static partial void LogMerchantFailed(ILogger logger, string merchantId, string period, Exception exception);
 }
 
 /// <summary>Arms the settlement reminder once the silo is active, on every node (arming is idempotent).</summary>
