@@ -5,18 +5,24 @@ using System.Reflection;
 namespace MyPay.Testing;
 
 /// <summary>
-/// A MyPay program run as a real process from its build output, on a free loopback port: for tests
+/// A MyPay program run as a real process from its build output, on a loopback port of its own: for tests
 /// that must kill it, or that need a program (the bank simulator) whose <c>Program</c> cannot share a
 /// test process with the node's.
 /// </summary>
 public sealed class BuiltProcess : IAsyncDisposable
 {
     private readonly Process process;
-    private readonly StringWriter output = new();
+    private readonly StringWriter output;
 
-    private BuiltProcess(Process process, Uri baseAddress)
+    /// <summary>What ASP.NET Core's host logs once Kestrel listens, before the address it bound.</summary>
+    private const string ListeningOn = "Now listening on: ";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private BuiltProcess(Process process, StringWriter output, Uri baseAddress)
     {
         this.process = process;
+        this.output = output;
         BaseAddress = baseAddress;
         Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -38,68 +44,74 @@ public sealed class BuiltProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts on a free port: a free port may be taken (an outgoing connection's) before the process binds it.</summary>
-    private const int FreePortAttemptsMax = 3;
-
     /// <summary>
-    /// Starts <c>src/{project}</c>'s built assembly and waits until <paramref name="readyPath"/> answers 200. Without a
-    /// <paramref name="port"/> it takes a free one, and another if that one was taken before the process could bind it.
+    /// Starts <c>src/{project}</c>'s built assembly and waits until <paramref name="readyPath"/> answers 200. The process
+    /// binds a port the system gives it (port 0) and logs which: no port is chosen here that something else could
+    /// take before the process binds it.
     /// </summary>
-    public static async Task<BuiltProcess> StartAsync(string project, string readyPath, IReadOnlyDictionary<string, string> environment, int? port = null)
+    public static async Task<BuiltProcess> StartAsync(string project, string readyPath, IReadOnlyDictionary<string, string> environment)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            var started = Start(project, environment, port ?? FreePorts.Next());
-            try
-            {
-                await started.WaitUntilReadyAsync(readyPath);
-                return started;
-            }
-            catch (InvalidOperationException) when (port is null && attempt < FreePortAttemptsMax)
-            {
-                var portTaken = await started.FailedToBindAsync();
-                await started.DisposeAsync();
-                if (!portTaken)
-                {
-                    throw;
-                }
-            }
-            catch
-            {
-                await started.DisposeAsync();
-                throw;
-            }
-        }
-    }
-
-    /// <summary>Whether the process exited because its port was taken (its output read to the end first).</summary>
-    private async Task<bool> FailedToBindAsync()
-    {
-        await process.WaitForExitAsync();
-        return Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static BuiltProcess Start(string project, IReadOnlyDictionary<string, string> environment, int port)
-    {
-        var baseAddress = new Uri($"http://127.0.0.1:{port}");
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { BuildOutput(project), "--urls", baseAddress.ToString() },
+            ArgumentList = { BuildOutput(project), "--urls", "http://127.0.0.1:0" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
         }
 
-        var started = new BuiltProcess(Process.Start(start)!, baseAddress);
-        started.process.OutputDataReceived += (_, line) => started.Append(line.Data);
-        started.process.ErrorDataReceived += (_, line) => started.Append(line.Data);
-        started.process.BeginOutputReadLine();
-        started.process.BeginErrorReadLine();
-        return started;
+        var output = new StringWriter();
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Read(string? line)
+        {
+            lock (output)
+            {
+                output.WriteLine(line);
+            }
+
+            if (line?.IndexOf(ListeningOn, StringComparison.Ordinal) is >= 0 and var at)
+            {
+                listening.TrySetResult(new Uri(line[(at + ListeningOn.Length)..].Trim()));
+            }
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, line) => Read(line.Data);
+        process.ErrorDataReceived += (_, line) => Read(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var exited = process.WaitForExitAsync();
+        if (await Task.WhenAny(listening.Task, exited, Task.Delay(StartTimeout)) != listening.Task)
+        {
+            var failure = exited.IsCompleted ? $"The process exited with code {process.ExitCode}" : $"The process did not listen within {StartTimeout.TotalSeconds} seconds";
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            await process.WaitForExitAsync();
+            process.Dispose();
+            lock (output)
+            {
+                throw new InvalidOperationException($"{failure}:\n{output}");
+            }
+        }
+
+        var started = new BuiltProcess(process, output, await listening.Task);
+        try
+        {
+            await started.WaitUntilReadyAsync(readyPath);
+            return started;
+        }
+        catch
+        {
+            await started.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The bank simulator, fresh: its seed accounts and MyPay's corporate account, no faults.</summary>
@@ -122,14 +134,6 @@ public sealed class BuiltProcess : IAsyncDisposable
 
         Client.Dispose();
         process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        lock (output)
-        {
-            output.WriteLine(line);
-        }
     }
 
     private async Task WaitUntilReadyAsync(string readyPath)

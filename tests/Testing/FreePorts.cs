@@ -8,14 +8,6 @@ namespace MyPay.Testing;
 /// <summary>Loopback ports no one listens on, so nodes started by tests in parallel never collide.</summary>
 public static class FreePorts
 {
-    /// <summary>A port the system just handed out and took back: free now, and not handed out again soon.</summary>
-    public static int Next()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>
     /// Two distinct free ports, both held at once while they are chosen: one released before the other is asked for
     /// can be handed out again at once.
