@@ -33,6 +33,7 @@ public sealed class AuthorizationTests(PostgresDatabase database) : IClassFixtur
         { "GET", "/v1/members/{0}/wallet" },
         { "POST", "/v1/members/{0}/wallet/recharge" },
         { "GET", "/v1/merchants/{0}/commission/history" },
+        { "GET", "/v1/merchants/{0}/settlements" },
     };
 
     private HttpRequestMessage Request(string method, string route, string? token)

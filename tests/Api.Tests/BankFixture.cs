@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using MyPay.Testing;
@@ -35,14 +36,32 @@ public sealed class BankFixture : IAsyncLifetime
     public async Task<long> BalanceAsync(string bankCode, string accountNumber) =>
         (await Bank.Client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/banks/{bankCode}/accounts/{accountNumber}")).GetProperty("balance").GetInt64();
 
-    /// <summary>Registers a member, opens a funded account in their name and links it: a member ready to recharge.</summary>
-    public async Task<MyPayApp.Member> FundedMemberAsync(MyPayApp app, long bankBalanceWon = 100_000_000, string name = "김민수")
+    /// <summary>
+    /// Registers a member (a customer unless <paramref name="type"/> says merchant), opens an account holding
+    /// <paramref name="bankBalanceWon"/> in their name and links it: a member ready to recharge, or a merchant ready to
+    /// be settled.
+    /// </summary>
+    public async Task<MyPayApp.Member> FundedMemberAsync(
+        MyPayApp app, long bankBalanceWon = 100_000_000, string name = "김민수", string type = "customer", string bankCode = "004")
     {
-        var member = await app.RegisterAsync(name: name);
-        var (bankCode, accountNumber) = await OpenAccountAsync(name, bankBalanceWon);
+        var member = await app.RegisterAsync(type, name);
+        (bankCode, var accountNumber) = await OpenAccountAsync(name, bankBalanceWon, bankCode);
         using var linked = await member.Client.PostAsJsonAsync($"/v1/members/{member.Id}/bank-accounts", new { bankCode, accountNumber });
         linked.EnsureSuccessStatusCode();
         return member with { BankCode = bankCode, AccountNumber = accountNumber };
+    }
+
+    /// <summary>A customer ready to pay: <see cref="FundedMemberAsync"/>, then this much recharged into the wallet (a multiple of 10,000 won; none for 0).</summary>
+    public async Task<MyPayApp.Member> MemberWithWalletAsync(MyPayApp app, long walletWon)
+    {
+        var member = await FundedMemberAsync(app, bankBalanceWon: 10_000_000);
+        if (walletWon > 0)
+        {
+            using var recharged = await member.Client.RechargeAsync(member.Id, walletWon, $"seed-{Guid.NewGuid():N}");
+            Assert.Equal(HttpStatusCode.OK, recharged.StatusCode);
+        }
+
+        return member;
     }
 
     public async Task<long> CorporateBalanceAsync() =>

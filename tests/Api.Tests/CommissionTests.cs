@@ -76,11 +76,7 @@ public sealed class CommissionTests(BankFixture fixture) : IClassFixture<BankFix
     {
         // A merchant on the default, then its own rate, then a default change (which does not touch its own rate),
         // then back to the default: each payment is charged the rate the history says was in force at its time.
-        var payer = await fixture.FundedMemberAsync(app, bankBalanceWon: 10_000_000);
-        using (var recharged = await payer.Client.RechargeAsync(payer.Id, 100_000, $"seed-{Guid.NewGuid():N}"))
-        {
-            recharged.EnsureSuccessStatusCode();
-        }
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
 
         var merchant = await app.RegisterAsync("merchant", "서점");
         var defaultBefore = await DefaultBpsAsync();

@@ -18,18 +18,6 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
 
     public async Task DisposeAsync() => await app.DisposeAsync();
 
-    private async Task<MyPayApp.Member> PayerWithAsync(long walletWon)
-    {
-        var payer = await fixture.FundedMemberAsync(app, bankBalanceWon: 10_000_000);
-        if (walletWon > 0)
-        {
-            using var recharged = await payer.Client.RechargeAsync(payer.Id, walletWon, $"seed-{Guid.NewGuid():N}");
-            recharged.EnsureSuccessStatusCode();
-        }
-
-        return payer;
-    }
-
     private async Task<JsonElement> CheckAsync()
     {
         using var operatorClient = await app.OperatorAsync();
@@ -39,7 +27,7 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     [Fact]
     public async Task Pay_DebitsPayer_TakesDefaultCommission_AndIsOneBalancedEntry()
     {
-        var payer = await PayerWithAsync(100_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
         var merchant = await app.RegisterAsync("merchant", "동네 빵집");
 
         using var response = await payer.Client.PayAsync(merchant.Id, 10_000, "p1", orderId: "order-7");
@@ -72,7 +60,7 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     [InlineData(333, 10_001, 333)]
     public async Task Pay_CommissionIsFloorOfAmountTimesRate(long rateBps, long amountWon, long expectedCommissionWon)
     {
-        var payer = await PayerWithAsync(20_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 20_000);
         var merchant = await app.RegisterAsync("merchant", "상점");
         using var operatorClient = await app.OperatorAsync();
         using var set = await operatorClient.PutAsJsonAsync($"/v1/merchants/{merchant.Id}/commission", new { rateBps });
@@ -89,7 +77,7 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     [Fact]
     public async Task Pay_RateChange_AppliesToLaterPaymentsOnly()
     {
-        var payer = await PayerWithAsync(100_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
         var merchant = await app.RegisterAsync("merchant", "꽃집");
         using var before = await payer.Client.PayAsync(merchant.Id, 10_000, "before");
         using var operatorClient = await app.OperatorAsync();
@@ -108,7 +96,7 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     [Fact]
     public async Task Pay_SameKeyTwice_PaysOnceAndAnswersAlike_OtherBodyIs422()
     {
-        var payer = await PayerWithAsync(100_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
         var merchant = await app.RegisterAsync("merchant", "카페");
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => payer.Client.PayAsync(merchant.Id, 10_000, "once")));
@@ -124,7 +112,7 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     [Fact]
     public async Task Pay_Short_TopsUpTheShortfallRoundedUp_ThenPays()
     {
-        var payer = await PayerWithAsync(10_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 10_000);
         var merchant = await app.RegisterAsync("merchant", "편의점");
 
         using var response = await payer.Client.PayAsync(merchant.Id, 25_500, "top-up");
@@ -168,7 +156,7 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     [Fact]
     public async Task Pay_Refusals_AreProblemsAndChangeNothing()
     {
-        var payer = await PayerWithAsync(50_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 50_000);
         var customer = await app.RegisterAsync();
         var merchant = await app.RegisterAsync("merchant", "정지된 상점");
         using var operatorClient = await app.OperatorAsync();
@@ -191,7 +179,7 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     [Fact]
     public async Task Pay_SuspendedPayer_Is403()
     {
-        var payer = await PayerWithAsync(50_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 50_000);
         var merchant = await app.RegisterAsync("merchant", "상점");
         using var operatorClient = await app.OperatorAsync();
         using var suspend = await operatorClient.PatchAsJsonAsync($"/v1/members/{payer.Id}", new { status = "suspended" });
@@ -226,7 +214,7 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     [Fact]
     public async Task Pay_WithoutKey_Is400_AndWithoutToken_Is401()
     {
-        var payer = await PayerWithAsync(10_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 10_000);
         var merchant = await app.RegisterAsync("merchant", "상점");
         using var anonymous = app.CreateClient();
 
@@ -241,7 +229,7 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     [Fact]
     public async Task GetPayment_OthersSee404()
     {
-        var payer = await PayerWithAsync(10_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 10_000);
         var merchant = await app.RegisterAsync("merchant", "상점");
         var stranger = await app.RegisterAsync();
         using var paid = await payer.Client.PayAsync(merchant.Id, 1_000, "seen");
@@ -279,10 +267,10 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
         var payers = new List<MyPayApp.Member>();
         foreach (var chunk in Enumerable.Range(0, 200).Chunk(25))
         {
-            payers.AddRange(await Task.WhenAll(chunk.Select(_ => PayerWithAsync(50_000))));
+            payers.AddRange(await Task.WhenAll(chunk.Select(_ => fixture.MemberWithWalletAsync(app, 50_000))));
         }
 
-        var hot = await PayerWithAsync(2_000_000);
+        var hot = await fixture.MemberWithWalletAsync(app, 2_000_000);
 
         var many = payers.SelectMany(payer => Enumerable.Range(0, 50).Select(i => payer.Client.PayAsync(merchant.Id, 1_000, $"many-{i}")));
         var single = Enumerable.Range(0, 2_000).Select(i => hot.Client.PayAsync(merchant.Id, 1_000, $"hot-{i}"));
@@ -300,16 +288,9 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
         Assert.Equal(0, check.GetProperty("total").GetInt64());
     }
 
-    private static async Task<HttpResponseMessage> RefundAsync(HttpClient client, string paymentId, long amountWon, string key)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/payments/{paymentId}/refunds") { Content = JsonContent.Create(new { amount = amountWon }) };
-        request.Headers.Add("Idempotency-Key", key);
-        return await client.SendAsync(request);
-    }
-
     private async Task<(MyPayApp.Member Payer, MyPayApp.Member Merchant, string PaymentId)> PaidAsync(long amountWon, long rateBps = 250)
     {
-        var payer = await PayerWithAsync(100_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
         var merchant = await app.RegisterAsync("merchant", "환불 상점");
         using var operatorClient = await app.OperatorAsync();
         using var set = await operatorClient.PutAsJsonAsync($"/v1/merchants/{merchant.Id}/commission", new { rateBps });
@@ -323,7 +304,7 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     {
         var (payer, merchant, paymentId) = await PaidAsync(10_000);
 
-        using var refunded = await RefundAsync(merchant.Client, paymentId, 10_000, "full");
+        using var refunded = await merchant.Client.RefundAsync(paymentId, 10_000, "full");
 
         Assert.Equal(HttpStatusCode.Created, refunded.StatusCode);
         var body = await refunded.Content.ReadFromJsonAsync<JsonElement>();
@@ -342,12 +323,12 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
         var commissions = new List<long>();
         foreach (var (amountWon, key) in new[] { (3_333L, "a"), (3_333L, "b"), (3_335L, "c") })
         {
-            using var refunded = await RefundAsync(merchant.Client, paymentId, amountWon, key);
+            using var refunded = await merchant.Client.RefundAsync(paymentId, amountWon, key);
             Assert.Equal(HttpStatusCode.Created, refunded.StatusCode);
             commissions.Add((await refunded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("commission").GetInt64());
         }
 
-        using var beyond = await RefundAsync(merchant.Client, paymentId, 1, "d");
+        using var beyond = await merchant.Client.RefundAsync(paymentId, 1, "d");
 
         Assert.Equal(333, commissions.Sum());
         Assert.EndsWith("refund-exceeds-payment", (await beyond.AssertProblemAsync(422)).ProblemType(), StringComparison.Ordinal);
@@ -360,8 +341,8 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
     {
         var (payer, merchant, paymentId) = await PaidAsync(10_000);
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => RefundAsync(merchant.Client, paymentId, 4_000, $"r{i}")));
-        using var repeat = await RefundAsync(merchant.Client, paymentId, 4_000, "r0");
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => merchant.Client.RefundAsync(paymentId, 4_000, $"r{i}")));
+        using var repeat = await merchant.Client.RefundAsync(paymentId, 4_000, "r0");
 
         Assert.Equal(2, responses.Count(response => response.StatusCode == HttpStatusCode.Created));
         Assert.Equal(8, responses.Count(response => response.StatusCode == HttpStatusCode.UnprocessableEntity));
@@ -377,10 +358,10 @@ public sealed class PaymentTests(BankFixture fixture) : IClassFixture<BankFixtur
         var stranger = await app.RegisterAsync();
         using var operatorClient = await app.OperatorAsync();
 
-        using var byPayer = await RefundAsync(payer.Client, paymentId, 1_000, "payer");
-        using var byStranger = await RefundAsync(stranger.Client, paymentId, 1_000, "stranger");
-        using var zero = await RefundAsync(operatorClient, paymentId, 0, "zero");
-        using var byOperator = await RefundAsync(operatorClient, paymentId, 1_000, "operator");
+        using var byPayer = await payer.Client.RefundAsync(paymentId, 1_000, "payer");
+        using var byStranger = await stranger.Client.RefundAsync(paymentId, 1_000, "stranger");
+        using var zero = await operatorClient.RefundAsync(paymentId, 0, "zero");
+        using var byOperator = await operatorClient.RefundAsync(paymentId, 1_000, "operator");
 
         await byPayer.AssertProblemAsync(403);
         await byStranger.AssertProblemAsync(404);

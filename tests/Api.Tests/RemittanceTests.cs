@@ -668,13 +668,8 @@ public sealed partial class RemittanceTests(BankFixture fixture) : IClassFixture
     }
 
     /// <summary>A member with a linked bank account and this much in their wallet (a multiple of 10,000 won).</summary>
-    private async Task<MyPayApp.Member> MemberWithAsync(long walletWon, BankFixture? bank = null, MyPayApp? node = null)
-    {
-        var member = await (bank ?? fixture).FundedMemberAsync(node ?? app, bankBalanceWon: 10_000_000);
-        using var recharged = await member.Client.RechargeAsync(member.Id, walletWon, $"seed-{Guid.NewGuid():N}");
-        Assert.Equal(HttpStatusCode.OK, recharged.StatusCode);
-        return member;
-    }
+    private Task<MyPayApp.Member> MemberWithAsync(long walletWon, BankFixture? bank = null, MyPayApp? node = null) =>
+        (bank ?? fixture).MemberWithWalletAsync(node ?? app, walletWon);
 
     /// <summary>
     /// Registers many members at once through the node's own registry and token issuer — the steps behind

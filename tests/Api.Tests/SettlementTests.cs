@@ -36,7 +36,7 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
             merchants.AddRange(await Task.WhenAll(chunk.Select(i => MerchantAsync($"상점 {i}"))));
         }
 
-        var payers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => PayerAsync(2_000_000)));
+        var payers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => fixture.MemberWithWalletAsync(app, 2_000_000)));
         var owed = merchants.ToDictionary(merchant => merchant.Id, _ => 0L);
         var paymentsByMerchant = merchants.ToDictionary(merchant => merchant.Id, _ => 0);
 
@@ -121,7 +121,7 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
     [Fact]
     public async Task SettlementLines_ShowEachPaymentsCommission_AndTheMerchantSeesOnlyItsOwn()
     {
-        var payer = await PayerAsync(100_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
         var merchant = await MerchantAsync("줄 상점");
         using (var rate = await operatorClient.PutAsJsonAsync($"/v1/merchants/{merchant.Id}/commission", new { rateBps = 500 }))
         {
@@ -159,7 +159,7 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
     [Fact]
     public async Task RefundAfterSettlement_NetsAgainstTheNextPeriod_ANegativePeriodIsCarried_NeverLost()
     {
-        var payer = await PayerAsync(100_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
         var merchant = await MerchantAsync("환불 상점");
         using var operatorRate = await operatorClient.PutAsJsonAsync($"/v1/merchants/{merchant.Id}/commission", new { rateBps = 250 });
         var firstPaymentId = await PayAsync(payer, merchant, 10_000, "first");
@@ -190,7 +190,7 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
     [Fact]
     public async Task MerchantWithoutAccount_StaysPending_AndIsPaidByTheRetryAfterLinkingOne()
     {
-        var payer = await PayerAsync(100_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
         var merchant = await app.RegisterAsync("merchant", "계좌 없는 상점");
         using var rate = await operatorClient.PutAsJsonAsync($"/v1/merchants/{merchant.Id}/commission", new { rateBps = 0 });
         await PayAsync(payer, merchant, 30_000, "before-linking");
@@ -223,7 +223,7 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
     [Fact]
     public async Task OnePeriod_SettledTwiceAtOnce_PaysEachMerchantOnce()
     {
-        var payer = await PayerAsync(100_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
         var merchants = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => MerchantAsync($"중복 상점 {i}")));
         foreach (var merchant in merchants)
         {
@@ -246,7 +246,7 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
     [Fact]
     public async Task Reconciliation_ListsAPayoutTheBankMadeAndTheLedgerHasNotPosted_AndItsUnresolvedCommand_UntilTheRetryPostsIt()
     {
-        var payer = await PayerAsync(100_000);
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
         var merchant = await MerchantAsync("대사 상점", bankCode: "020");
         using var rate = await operatorClient.PutAsJsonAsync($"/v1/merchants/{merchant.Id}/commission", new { rateBps = 0 });
         await PayAsync(payer, merchant, 40_000, "reconciled");
@@ -283,22 +283,8 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
 
     private async Task<JsonElement> ReconcileAsync() => await operatorClient.GetFromJsonAsync<JsonElement>("/v1/reconciliation");
 
-    private async Task<MyPayApp.Member> MerchantAsync(string name, string bankCode = "004")
-    {
-        var merchant = await app.RegisterAsync("merchant", name);
-        (bankCode, var accountNumber) = await fixture.OpenAccountAsync(name, 0, bankCode);
-        using var linked = await merchant.Client.PostAsJsonAsync($"/v1/members/{merchant.Id}/bank-accounts", new { bankCode, accountNumber });
-        linked.EnsureSuccessStatusCode();
-        return merchant with { BankCode = bankCode, AccountNumber = accountNumber };
-    }
-
-    private async Task<MyPayApp.Member> PayerAsync(long walletWon)
-    {
-        var payer = await fixture.FundedMemberAsync(app, bankBalanceWon: 10_000_000);
-        using var recharged = await payer.Client.RechargeAsync(payer.Id, walletWon, $"seed-{Guid.NewGuid():N}");
-        recharged.EnsureSuccessStatusCode();
-        return payer;
-    }
+    private Task<MyPayApp.Member> MerchantAsync(string name, string bankCode = "004") =>
+        fixture.FundedMemberAsync(app, bankBalanceWon: 0, name, type: "merchant", bankCode);
 
     private static async Task<string> PayAsync(MyPayApp.Member payer, MyPayApp.Member merchant, long amountWon, string key)
     {
@@ -307,11 +293,10 @@ public sealed class SettlementTests(BankFixture fixture) : IClassFixture<BankFix
         return (await paid.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("paymentId").GetString()!;
     }
 
+    /// <summary>Refunds as the merchant (keyed by the payment: one refund per payment here) and returns the refund.</summary>
     private static async Task<JsonElement> RefundAsync(HttpClient merchant, string paymentId, long amountWon)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/payments/{paymentId}/refunds") { Content = JsonContent.Create(new { amount = amountWon }) };
-        request.Headers.Add("Idempotency-Key", $"refund-{paymentId}");
-        using var refunded = await merchant.SendAsync(request);
+        using var refunded = await merchant.RefundAsync(paymentId, amountWon, $"refund-{paymentId}");
         Assert.Equal(HttpStatusCode.Created, refunded.StatusCode);
         return await refunded.Content.ReadFromJsonAsync<JsonElement>();
     }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -52,6 +53,16 @@ public static class NodeRequests
         using var linked = await node.SendAsync(token, HttpMethod.Post, $"/v1/members/{memberId}/bank-accounts", new { bankCode = "004", accountNumber });
         linked.EnsureSuccessStatusCode();
         return accountNumber;
+    }
+
+    /// <summary>Registers a customer with a linked account holding 10,000,000 won and recharges <paramref name="walletWon"/> into its wallet; returns its id and token.</summary>
+    public static async Task<(string Id, string Token)> RegisterWithWalletAsync(this BuiltProcess node, BuiltProcess bank, long walletWon)
+    {
+        var (id, token) = await node.RegisterAsync();
+        await node.LinkNewBankAccountAsync(bank, id, token, balanceWon: 10_000_000);
+        using var recharged = await node.SendAsync(token, HttpMethod.Post, $"/v1/members/{id}/wallet/recharge", new { amount = walletWon }, "seed");
+        Assert.Equal(HttpStatusCode.OK, recharged.StatusCode);
+        return (id, token);
     }
 
     /// <summary>A bearer token for the operator.</summary>

@@ -168,10 +168,7 @@ public sealed class RemittanceCrashTests : IAsyncLifetime
 
     private static async Task<Member> RegisterFundedAsync(BuiltProcess node, BuiltProcess bank)
     {
-        var (id, token) = await node.RegisterAsync();
-        await node.LinkNewBankAccountAsync(bank, id, token, balanceWon: 1_000_000);
-        using var recharged = await node.SendAsync(token, HttpMethod.Post, $"/v1/members/{id}/wallet/recharge", new { amount = WalletWon }, "seed");
-        Assert.Equal(HttpStatusCode.OK, recharged.StatusCode);
+        var (id, token) = await node.RegisterWithWalletAsync(bank, WalletWon);
         return new Member(id, token);
     }
 

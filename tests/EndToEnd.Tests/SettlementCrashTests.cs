@@ -33,7 +33,7 @@ public sealed class SettlementCrashTests : IAsyncLifetime
         string merchantId, accountNumber, requestId;
         try
         {
-            var payer = await FundedPayerAsync(node, bank, 100_000);
+            var payer = await node.RegisterWithWalletAsync(bank, 100_000);
             (merchantId, var merchantToken) = await node.RegisterAsync(type: "merchant");
             accountNumber = await node.LinkNewBankAccountAsync(bank, merchantId, merchantToken, balanceWon: 0);
             await PayAsync(node, payer, merchantId, 10_000, "before-the-crash");
@@ -85,7 +85,7 @@ public sealed class SettlementCrashTests : IAsyncLifetime
         await using var bank = await BuiltProcess.StartBankAsync();
         await using var first = await NodeProcess.StartAsync(database.ConnectionString, bank.BaseAddress, settings);
         await using var second = await NodeProcess.StartAsync(database.ConnectionString, bank.BaseAddress, settings, slot: "second");
-        var payer = await FundedPayerAsync(first, bank, 1_000_000);
+        var payer = await first.RegisterWithWalletAsync(bank, 1_000_000);
         var merchants = new List<(string Id, string Token, string Account)>();
         for (var i = 0; i < 4; i++)
         {
@@ -121,15 +121,6 @@ public sealed class SettlementCrashTests : IAsyncLifetime
         }
 
         await first.AssertLedgerReconciledAsync();
-    }
-
-    private static async Task<(string Id, string Token)> FundedPayerAsync(BuiltProcess node, BuiltProcess bank, long walletWon)
-    {
-        var (id, token) = await node.RegisterAsync();
-        await node.LinkNewBankAccountAsync(bank, id, token, balanceWon: 10_000_000);
-        using var recharged = await node.SendAsync(token, HttpMethod.Post, $"/v1/members/{id}/wallet/recharge", new { amount = walletWon }, "seed");
-        Assert.Equal(HttpStatusCode.OK, recharged.StatusCode);
-        return (id, token);
     }
 
     /// <summary>Pays and returns what the merchant is owed for it.</summary>
