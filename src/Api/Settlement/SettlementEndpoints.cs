@@ -13,7 +13,7 @@ public static class SettlementEndpoints
         app.MapPost("/v1/settlements/run", RunAsync).RequireAuthorization(Roles.Operator);
         app.MapGet("/v1/settlements", ListAsync).RequireAuthorization(Roles.Operator);
         app.MapGet("/v1/settlements/{settlementId}", GetAsync).RequireAuthorization();
-        app.MapGet("/v1/merchants/{memberId}/settlements", ListMerchantsAsync).RequireSelfOrOperator();
+        app.MapGet("/v1/merchants/{merchantId}/settlements", ListMerchantsAsync).RequireSelfOrOperator("merchantId");
         return app;
     }
 
@@ -45,8 +45,8 @@ public static class SettlementEndpoints
     }
 
     /// <summary>A merchant's latest settlements, newest first (the merchant, or operators).</summary>
-    private static async Task<Ok<SettlementResponse[]>> ListMerchantsAsync(string memberId, SettlementQueries settlements, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await settlements.LatestAsync(memberId, cancellationToken)).Select(SettlementResponse.From).ToArray());
+    private static async Task<Ok<SettlementResponse[]>> ListMerchantsAsync(string merchantId, SettlementQueries settlements, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await settlements.LatestAsync(merchantId, cancellationToken)).Select(SettlementResponse.From).ToArray());
 
     public sealed record RunResponse(string Period, DateTimeOffset Cutoff, SettlementResponse[] Settlements);
 

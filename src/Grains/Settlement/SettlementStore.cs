@@ -80,7 +80,7 @@ public sealed class SettlementQueries(NpgsqlDataSource dataSource)
     private const string SettlementColumns =
         "settlement_id, merchant_id, period, cutoff, net, items, status, to_bank_code, to_account_number, firmbanking_request_id, bank_fee, failure_reason, created_at, paid_at";
 
-    /// <summary>The merchants owed for payments or refunds made before <paramref name="cutoff"/> that no settlement includes yet.</summary>
+    /// <summary>The merchants owed for payments or refunds posted before <paramref name="cutoff"/> that no settlement includes yet (their open items).</summary>
     public async Task<IReadOnlyList<string>> MerchantsWithUnsettledAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT DISTINCT merchant_id FROM settlement_open_item WHERE posted_at < @cutoff");
@@ -95,7 +95,7 @@ public sealed class SettlementQueries(NpgsqlDataSource dataSource)
         return merchants;
     }
 
-    /// <summary>A merchant's payments and refunds made before <paramref name="cutoff"/> that no settlement includes yet: entry id and what the merchant is owed for it.</summary>
+    /// <summary>A merchant's open items posted before <paramref name="cutoff"/>: entry id and what the merchant is owed for it.</summary>
     public async Task<IReadOnlyList<(string EntryId, long NetWon)>> UnsettledAsync(string merchantId, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT entry_id, net FROM settlement_open_item WHERE merchant_id = @merchant AND posted_at < @cutoff");
