@@ -45,7 +45,7 @@ public sealed class SettlementWriter : RecordWriter<SettlementWrite>
         upsert.Parameters.Add(Timestamps("paid_ats", settlements.Select(s => s.PaidAt)));
         batch.BatchCommands.Add(upsert);
 
-        var claims = records.SelectMany(write => write.EntryIds.Select(entryId => (entryId, write.Settlement.SettlementId, write.Settlement.MerchantId))).ToList();
+        var claims = records.SelectMany(write => write.EntryIds.Select(entryId => (entryId, write.Settlement.SettlementId))).ToList();
         if (claims.Count > 0)
         {
             var claim = new NpgsqlBatchCommand(
@@ -53,15 +53,22 @@ public sealed class SettlementWriter : RecordWriter<SettlementWrite>
             claim.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. claims.Select(c => c.entryId)]));
             claim.Parameters.Add(new NpgsqlParameter<string[]>("settlement_ids", [.. claims.Select(c => c.SettlementId)]));
             batch.BatchCommands.Add(claim);
-            // Through the merchant's index: a claim takes items of one merchant.
+        }
+
+        foreach (var write in records.Where(write => write.EntryIds.Count > 0))
+        {
+            // One merchant's items before the cut-off, as the claim read them, through the merchant's index, joined by a
+            // hash with the claimed ids: matching the ids alone scanned the whole table, and a filter by "= ANY" compares
+            // each row with every id.
             var close = new NpgsqlBatchCommand(
                 """
                 DELETE FROM settlement_open_item o
-                USING unnest(@merchants::text[], @entry_ids::text[]) AS claimed (merchant_id, entry_id)
-                WHERE o.merchant_id = claimed.merchant_id AND o.entry_id = claimed.entry_id
+                USING unnest(@entry_ids::text[]) AS claimed (entry_id)
+                WHERE o.merchant_id = @merchant AND o.posted_at < @cutoff AND o.entry_id = claimed.entry_id
                 """);
-            close.Parameters.Add(new NpgsqlParameter<string[]>("merchants", [.. claims.Select(c => c.MerchantId)]));
-            close.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. claims.Select(c => c.entryId)]));
+            close.Parameters.Add(new NpgsqlParameter<string>("merchant", write.Settlement.MerchantId));
+            close.Parameters.Add(new NpgsqlParameter<DateTime>("cutoff", write.Settlement.Period.Cutoff.UtcDateTime));
+            close.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. write.EntryIds]));
             batch.BatchCommands.Add(close);
         }
     }

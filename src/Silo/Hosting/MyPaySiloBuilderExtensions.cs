@@ -70,7 +70,8 @@ public static class MyPaySiloBuilderExtensions
     /// node's membership table, or a test cluster's own): grain storage through
     /// <see cref="Storage.GroupCommitGrainStorage"/> over the process's group-committing store, as the default
     /// provider (a grain's <c>[PersistentState]</c> with no storage name commits with everyone else's; give further
-    /// names with <see cref="GroupCommitStorageExtensions.AddGroupCommitGrainStorage"/>); durable reminders through
+    /// names with <see cref="GroupCommitStorageExtensions.AddGroupCommitGrainStorage"/>), and the
+    /// <see cref="GroupCommitStorageExtensions.BulkProviderName"/> provider for large writes, on a committer of its own; durable reminders through
     /// Orleans' ADO.NET provider on MyPay's reminder table, with periods down to <see cref="MinimumReminderPeriod"/>;
     /// and every migration — the store's, the components' added with
     /// <see cref="SiloServiceCollectionExtensions.AddMigrations"/>, the reminders' and any other provider's — applied
@@ -92,7 +93,8 @@ public static class MyPaySiloBuilderExtensions
 
         return silo
             .UsePostgresReminders(WithPoolOf(connectionString, ReminderConnectionsMax))
-            .AddGroupCommitGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
+            .AddGroupCommitGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME)
+            .AddGroupCommitGrainStorage(GroupCommitStorageExtensions.BulkProviderName, committer: GroupCommitStorageExtensions.BulkProviderName);
     }
 
     /// <summary>The connection string with its pool bounded to <paramref name="connectionsMax"/>, unless the operator bounded it lower.</summary>

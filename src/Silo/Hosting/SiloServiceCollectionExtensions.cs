@@ -18,7 +18,8 @@ public static class SiloServiceCollectionExtensions
     /// <param name="databaseUrl">A <c>postgresql://</c> URL or a keyword connection string.</param>
     /// <remarks>
     /// The process has one store, whoever adds it (the node, and <see cref="MyPaySiloBuilderExtensions.UseMyPaySilo"/>):
-    /// a second call adds nothing.
+    /// a second call adds nothing. A named committer (<see cref="GroupCommitStorageExtensions.AddGroupCommitGrainStorage"/>)
+    /// gets a store of its own, with its own committer loop, on the same data source.
     /// </remarks>
     public static IServiceCollection AddPostgresGrainStorage(this IServiceCollection services, string databaseUrl)
     {
@@ -41,10 +42,10 @@ public static class SiloServiceCollectionExtensions
 
         services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString.ConnectionString).Build());
         services.AddOptions<PostgresStorageOptions>().BindConfiguration("Silo:Postgres").ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IGrainStorage>(provider => new PostgresGrainStorage(
-            provider.GetRequiredService<NpgsqlDataSource>(),
-            provider.GetRequiredService<IOptions<PostgresStorageOptions>>().Value,
-            provider.GetServices<IRecordWriter>()));
+        services.AddSingleton<IGrainStorage>(NewStore);
+
+        // A named committer (keyed by its name): a store of its own on the same database, created on first use.
+        services.AddKeyedSingleton<IGrainStorage>(KeyedService.AnyKey, (provider, _) => NewStore(provider));
         services.AddSingleton(MigrationSource.Silo);
         services.AddSingleton<PostgresStartup>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<PostgresStartup>());
@@ -52,13 +53,19 @@ public static class SiloServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Stores grains in process memory: for tests; nothing survives the process.</summary>
+    /// <summary>Stores grains in process memory: for tests; nothing survives the process. Named committers share the one memory store.</summary>
     public static IServiceCollection AddMemoryGrainStorage(this IServiceCollection services)
     {
         services.AddSingleton<IGrainStorage, MemoryGrainStorage>();
+        services.AddKeyedSingleton(KeyedService.AnyKey, (provider, _) => provider.GetRequiredService<IGrainStorage>());
         services.AddSingleton<IStorageHealth, MemoryStorageHealth>();
         return services;
     }
+
+    private static PostgresGrainStorage NewStore(IServiceProvider provider) => new(
+        provider.GetRequiredService<NpgsqlDataSource>(),
+        provider.GetRequiredService<IOptions<PostgresStorageOptions>>().Value,
+        provider.GetServices<IRecordWriter>());
 
     /// <summary>Adds a writer for records appended to grain writes (PostgreSQL storage only; memory storage keeps them in a list).</summary>
     public static IServiceCollection AddRecordWriter<TWriter>(this IServiceCollection services)

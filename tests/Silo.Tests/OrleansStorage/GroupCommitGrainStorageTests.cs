@@ -93,6 +93,24 @@ public sealed class GroupCommitGrainStorageTests(OrleansStorageCluster fixture) 
     }
 
     [Fact]
+    public async Task AProviderWithACommitterOfItsOwn_CommitsItsStateAndRecords_WhileTheDefaultCommitterIsHeld()
+    {
+        var key = NewKey();
+        await using var hold = await fixture.HoldCommitterAsync();
+        var heldAdd = fixture.Grains.GetGrain<ITallyGrain>(key).Add(1);
+        await WaitForQueuedWritesAsync(1);
+
+        Assert.Equal(5, await fixture.Grains.GetGrain<ISideTallyGrain>(key).Add(5).WaitAsync(TestSilo.Timeout));
+
+        Assert.False(heldAdd.IsCompleted);
+        await fixture.AssertStoredAsync(SideTallyGrain.StateName, key, version: 1, total: 5);
+        Assert.Equal([new TestRecord(key, 5, 5)], await Database.ReadRecordsAsync(key));
+        await hold.ReleaseAsync();
+        Assert.Equal(1, await heldAdd.WaitAsync(TestSilo.Timeout));
+        Assert.Equal([new TestRecord(key, 5, 5), new TestRecord(key, 1, 1)], await Database.ReadRecordsAsync(key));
+    }
+
+    [Fact]
     public async Task WriteStateAsync_WithARecordedOperationKey_ThrowsDuplicateOperation_AndTheFirstResultStaysReadable()
     {
         var key = NewKey();

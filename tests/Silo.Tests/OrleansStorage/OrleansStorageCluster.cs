@@ -18,6 +18,9 @@ public sealed class OrleansStorageCluster : IAsyncLifetime
 {
     public const string StorageName = "test-money";
 
+    /// <summary>A second provider, whose writes commit on a committer of their own.</summary>
+    public const string SideStorageName = "test-side";
+
     private InProcessTestCluster? cluster;
 
     public RecordDatabase Database { get; } = new();
@@ -39,6 +42,7 @@ public sealed class OrleansStorageCluster : IAsyncLifetime
             silo.Services.AddPostgresGrainStorage(connectionString);
             silo.Services.AddRecordWriter<TestRecordWriter>();
             silo.AddGroupCommitGrainStorage(StorageName);
+            silo.AddGroupCommitGrainStorage(SideStorageName, committer: "side");
         });
         cluster = builder.Build();
         await cluster.DeployAsync();

@@ -39,9 +39,47 @@ public interface ITallyGrain : IGrainWithStringKey
 }
 
 public sealed class TallyGrain(
-    [PersistentState(TallyGrain.StateName, OrleansStorageCluster.StorageName)] IPersistentState<TallyState> tally) : Grain, ITallyGrain
+    [PersistentState(TallyGrain.StateName, OrleansStorageCluster.StorageName)] IPersistentState<TallyState> tally) : TallyBase(tally), ITallyGrain
 {
     public const string StateName = "tally";
+
+    public async Task<long> AddOnce(long amount, string operationId)
+    {
+        Tally.State.Total += amount;
+        Tally.State.Records.Record(new OperationRecord(operationId, $"add {amount}", Encoding.UTF8.GetBytes(Tally.State.Total.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        await WriteOrRestoreAsync();
+        return Tally.State.Total;
+    }
+
+    public Task<long> Total() => Task.FromResult(Tally.State.Total);
+
+    public async Task<string?> RecordedResult(string operationId)
+    {
+        var storage = (GroupCommitGrainStorage)ServiceProvider.GetRequiredKeyedService<global::Orleans.Storage.IGrainStorage>(OrleansStorageCluster.StorageName);
+        var recorded = await storage.ReadOperationAsync(StateName, this.GetGrainId(), operationId);
+        return recorded is null ? null : Encoding.UTF8.GetString(recorded.Result);
+    }
+
+    public Task Reload() => Tally.ReadStateAsync();
+}
+
+public interface ISideTallyGrain : IGrainWithStringKey
+{
+    /// <summary>Adds and writes, with a record of the addition; returns the total.</summary>
+    Task<long> Add(long amount);
+}
+
+/// <summary>A tally stored through the provider with a committer of its own (<see cref="OrleansStorageCluster.SideStorageName"/>).</summary>
+public sealed class SideTallyGrain(
+    [PersistentState(SideTallyGrain.StateName, OrleansStorageCluster.SideStorageName)] IPersistentState<TallyState> tally) : TallyBase(tally), ISideTallyGrain
+{
+    public const string StateName = "side-tally";
+}
+
+/// <summary>What both tallies do: add, with a record of the addition, and write.</summary>
+public abstract class TallyBase(IPersistentState<TallyState> tally) : Grain
+{
+    protected IPersistentState<TallyState> Tally => tally;
 
     public async Task<long> Add(long amount)
     {
@@ -51,27 +89,8 @@ public sealed class TallyGrain(
         return tally.State.Total;
     }
 
-    public async Task<long> AddOnce(long amount, string operationId)
-    {
-        tally.State.Total += amount;
-        tally.State.Records.Record(new OperationRecord(operationId, $"add {amount}", Encoding.UTF8.GetBytes(tally.State.Total.ToString(System.Globalization.CultureInfo.InvariantCulture))));
-        await WriteOrRestoreAsync();
-        return tally.State.Total;
-    }
-
-    public Task<long> Total() => Task.FromResult(tally.State.Total);
-
-    public async Task<string?> RecordedResult(string operationId)
-    {
-        var storage = (GroupCommitGrainStorage)ServiceProvider.GetRequiredKeyedService<global::Orleans.Storage.IGrainStorage>(OrleansStorageCluster.StorageName);
-        var recorded = await storage.ReadOperationAsync(StateName, this.GetGrainId(), operationId);
-        return recorded is null ? null : Encoding.UTF8.GetString(recorded.Result);
-    }
-
-    public Task Reload() => tally.ReadStateAsync();
-
     /// <summary>A failed write leaves its change in memory (Orleans does not roll back): read the stored state back.</summary>
-    private async Task WriteOrRestoreAsync()
+    protected async Task WriteOrRestoreAsync()
     {
         try
         {
