@@ -1,3 +1,4 @@
+using MyPay.Grains.Events;
 using MyPay.Grains.Payments;
 using MyPay.Silo.Batching;
 using Orleans;
@@ -18,9 +19,13 @@ public sealed class MemberGrain : Grain, IMemberGrain
     public const string StateName = "member";
 
     private readonly CommandBatch<MemberState> member;
+    private readonly TimeProvider time;
 
-    public MemberGrain([PersistentState(StateName)] IPersistentState<MemberState> state) =>
+    public MemberGrain([PersistentState(StateName)] IPersistentState<MemberState> state, TimeProvider time)
+    {
         member = new CommandBatch<MemberState>(this, state, StateName);
+        this.time = time;
+    }
 
     private string MemberId => this.GetPrimaryKeyString();
 
@@ -47,6 +52,9 @@ public sealed class MemberGrain : Grain, IMemberGrain
             CommissionBps: null,
             registration.RegisteredAt);
         state.PasswordHash = registration.PasswordHash;
+        state.PublishAbout(
+            DomainEvents.MemberStream(MemberId), DomainEvents.MemberRegistered, MemberId,
+            new MemberRegisteredEvent(MemberId, registration.Type, registration.Address, registration.RegisteredAt), registration.RegisteredAt);
         return true;
     });
 
@@ -72,7 +80,7 @@ public sealed class MemberGrain : Grain, IMemberGrain
             // Only a change is history: the same rate again (or the default again) leaves no row.
             if (profile.CommissionBps != rateBps)
             {
-                state.Records.Append(new CommissionChange(MemberId, profile.CommissionBps, rateBps, changedBy, changedAt));
+                new CommissionChange(MemberId, profile.CommissionBps, rateBps, changedBy, changedAt).AppendTo(state, DomainEvents.MemberStream(MemberId));
                 state.Profile = profile with { CommissionBps = rateBps };
             }
 
@@ -108,14 +116,19 @@ public sealed class MemberGrain : Grain, IMemberGrain
     });
 
     /// <summary>Replaces a registered member's profile with what <paramref name="change"/> makes of it; null (and nothing written) when it makes nothing.</summary>
-    private Task<MemberProfile?> ChangeRegistered(Func<MemberProfile, MemberProfile?> change) => member.Run(state =>
+    private Task<MemberProfile?> ChangeRegistered(Func<MemberProfile, MemberProfile?> change)
     {
-        if (state.Profile is not { } profile || change(profile) is not { } changed)
+        var at = time.GetUtcNow();
+        return member.Run(state =>
         {
-            return null;
-        }
+            if (state.Profile is not { } profile || change(profile) is not { } changed)
+            {
+                return null;
+            }
 
-        state.Profile = changed;
-        return changed;
-    });
+            state.Profile = changed;
+            state.PublishNext(DomainEvents.MemberStream(MemberId), DomainEvents.MemberChanged, new MemberChangedEvent(MemberId, changed.Address, changed.Status), at);
+            return changed;
+        });
+    }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using MyPay.Silo.Events;
 using MyPay.Silo.Storage;
 using Orleans;
 
@@ -6,7 +7,7 @@ namespace MyPay.Grains.Members;
 
 /// <summary>What a member grain keeps between activations.</summary>
 [GenerateSerializer]
-public sealed class MemberState : IRecordingState
+public sealed class MemberState : IPublishingState
 {
     [Id(0)]
     public MemberProfile? Profile { get; set; }
@@ -17,7 +18,11 @@ public sealed class MemberState : IRecordingState
     [Id(2)]
     public List<LinkedBankAccount> BankAccounts { get; set; } = [];
 
-    /// <summary>The commission history row of the next write, if it changes a merchant's rate.</summary>
+    /// <summary>The number of the last event on the member's stream.</summary>
+    [Id(3)]
+    public long EventSequence { get; set; }
+
+    /// <summary>The events of the next write, and its commission history row if it changes a merchant's rate.</summary>
     [JsonIgnore]
     [field: NonSerialized]
     public PendingRecords Records { get; } = new();

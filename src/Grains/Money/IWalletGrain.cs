@@ -44,7 +44,7 @@ public interface IWalletGrain : IGrainWithStringKey
     Task<RemittanceDebit> SendToMember(string remittanceId, string recipientId, long amountWon, OperationKey operation, DateTimeOffset at);
 
     /// <summary>Counts money another member sent (already in the ledger); once per remittance. Returns the balance.</summary>
-    Task<long> ReceiveRemittance(string remittanceId, long amountWon);
+    Task<long> ReceiveRemittance(string remittanceId, long amountWon, DateTimeOffset at);
 
     /// <summary>Holds the amount and fee of a bank remittance, once per operation key (the client's Idempotency-Key).</summary>
     Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, OperationKey operation, DateTimeOffset at);

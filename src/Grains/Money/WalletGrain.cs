@@ -1,3 +1,4 @@
+using MyPay.Grains.Events;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Payments;
 using MyPay.Grains.Remittance;
@@ -97,8 +98,8 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
     public Task<RemittanceDebit> SendToMember(string remittanceId, string recipientId, long amountWon, OperationKey operation, DateTimeOffset at) =>
         wallet.Run(state => SendToMember(state, remittanceId, recipientId, amountWon, operation.Id, at), operation);
 
-    public Task<long> ReceiveRemittance(string remittanceId, long amountWon) =>
-        wallet.Run(state => ReceiveRemittance(state, amountWon), new OperationKey($"receive:{remittanceId}", remittanceId));
+    public Task<long> ReceiveRemittance(string remittanceId, long amountWon, DateTimeOffset at) =>
+        wallet.Run(state => ReceiveRemittance(state, remittanceId, amountWon, at), new OperationKey($"receive:{remittanceId}", remittanceId));
 
     public Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, OperationKey operation, DateTimeOffset at) =>
         wallet.Run(state => HoldForRemittance(state, remittanceId, totalWon, operation.Id, at), operation);
@@ -159,10 +160,11 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         }
 
         state.Records.Append(recharge with { Status = RechargeProgress.Succeeded, BalanceAfterWon = balanceWon, CompletedAt = completion.CompletedAt });
+        Publish(state, DomainEvents.RechargeCompleted, recharge.RechargeId, new RechargeCompletedEvent(recharge.RechargeId, MemberId, amountWon, balanceWon), completion.CompletedAt);
         return balanceWon;
     }
 
-    private static bool ReleaseRecharge(WalletState state, RechargeRecord failed)
+    private bool ReleaseRecharge(WalletState state, RechargeRecord failed)
     {
         if (failed.Status != RechargeProgress.Failed || !state.PendingRechargesWon.Remove(failed.RechargeId))
         {
@@ -170,6 +172,9 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         }
 
         state.Records.Append(failed);
+        Publish(
+            state, DomainEvents.RechargeFailed, failed.RechargeId,
+            new RechargeFailedEvent(failed.RechargeId, MemberId, failed.AmountWon, failed.FailureReason, state.BalanceWon), failed.CompletedAt ?? failed.RequestedAt);
         return true;
     }
 
@@ -208,6 +213,9 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         state.Records.Append(new JournalEntry($"payment:{order.PaymentId}", "payment", MemberId, order.IdempotencyKey, order.PaymentId, order.At, postings));
         state.Records.Append(new PaymentRecord(
             order.PaymentId, MemberId, order.MerchantId, order.AmountWon, order.CommissionBps, commissionWon, order.OrderId, order.IdempotencyKey, order.At));
+        Publish(
+            state, DomainEvents.PaymentCompleted, order.PaymentId,
+            new PaymentCompletedEvent(order.PaymentId, MemberId, order.MerchantId, order.AmountWon, commissionWon, order.OrderId, state.BalanceWon), order.At);
         return new PaymentOutcome(PaymentStatus.Paid, order.PaymentId, order.AmountWon, commissionWon, state.BalanceWon);
     }
 
@@ -225,15 +233,17 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         state.Records.Append(new JournalEntry(
             $"remittance:{remittanceId}", "remittance", MemberId, idempotencyKey, remittanceId, at,
             [new Posting(Accounts.Wallet(MemberId), amountWon), new Posting(Accounts.Wallet(recipientId), -amountWon)]));
+        Publish(state, DomainEvents.RemittanceSent, remittanceId, new RemittanceSentEvent(remittanceId, MemberId, recipientId, amountWon, state.BalanceWon), at);
         return RemittanceDebit.Debited;
     }
 
     /// <summary>Counts money another member sent, already in the ledger. Once per remittance (its operation key).</summary>
-    private long ReceiveRemittance(WalletState state, long amountWon)
+    private long ReceiveRemittance(WalletState state, string remittanceId, long amountWon, DateTimeOffset at)
     {
         // No cap here: the money is already this member's in the ledger, and a wallet never refuses its own money.
         state.BalanceWon = checked(state.BalanceWon + amountWon);
         AssertInvariants(state);
+        Publish(state, DomainEvents.RemittanceReceived, remittanceId, new RemittanceReceivedEvent(remittanceId, MemberId, amountWon, state.BalanceWon), at);
         return state.BalanceWon;
     }
 
@@ -248,6 +258,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         state.Records.Append(new JournalEntry(
             $"remittance-hold:{remittanceId}", "remittance-hold", MemberId, idempotencyKey, remittanceId, at,
             [new Posting(Accounts.Wallet(MemberId), totalWon), new Posting(Accounts.RemittanceHold(remittanceId), -totalWon)]));
+        Publish(state, DomainEvents.RemittanceSent, remittanceId, new RemittanceSentEvent(remittanceId, MemberId, RecipientId: null, totalWon, state.BalanceWon), at);
         return RemittanceDebit.Debited;
     }
 
@@ -259,6 +270,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         state.Records.Append(new JournalEntry(
             $"remittance-void:{remittanceId}", "remittance-void", MemberId, null, remittanceId, at,
             [new Posting(Accounts.RemittanceHold(remittanceId), totalWon), new Posting(Accounts.Wallet(MemberId), -totalWon)]));
+        Publish(state, DomainEvents.RemittanceVoided, remittanceId, new RemittanceVoidedEvent(remittanceId, MemberId, totalWon, state.BalanceWon), at);
         return state.BalanceWon;
     }
 
@@ -282,8 +294,15 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         }
 
         state.Records.Append(new JournalEntry($"refund:{refundId}", "refund", MemberId, null, payment.PaymentId, at, postings));
+        Publish(
+            state, DomainEvents.PaymentRefunded, refundId,
+            new PaymentRefundedEvent(refundId, payment.PaymentId, MemberId, payment.MerchantId, amountWon, commissionWon, state.BalanceWon), at);
         return state.BalanceWon;
     }
+
+    /// <summary>Publishes an event on the wallet's stream, in the write of the change it tells of.</summary>
+    private void Publish<TPayload>(WalletState state, string type, string subject, TPayload payload, DateTimeOffset at) =>
+        state.PublishAbout(DomainEvents.WalletStream(MemberId), type, subject, payload, at);
 
     private bool TryDebit(WalletState state, long amountWon)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using MyPay.Silo.Events;
 using MyPay.Silo.Storage;
 using Orleans;
 
@@ -6,7 +7,7 @@ namespace MyPay.Grains.Money;
 
 /// <summary>What a wallet keeps between activations.</summary>
 [GenerateSerializer]
-public sealed class WalletState : IRecordingState
+public sealed class WalletState : IPublishingState
 {
     [Id(0)]
     public long BalanceWon { get; set; }
@@ -17,6 +18,10 @@ public sealed class WalletState : IRecordingState
     /// </summary>
     [Id(1)]
     public Dictionary<string, long> PendingRechargesWon { get => pendingRechargesWon ??= []; set => pendingRechargesWon = value; }
+
+    /// <summary>The number of the last event on the wallet's stream.</summary>
+    [Id(2)]
+    public long EventSequence { get; set; }
 
     /// <summary>Whether a recharge is pending, asked without giving an idle wallet a dictionary.</summary>
     [JsonIgnore]

@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
+using MyPay.Grains.Events;
 using MyPay.Silo.Batching;
+using MyPay.Silo.Events;
 using MyPay.Silo.Storage;
 using Orleans;
 using Orleans.Concurrency;
@@ -23,11 +25,15 @@ public interface ICommissionGrain : IGrainWithStringKey
 }
 
 [GenerateSerializer]
-public sealed class CommissionState : IRecordingState
+public sealed class CommissionState : IPublishingState
 {
     /// <summary>Null until an operator sets it; <see cref="Commission.DefaultRateBps"/> applies meanwhile.</summary>
     [Id(0)]
     public long? DefaultBps { get; set; }
+
+    /// <summary>The number of the last event on the grain's stream.</summary>
+    [Id(1)]
+    public long EventSequence { get; set; }
 
     /// <summary>The history row of the next write, if it changes the rate.</summary>
     [JsonIgnore]
@@ -56,7 +62,7 @@ public sealed class CommissionGrain : Grain, ICommissionGrain
             var oldBps = state.DefaultBps ?? Commission.DefaultRateBps;
             if (oldBps != rateBps)
             {
-                state.Records.Append(new CommissionChange(MerchantId: null, oldBps, rateBps, changedBy, changedAt));
+                new CommissionChange(MerchantId: null, oldBps, rateBps, changedBy, changedAt).AppendTo(state, DomainEvents.CommissionStream(this.GetPrimaryKeyString()));
             }
 
             state.DefaultBps = rateBps;

@@ -1,3 +1,5 @@
+using MyPay.Grains.Events;
+using MyPay.Silo.Events;
 using MyPay.Silo.Storage;
 using Npgsql;
 using NpgsqlTypes;
@@ -14,6 +16,16 @@ public sealed record CommissionChange(string? MerchantId, long? OldBps, long? Ne
 {
     /// <summary>Longest <see cref="ChangedBy"/>: a token's subject, an operator's name or a member id.</summary>
     public const int ChangedByLengthMax = 200;
+
+    /// <summary>
+    /// Appends the change to the write of the grain that holds the rate: its history row, and its event on that grain's
+    /// stream (<paramref name="streamKey"/>), numbered there.
+    /// </summary>
+    public void AppendTo(IPublishingState state, string streamKey)
+    {
+        state.Records.Append(this);
+        state.PublishNext(streamKey, DomainEvents.CommissionChanged, this, ChangedAt);
+    }
 
     /// <summary>Throws when a rate or who changes it is out of bounds: callers validate first, so this is an invariant, as the table's checks are.</summary>
     public static void CheckArguments(long? rateBps, string changedBy)

@@ -128,7 +128,7 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
 
         if (record.Status == RemittanceStatus.Debited)
         {
-            await GrainFactory.GetGrain<IWalletGrain>(request.RecipientMemberId!).ReceiveRemittance(record.RemittanceId, request.AmountWon);
+            await GrainFactory.GetGrain<IWalletGrain>(request.RecipientMemberId!).ReceiveRemittance(record.RemittanceId, request.AmountWon, time.GetUtcNow());
             record = await FinishAsync(record with { Status = RemittanceStatus.Completed });
         }
 

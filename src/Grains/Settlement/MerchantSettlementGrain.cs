@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using MyPay.Grains.Banking;
+using MyPay.Grains.Events;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Members;
 using MyPay.Silo.Batching;
+using MyPay.Silo.Events;
 using MyPay.Silo.Hosting;
 using MyPay.Silo.Storage;
 using Orleans;
@@ -29,7 +31,7 @@ public interface IMerchantSettlementGrain : IGrainWithStringKey
 }
 
 [GenerateSerializer]
-public sealed class MerchantSettlementState : IRecordingState
+public sealed class MerchantSettlementState : IPublishingState
 {
     /// <summary>The latest cut-off claimed: a period ending at or before it has nothing left to claim for this merchant.</summary>
     [Id(0)]
@@ -38,6 +40,10 @@ public sealed class MerchantSettlementState : IRecordingState
     /// <summary>Settlements claimed and not paid yet, oldest first.</summary>
     [Id(1)]
     public List<SettlementRecord> Open { get; set; } = [];
+
+    /// <summary>The number of the last event on the merchant's settlement stream.</summary>
+    [Id(2)]
+    public long EventSequence { get; set; }
 
     /// <summary>The settlement rows, claims and journal entries of a write.</summary>
     [JsonIgnore]
@@ -225,6 +231,13 @@ public sealed class MerchantSettlementGrain : Grain, IMerchantSettlementGrain, I
             foreach (var entry in entries ?? [])
             {
                 current.Records.Append(entry);
+            }
+
+            if (settlement is { Status: SettlementStatus.Paid, PaidAt: { } paidAt })
+            {
+                current.PublishAbout(
+                    DomainEvents.SettlementStream(MerchantId), DomainEvents.SettlementPaid, settlement.SettlementId,
+                    new SettlementPaidEvent(settlement.SettlementId, MerchantId, settlement.Period.Id, settlement.NetWon, settlement.Items, settlement.BankFeeWon, paidAt), paidAt);
             }
 
             return settlement;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using MyPay.Silo.Events;
 using MyPay.Silo.Migrations;
 using MyPay.Silo.Storage;
 using MyPay.Silo.Storage.Postgres;
@@ -47,6 +48,7 @@ public static class SiloServiceCollectionExtensions
         // A named committer (keyed by its name): a store of its own on the same database, created on first use.
         services.AddKeyedSingleton<IGrainStorage>(KeyedService.AnyKey, (provider, _) => NewStore(provider));
         services.AddSingleton(MigrationSource.Silo);
+        services.AddRecordWriter<OutboxWriter>();
         services.AddSingleton<PostgresStartup>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<PostgresStartup>());
         services.AddSingleton<IStorageHealth>(provider => provider.GetRequiredService<PostgresStartup>());

@@ -93,6 +93,30 @@ public sealed class GroupCommitGrainStorageTests(OrleansStorageCluster fixture) 
     }
 
     [Fact]
+    public async Task EventsOfAWrite_AreStoredOnlyIfItCommits_NumberedInTheirStream_InCommitOrder()
+    {
+        var key = NewKey();
+        var tally = fixture.Grains.GetGrain<ITallyGrain>(key);
+        Assert.Equal(5, await tally.AddAndPublish(5).WaitAsync(TestSilo.Timeout));
+        Assert.Equal(12, await tally.AddAndPublish(7).WaitAsync(TestSilo.Timeout));
+
+        await SetStoredAsync(key, version: 5, total: 50);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => tally.AddAndPublish(1).WaitAsync(TestSilo.Timeout));
+
+        await using var command = Database.Silo.DataSource.CreateCommand(
+            "SELECT event_id, sequence, payload->>'total', type FROM outbox_event WHERE stream_key = @stream ORDER BY tx, position");
+        command.Parameters.AddWithValue("stream", $"tally:{key}");
+        await using var reader = await command.ExecuteReaderAsync();
+        var events = new List<(string, long, string, string)>();
+        while (await reader.ReadAsync())
+        {
+            events.Add((reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3)));
+        }
+
+        Assert.Equal([($"tally.added:{key}:5", 1L, "5", "tally.added"), ($"tally.added:{key}:12", 2L, "12", "tally.added")], events);
+    }
+
+    [Fact]
     public async Task AProviderWithACommitterOfItsOwn_CommitsItsStateAndRecords_WhileTheDefaultCommitterIsHeld()
     {
         var key = NewKey();

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection;
+using MyPay.Silo.Events;
 using MyPay.Silo.Storage;
 using MyPay.Silo.Tests.Support;
 using Orleans;
@@ -10,10 +11,13 @@ namespace MyPay.Silo.Tests.OrleansStorage;
 
 /// <summary>A running total whose every write also stores a <see cref="TestRecord"/> agreeing with the total it committed.</summary>
 [GenerateSerializer]
-public sealed class TallyState : IRecordingState
+public sealed class TallyState : IPublishingState
 {
     [Id(0)]
     public long Total { get; set; }
+
+    [Id(1)]
+    public long EventSequence { get; set; }
 
     [JsonIgnore]
     [field: NonSerialized]
@@ -24,6 +28,9 @@ public interface ITallyGrain : IGrainWithStringKey
 {
     /// <summary>Adds and writes, with a record of the addition; returns the total.</summary>
     Task<long> Add(long amount);
+
+    /// <summary>Adds and writes, publishing a <c>tally.added</c> event on the tally's stream; returns the total.</summary>
+    Task<long> AddAndPublish(long amount);
 
     /// <summary>Adds and writes under an operation key; the key's recorded result is the total.</summary>
     Task<long> AddOnce(long amount, string operationId);
@@ -42,6 +49,15 @@ public sealed class TallyGrain(
     [PersistentState(TallyGrain.StateName, OrleansStorageCluster.StorageName)] IPersistentState<TallyState> tally) : TallyBase(tally), ITallyGrain
 {
     public const string StateName = "tally";
+
+    public async Task<long> AddAndPublish(long amount)
+    {
+        Tally.State.Total += amount;
+        var key = this.GetPrimaryKeyString();
+        Tally.State.Publish($"tally:{key}", $"tally.added:{key}:{Tally.State.Total}", "tally.added", new { amount, total = Tally.State.Total }, DateTimeOffset.UtcNow);
+        await WriteOrRestoreAsync();
+        return Tally.State.Total;
+    }
 
     public async Task<long> AddOnce(long amount, string operationId)
     {
