@@ -6,6 +6,7 @@ using MyPay.Api.Ledger;
 using MyPay.Api.Members;
 using MyPay.Api.Payments;
 using MyPay.Api.Remittance;
+using MyPay.Api.Reports;
 using MyPay.Api.Settlement;
 using MyPay.Api.Wallet;
 
@@ -39,6 +40,7 @@ app.MapCommission();
 app.MapRemittances();
 app.MapSettlements();
 app.MapLedger();
+app.MapReports();
 app.MapBench();
 app.MapOpenApi();
 app.UseSwaggerUI(ui => ui.SwaggerEndpoint("/openapi/v1.json", "MyPay v1"));

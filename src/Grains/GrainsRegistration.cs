@@ -7,6 +7,7 @@ using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Grains.Payments;
 using MyPay.Grains.Remittance;
+using MyPay.Grains.Reports;
 using MyPay.Grains.Settlement;
 using Orleans;
 using Orleans.Runtime;
@@ -56,6 +57,8 @@ public static class GrainsRegistration
         services.AddRecordWriter<SettlementWriter>();
         services.AddSingleton<SettlementQueries>();
         services.AddSingleton<Reconciler>();
+        services.AddMigrations(new MigrationSource("reports", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Reports.Sql."));
+        services.AddSingleton<RegionProjection>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ArmSettlementWhenActive>();
         return services;
     }

@@ -35,6 +35,14 @@ internal static class Http
         return await client.SendAsync(request);
     }
 
+    /// <summary>Sends money to another member, under an Idempotency-Key.</summary>
+    public static async Task<HttpResponseMessage> SendToMemberAsync(this HttpClient client, string recipientId, long amountWon, string idempotencyKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/remittances") { Content = JsonContent.Create(new { toMemberId = recipientId, amount = amountWon }) };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await client.SendAsync(request);
+    }
+
     /// <summary>Refunds part or all of a payment (as its merchant or an operator), under an Idempotency-Key.</summary>
     public static async Task<HttpResponseMessage> RefundAsync(this HttpClient client, string paymentId, long amountWon, string idempotencyKey)
     {

@@ -23,9 +23,15 @@ public static class DomainEvents
     public const string SettlementPaid = "settlement.paid";
     public const string CommissionChanged = "commission.changed";
 
-    public static string MemberStream(string memberId) => $"member:{memberId}";
+    /// <summary>The stream namespace of members' events: <c>member:{id}</c>.</summary>
+    public const string MemberNamespace = "member";
 
-    public static string WalletStream(string memberId) => $"wallet:{memberId}";
+    /// <summary>The stream namespace of wallets' events: <c>wallet:{member id}</c>.</summary>
+    public const string WalletNamespace = "wallet";
+
+    public static string MemberStream(string memberId) => $"{MemberNamespace}:{memberId}";
+
+    public static string WalletStream(string memberId) => $"{WalletNamespace}:{memberId}";
 
     public static string SettlementStream(string merchantId) => $"settlement:{merchantId}";
 

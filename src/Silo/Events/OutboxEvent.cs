@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MyPay.Silo.Storage;
+using Orleans;
+using Orleans.Runtime;
 
 namespace MyPay.Silo.Events;
 
@@ -13,7 +15,25 @@ namespace MyPay.Silo.Events;
 /// <param name="Sequence">The event's number in its stream: 1, 2, 3, … with no gap.</param>
 /// <param name="Type">What happened, e.g. <c>payment.completed</c>.</param>
 /// <param name="Payload">The event's data as a JSON object.</param>
-public sealed record OutboxEvent(string EventId, string StreamKey, long Sequence, string Type, string Payload, DateTimeOffset OccurredAt);
+[GenerateSerializer]
+public sealed record OutboxEvent(
+    [property: Id(0)] string EventId,
+    [property: Id(1)] string StreamKey,
+    [property: Id(2)] long Sequence,
+    [property: Id(3)] string Type,
+    [property: Id(4)] string Payload,
+    [property: Id(5)] DateTimeOffset OccurredAt)
+{
+    /// <summary>The Orleans stream the event travels on: the stream key's namespace (before the first colon) and key.</summary>
+    public StreamId StreamId
+    {
+        get
+        {
+            var colon = StreamKey.IndexOf(':', StringComparison.Ordinal);
+            return StreamId.Create(StreamKey[..colon], StreamKey[(colon + 1)..]);
+        }
+    }
+}
 
 /// <summary>A grain state that publishes events: the number of the last event of its stream, stored with the state.</summary>
 public interface IPublishingState : IRecordingState
@@ -36,6 +56,11 @@ public static class EventPublishing
     public static OutboxEvent Publish<TPayload>(this IPublishingState state, string streamKey, string eventId, string type, TPayload payload, DateTimeOffset at)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(streamKey);
+        if (streamKey.IndexOf(':', StringComparison.Ordinal) is <= 0 || streamKey.EndsWith(':'))
+        {
+            throw new ArgumentException($"A stream key is a namespace and a key, as in 'wallet:m1'; got '{streamKey}'.", nameof(streamKey));
+        }
+
         ArgumentException.ThrowIfNullOrWhiteSpace(eventId);
         ArgumentException.ThrowIfNullOrWhiteSpace(type);
         state.EventSequence++;

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using MyPay.Silo.Events;
 using MyPay.Silo.Migrations;
 using MyPay.Silo.Storage.Postgres;
 using Npgsql;
@@ -91,6 +92,7 @@ public static class MyPaySiloBuilderExtensions
         silo.Services.AddMigrations(MigrationSource.Reminders);
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrateBeforeSiloStarts>();
 
+        OutboxQueueAdapterFactory.AddTo(silo);
         return silo
             .UsePostgresReminders(WithPoolOf(connectionString, ReminderConnectionsMax))
             .AddGroupCommitGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME)

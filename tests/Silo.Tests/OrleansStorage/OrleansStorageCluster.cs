@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using MyPay.Silo.Events;
 using MyPay.Silo.Hosting;
 using MyPay.Silo.Storage;
 using MyPay.Silo.Storage.Postgres;
@@ -43,6 +44,7 @@ public sealed class OrleansStorageCluster : IAsyncLifetime
             silo.Services.AddRecordWriter<TestRecordWriter>();
             silo.AddGroupCommitGrainStorage(StorageName);
             silo.AddGroupCommitGrainStorage(SideStorageName, committer: "side");
+            OutboxQueueAdapterFactory.AddTo(silo);
         });
         cluster = builder.Build();
         await cluster.DeployAsync();

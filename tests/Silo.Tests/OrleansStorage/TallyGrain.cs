@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,6 +7,7 @@ using MyPay.Silo.Storage;
 using MyPay.Silo.Tests.Support;
 using Orleans;
 using Orleans.Runtime;
+using Orleans.Streams;
 
 namespace MyPay.Silo.Tests.OrleansStorage;
 
@@ -130,4 +132,25 @@ public sealed class SameStateNameGrain(
     [PersistentState(TallyGrain.StateName, OrleansStorageCluster.StorageName)] IPersistentState<TallyState> tally) : Grain, ISameStateNameGrain
 {
     public Task<long> Total() => Task.FromResult(tally.State.Total);
+}
+
+public interface ITallyEventsGrain : IGrainWithStringKey;
+
+/// <summary>Records every event of a tally's stream it is handed through the outbox stream provider, in arrival order.</summary>
+[ImplicitStreamSubscription("tally")]
+public sealed class TallyEventsGrain : Grain, ITallyEventsGrain
+{
+    private static readonly ConcurrentDictionary<string, ConcurrentQueue<OutboxEvent>> ReceivedByTally = new(StringComparer.Ordinal);
+
+    /// <summary>What the consumer of a tally's stream has been handed so far.</summary>
+    public static IReadOnlyList<OutboxEvent> Received(string tallyKey) => [.. ReceivedByTally.GetOrAdd(tallyKey, _ => new())];
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
+        this.GetStreamProvider(OutboxQueueAdapterFactory.ProviderName)
+            .GetStream<OutboxEvent>(StreamId.Create("tally", this.GetPrimaryKeyString()))
+            .SubscribeAsync((@event, _) =>
+            {
+                ReceivedByTally.GetOrAdd(this.GetPrimaryKeyString(), _ => new()).Enqueue(@event);
+                return Task.CompletedTask;
+            });
 }

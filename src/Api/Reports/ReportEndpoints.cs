@@ -1,0 +1,31 @@
+using MyPay.Api.Auth;
+using MyPay.Api.Hosting;
+using MyPay.Grains.Reports;
+
+namespace MyPay.Api.Reports;
+
+public static class ReportEndpoints
+{
+    public static WebApplication MapReports(this WebApplication app)
+    {
+        app.MapGet("/v1/reports/money-by-region", MoneyByRegionAsync).RequireAuthorization(Roles.Operator);
+        return app;
+    }
+
+    /// <summary>
+    /// Members whose address contains <paramref name="region"/> (e.g. 서울, 부산광역시 해운대구), and their wallets' total
+    /// (operators). Kept from members' and wallets' events, so it trails the wallets by the events still on their way.
+    /// </summary>
+    private static async Task<Results<Ok<RegionMoney>, ProblemHttpResult>> MoneyByRegionAsync(
+        string? region, RegionProjection projection, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(region) || region.Length > RegionProjection.RegionLengthMax)
+        {
+            return Problems.Problem(
+                StatusCodes.Status400BadRequest, "invalid-region", "The region is not valid.",
+                $"Give region as 1 to {RegionProjection.RegionLengthMax} characters of an address, as in ?region=서울; got {region?.Length ?? 0}.");
+        }
+
+        return TypedResults.Ok(await projection.ReportAsync(region.Trim(), cancellationToken));
+    }
+}

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using MyPay.Grains.Events;
+using MyPay.Silo.Events;
+using Npgsql;
+
+namespace MyPay.Grains.Reports;
+
+/// <summary>What the money-by-region report shows for a region: members whose address contains it, and their wallets' total.</summary>
+public sealed record RegionMoney(string Region, long Members, long BalanceWon);
+
+/// <summary>
+/// Keeps <c>member_region</c> from members' and wallets' events, and answers the report from it. Events from many
+/// consumer grains are applied together, a batch per transaction (as the grain store commits), each only past the
+/// sequence already applied from its stream, in the same statement: applying an event twice changes nothing.
+/// </summary>
+public sealed class RegionProjection : IAsyncDisposable
+{
+    public const int RegionLengthMax = 100;
+
+    private const int BatchMax = 512;
+
+    private readonly NpgsqlDataSource dataSource;
+    private readonly Channel<(OutboxEvent Event, TaskCompletionSource Applied)> queue = Channel.CreateUnbounded<(OutboxEvent, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task applier;
+
+    public RegionProjection(NpgsqlDataSource dataSource)
+    {
+        this.dataSource = dataSource;
+        applier = Task.Run(ApplyLoopAsync);
+    }
+
+    /// <summary>Applies an event of a member's or wallet's stream; completes once committed (or once it is found to change nothing).</summary>
+    public Task ApplyAsync(OutboxEvent @event)
+    {
+        var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite((@event, applied)), this);
+        return applied.Task;
+    }
+
+    public async Task<RegionMoney> ReportAsync(string region, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT count(*), coalesce(sum(balance), 0)::bigint FROM member_region WHERE address IS NOT NULL AND strpos(address, @region) > 0");
+        command.Parameters.Add(new NpgsqlParameter<string>("region", region));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new RegionMoney(region, reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        await applier;
+    }
+
+    private async Task ApplyLoopAsync()
+    {
+        var batch = new List<(OutboxEvent Event, TaskCompletionSource Applied)>();
+        while (await queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < BatchMax && queue.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+            }
+
+            try
+            {
+                await WriteAsync(batch.Select(item => item.Event));
+                batch.ForEach(item => item.Applied.TrySetResult());
+            }
+            catch (Exception exception)
+            {
+                batch.ForEach(item => item.Applied.TrySetException(exception));
+            }
+
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Per member, only the latest event of each stream counts: each tells the whole current value.</summary>
+    private async Task WriteAsync(IEnumerable<OutboxEvent> events)
+    {
+        var addresses = new Dictionary<string, (string Value, long Sequence)>(StringComparer.Ordinal);
+        var balances = new Dictionary<string, (long Value, long Sequence)>(StringComparer.Ordinal);
+        foreach (var @event in events)
+        {
+            using var payload = JsonDocument.Parse(@event.Payload);
+            var root = payload.RootElement;
+            var memberId = @event.StreamKey[(@event.StreamKey.IndexOf(':', StringComparison.Ordinal) + 1)..];
+            if (@event.StreamKey == DomainEvents.MemberStream(memberId) && root.TryGetProperty("address", out var address))
+            {
+                if (!addresses.TryGetValue(memberId, out var known) || known.Sequence < @event.Sequence)
+                {
+                    addresses[memberId] = (address.GetString() ?? "", @event.Sequence);
+                }
+            }
+            else if (@event.StreamKey == DomainEvents.WalletStream(memberId) && root.TryGetProperty("balanceAfterWon", out var balance))
+            {
+                if (!balances.TryGetValue(memberId, out var known) || known.Sequence < @event.Sequence)
+                {
+                    balances[memberId] = (balance.GetInt64(), @event.Sequence);
+                }
+            }
+        }
+
+        if (addresses.Count == 0 && balances.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (addresses.Count > 0)
+        {
+            batch.BatchCommands.Add(Upsert("address", "text", "member_sequence", addresses));
+        }
+
+        if (balances.Count > 0)
+        {
+            batch.BatchCommands.Add(Upsert("balance", "bigint", "wallet_sequence", balances));
+        }
+
+        await batch.ExecuteNonQueryAsync();
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>Sets <paramref name="column"/> of each member to its latest value, where it is newer than the one applied from that stream.</summary>
+    private static NpgsqlBatchCommand Upsert<T>(string column, string type, string sequenceColumn, Dictionary<string, (T Value, long Sequence)> latest)
+    {
+        var command = new NpgsqlBatchCommand(
+            $"""
+            INSERT INTO member_region (member_id, {column}, {sequenceColumn})
+            SELECT * FROM unnest(@members::text[], @values::{type}[], @sequences::bigint[])
+            ON CONFLICT (member_id) DO UPDATE SET {column} = excluded.{column}, {sequenceColumn} = excluded.{sequenceColumn}
+            WHERE member_region.{sequenceColumn} < excluded.{sequenceColumn}
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("members", [.. latest.Keys]));
+        command.Parameters.Add(new NpgsqlParameter<T[]>("values", [.. latest.Values.Select(value => value.Value)]));
+        command.Parameters.Add(new NpgsqlParameter<long[]>("sequences", [.. latest.Values.Select(value => value.Sequence)]));
+        return command;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans.Providers.Streams.Common;
+using Orleans.Streams;
+
+namespace MyPay.Silo.Events;
+
+/// <summary>
+/// Reads the outbox as a queue, in commit order: only events of transactions older than every transaction still
+/// running (so one that commits late, with a smaller position than events already read, is never skipped), ordered
+/// by transaction and position, from the reader's checkpoint on. Events every consumer has been handed move the
+/// checkpoint; after a restart the events past it are delivered again.
+/// </summary>
+internal sealed partial class OutboxQueueReceiver(NpgsqlDataSource dataSource, string reader, int batchSize, ILogger logger) : IQueueAdapterReceiver
+{
+    private const string ReadSql = """
+        SELECT tx::text, position, event_id, stream_key, sequence, type, payload::text, occurred_at
+        FROM outbox_event
+        WHERE (tx, position) > (@tx::xid8, @position) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY tx, position
+        LIMIT @limit
+        """;
+
+    private OutboxPosition read = OutboxPosition.Start;
+
+    /// <summary>Numbers the events this receiver hands out, in order: the stream tokens Orleans' cache orders them by.</summary>
+    private long handedOut;
+
+    public async Task Initialize(TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        await using var command = dataSource.CreateCommand("SELECT tx::text, position FROM outbox_reader WHERE reader = @reader");
+        command.Parameters.Add(new NpgsqlParameter<string>("reader", reader));
+        await using var rows = await command.ExecuteReaderAsync(cancellation.Token);
+        read = await rows.ReadAsync(cancellation.Token)
+            ? new OutboxPosition(ulong.Parse(rows.GetString(0), CultureInfo.InvariantCulture), rows.GetInt64(1))
+            : OutboxPosition.Start;
+        LogStarting(logger, reader, read.Tx, read.Position);
+    }
+
+    public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount)
+    {
+        await using var command = dataSource.CreateCommand(ReadSql);
+        command.Parameters.Add(new NpgsqlParameter<string>("tx", read.Tx.ToString(CultureInfo.InvariantCulture)));
+        command.Parameters.Add(new NpgsqlParameter<long>("position", read.Position));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", maxCount > 0 ? Math.Min(maxCount, batchSize) : batchSize));
+        var batch = new List<IBatchContainer>();
+        await using var rows = await command.ExecuteReaderAsync();
+        while (await rows.ReadAsync())
+        {
+            var position = new OutboxPosition(ulong.Parse(rows.GetString(0), CultureInfo.InvariantCulture), rows.GetInt64(1));
+            var @event = new OutboxEvent(rows.GetString(2), rows.GetString(3), rows.GetInt64(4), rows.GetString(5), rows.GetString(6), rows.GetFieldValue<DateTimeOffset>(7));
+            batch.Add(new OutboxBatchContainer(@event.StreamId, @event, new EventSequenceTokenV2(++handedOut), position));
+            read = position;
+        }
+
+        return batch;
+    }
+
+    /// <summary>Orleans hands back events once every consumer has them, oldest first: the last is the new checkpoint.</summary>
+    public async Task MessagesDeliveredAsync(IList<IBatchContainer> messages)
+    {
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        var delivered = messages.OfType<OutboxBatchContainer>().MaxBy(message => (message.Position.Tx, message.Position.Position))!.Position;
+        await using var command = dataSource.CreateCommand(
+            """
+            INSERT INTO outbox_reader (reader, tx, position) VALUES (@reader, @tx::xid8, @position)
+            ON CONFLICT (reader) DO UPDATE SET tx = excluded.tx, position = excluded.position, updated_at = now()
+            WHERE (outbox_reader.tx, outbox_reader.position) < (excluded.tx, excluded.position)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("reader", reader));
+        command.Parameters.Add(new NpgsqlParameter<string>("tx", delivered.Tx.ToString(CultureInfo.InvariantCulture)));
+        command.Parameters.Add(new NpgsqlParameter<long>("position", delivered.Position));
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public Task Shutdown(TimeSpan timeout) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox reader {Reader} starts after transaction {Tx}, position {Position}")]
+    private static partial void LogStarting(ILogger logger, string reader, ulong tx, long position);
+}

@@ -1,0 +1,80 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Providers.Streams.Common;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace MyPay.Silo.Events;
+
+/// <summary>
+/// The outbox as an Orleans persistent stream provider: its one queue is the outbox table, read in commit order
+/// (<see cref="OutboxQueueReceiver"/>), so publishing costs no commit beyond the change's own. Each event goes to
+/// the stream its key names (<c>wallet:m1</c> → namespace <c>wallet</c>, key <c>m1</c>), to the grains subscribed
+/// to that namespace implicitly (<c>[ImplicitStreamSubscription]</c>), in order per stream, at least once.
+/// Events enter only through the outbox: the provider refuses <c>OnNextAsync</c>.
+/// </summary>
+public sealed class OutboxQueueAdapterFactory : IQueueAdapterFactory, IQueueAdapter
+{
+    /// <summary>The stream provider's name, for <c>GetStreamProvider</c>.</summary>
+    public const string ProviderName = "outbox";
+
+    /// <summary>Most events read in one go.</summary>
+    public const int BatchSize = 512;
+
+    private readonly string serviceId;
+    private readonly NpgsqlDataSource dataSource;
+    private readonly ILoggerFactory loggers;
+    private readonly HashRingBasedStreamQueueMapper mapper;
+    private readonly SimpleQueueAdapterCache cache;
+
+    /// <param name="serviceId">The service the outbox belongs to: a reader's checkpoint is the service's, whichever cluster or node reads.</param>
+    public OutboxQueueAdapterFactory(string name, string serviceId, NpgsqlDataSource dataSource, ILoggerFactory loggers)
+    {
+        Name = name;
+        this.serviceId = serviceId;
+        this.dataSource = dataSource;
+        this.loggers = loggers;
+        // One queue: one reader in the cluster keeps the commit order whole; the pulling agent balancer gives it to one node.
+        mapper = new HashRingBasedStreamQueueMapper(new HashRingStreamQueueMapperOptions { TotalQueueCount = 1 }, name);
+        cache = new SimpleQueueAdapterCache(new SimpleQueueCacheOptions(), name, loggers);
+    }
+
+    public string Name { get; }
+
+    public bool IsRewindable => false;
+
+    public StreamProviderDirection Direction => StreamProviderDirection.ReadOnly;
+
+    public Task<IQueueAdapter> CreateAdapter() => Task.FromResult<IQueueAdapter>(this);
+
+    public IQueueAdapterCache GetQueueAdapterCache() => cache;
+
+    public IStreamQueueMapper GetStreamQueueMapper() => mapper;
+
+    public Task<IStreamFailureHandler> GetDeliveryFailureHandler(QueueId queueId) =>
+        Task.FromResult<IStreamFailureHandler>(new NoOpStreamDeliveryFailureHandler(false));
+
+    public Task QueueMessageBatchAsync<T>(StreamId streamId, IEnumerable<T> events, StreamSequenceToken? token, Dictionary<string, object>? requestContext) =>
+        throw new NotSupportedException($"Events enter stream provider '{Name}' only through the outbox, in the transaction of the change they tell of.");
+
+    public IQueueAdapterReceiver CreateReceiver(QueueId queueId) =>
+        new OutboxQueueReceiver(dataSource, $"{serviceId}/{Name}/{queueId}", BatchSize, loggers.CreateLogger<OutboxQueueReceiver>());
+
+    /// <summary>Adds the outbox stream provider (<see cref="ProviderName"/>) over the process's data source; implicit subscriptions only.</summary>
+    public static ISiloBuilder AddTo(ISiloBuilder silo) => silo.AddPersistentStreams(
+        ProviderName,
+        (services, name) => new OutboxQueueAdapterFactory(
+            name,
+            services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+            services.GetRequiredService<NpgsqlDataSource>(),
+            services.GetRequiredService<ILoggerFactory>()),
+        configurator =>
+        {
+            configurator.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            configurator.ConfigurePullingAgent(options => options.Configure(agent => agent.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50)));
+        });
+}
