@@ -9,6 +9,7 @@ using MyPay.Api.Remittance;
 using MyPay.Api.Reports;
 using MyPay.Api.Settlement;
 using MyPay.Api.Wallet;
+using MyPay.Api.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -22,6 +23,7 @@ builder.Services.AddMyPayPayments();
 builder.Services.AddMyPayCommission();
 builder.Services.AddMyPayFirmbanking();
 builder.Services.AddMyPayRemittances();
+builder.Services.AddMyPayWebhooks();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -41,6 +43,7 @@ app.MapRemittances();
 app.MapSettlements();
 app.MapLedger();
 app.MapReports();
+app.MapWebhooks();
 app.MapBench();
 app.MapOpenApi();
 app.UseSwaggerUI(ui => ui.SwaggerEndpoint("/openapi/v1.json", "MyPay v1"));

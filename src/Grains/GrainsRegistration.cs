@@ -8,6 +8,7 @@ using MyPay.Grains.Money;
 using MyPay.Grains.Payments;
 using MyPay.Grains.Remittance;
 using MyPay.Grains.Reports;
+using MyPay.Grains.Webhooks;
 using MyPay.Grains.Settlement;
 using Orleans;
 using Orleans.Runtime;
@@ -59,6 +60,9 @@ public static class GrainsRegistration
         services.AddSingleton<Reconciler>();
         services.AddMigrations(new MigrationSource("reports", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Reports.Sql."));
         services.AddSingleton<RegionProjection>();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddMigrations(new MigrationSource("webhooks", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Webhooks.Sql."));
+        services.AddSingleton<WebhookStore>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ArmSettlementWhenActive>();
         return services;
     }

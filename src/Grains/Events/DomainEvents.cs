@@ -29,11 +29,14 @@ public static class DomainEvents
     /// <summary>The stream namespace of wallets' events: <c>wallet:{member id}</c>.</summary>
     public const string WalletNamespace = "wallet";
 
+    /// <summary>The stream namespace of merchants' settlements: <c>settlement:{merchant id}</c>.</summary>
+    public const string SettlementNamespace = "settlement";
+
     public static string MemberStream(string memberId) => $"{MemberNamespace}:{memberId}";
 
     public static string WalletStream(string memberId) => $"{WalletNamespace}:{memberId}";
 
-    public static string SettlementStream(string merchantId) => $"settlement:{merchantId}";
+    public static string SettlementStream(string merchantId) => $"{SettlementNamespace}:{merchantId}";
 
     public static string CommissionStream(string key) => $"commission:{key}";
 

@@ -1,8 +1,6 @@
 using MyPay.Grains.Events;
 using MyPay.Silo.Events;
 using Orleans;
-using Orleans.Runtime;
-using Orleans.Streams;
 
 namespace MyPay.Grains.Reports;
 
@@ -17,13 +15,6 @@ public interface IRegionProjectionGrain : IGrainWithStringKey;
 [ImplicitStreamSubscription(DomainEvents.WalletNamespace)]
 public sealed class RegionProjectionGrain(RegionProjection projection) : Grain, IRegionProjectionGrain
 {
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        var streams = this.GetStreamProvider(OutboxQueueAdapterFactory.ProviderName);
-        foreach (var streamNamespace in (string[])[DomainEvents.MemberNamespace, DomainEvents.WalletNamespace])
-        {
-            await streams.GetStream<OutboxEvent>(StreamId.Create(streamNamespace, this.GetPrimaryKeyString()))
-                .SubscribeAsync((@event, _) => projection.ApplyAsync(@event));
-        }
-    }
+    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
+        this.SubscribeToOutboxAsync([DomainEvents.MemberNamespace, DomainEvents.WalletNamespace], projection.ApplyAsync);
 }

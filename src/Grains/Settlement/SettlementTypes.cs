@@ -72,9 +72,13 @@ public sealed class SettlementOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Merchants settled at once in a run. Default 8.</summary>
+    /// <summary>
+    /// Merchants settled at once in a run. Default 1: settlement is background work, and one merchant at a time leaves the
+    /// machine to payments (pay kept 89% of its rate while settling, against 65–73% with 2 or 8 at once, in the bench's
+    /// pay-while-settling, 2026-12-01); raise it to settle faster where payments are quiet at the cut-off.
+    /// </summary>
     [Range(1, 256)]
-    public int ConcurrentMerchants { get; set; } = 8;
+    public int ConcurrentMerchants { get; set; } = 1;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Providers.Streams.Common;
@@ -77,4 +78,21 @@ public sealed class OutboxQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
             configurator.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
             configurator.ConfigurePullingAgent(options => options.Configure(agent => agent.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50)));
         });
+}
+
+public static class OutboxSubscriptions
+{
+    /// <summary>
+    /// Subscribes an implicitly subscribed consumer grain (keyed by string) to its streams of the outbox in each of
+    /// <paramref name="namespaces"/>, handing each event to <paramref name="handle"/>; an event is acknowledged when the
+    /// handler's task completes. Call it from <c>OnActivateAsync</c>.
+    /// </summary>
+    public static async Task SubscribeToOutboxAsync(this Grain grain, IEnumerable<string> namespaces, Func<OutboxEvent, Task> handle)
+    {
+        var streams = grain.GetStreamProvider(OutboxQueueAdapterFactory.ProviderName);
+        foreach (var streamNamespace in namespaces)
+        {
+            await streams.GetStream<OutboxEvent>(StreamId.Create(streamNamespace, grain.GetPrimaryKeyString())).SubscribeAsync((published, _) => handle(published));
+        }
+    }
 }

@@ -28,6 +28,9 @@ public static class MyPaySiloBuilderExtensions
     /// </summary>
     public const int ReminderConnectionsMax = 16;
 
+    /// <summary>The setting that turns the outbox's stream delivery off (<c>false</c>); on by default.</summary>
+    public const string DeliverySetting = "Events:Delivery";
+
     /// <summary>The shortest reminder period a grain may ask for: 100 ms.</summary>
     public static readonly TimeSpan MinimumReminderPeriod = TimeSpan.FromMilliseconds(100);
 
@@ -92,7 +95,13 @@ public static class MyPaySiloBuilderExtensions
         silo.Services.AddMigrations(MigrationSource.Reminders);
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrateBeforeSiloStarts>();
 
-        OutboxQueueAdapterFactory.AddTo(silo);
+        // Events:Delivery=false: events are still written to the outbox, in their changes' transactions, but no stream
+        // delivers them (no consumer runs on this node): to weigh what delivery costs.
+        if (!string.Equals(silo.Configuration[DeliverySetting], "false", StringComparison.OrdinalIgnoreCase))
+        {
+            OutboxQueueAdapterFactory.AddTo(silo);
+        }
+
         return silo
             .UsePostgresReminders(WithPoolOf(connectionString, ReminderConnectionsMax))
             .AddGroupCommitGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME)
