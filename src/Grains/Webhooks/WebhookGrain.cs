@@ -56,6 +56,9 @@ public sealed partial class WebhookGrain : Grain, IWebhookGrain, IRemindable
     private IGrainTimer? retry;
     private int failures;
 
+    /// <summary>Whether an event was queued since the delivery loop last read the queue: it must read again before it stops.</summary>
+    private bool queuedSinceRead;
+
     public WebhookGrain(
         [PersistentState(StateName)] IPersistentState<WebhookState> state,
         WebhookStore store,
@@ -89,6 +92,7 @@ public sealed partial class WebhookGrain : Grain, IWebhookGrain, IRemindable
 
         await resumption.ArmAsync();
         await store.QueueAsync(MerchantId, published);
+        queuedSinceRead = true;
         StartDelivering();
     }
 
@@ -115,11 +119,24 @@ public sealed partial class WebhookGrain : Grain, IWebhookGrain, IRemindable
     {
         while (state.Committed.Endpoint is { } endpoint)
         {
+            queuedSinceRead = false;
             var pending = await store.PendingAsync(MerchantId, PendingBatch);
             if (pending.Count == 0)
             {
+                if (queuedSinceRead)
+                {
+                    continue;
+                }
+
+                // An event queued while the reminder is being disarmed (its arming found it armed) would wait for nothing.
                 await resumption.DisarmAsync();
-                return;
+                if (!queuedSinceRead)
+                {
+                    return;
+                }
+
+                await resumption.ArmAsync();
+                continue;
             }
 
             foreach (var delivery in pending)
