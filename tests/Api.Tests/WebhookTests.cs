@@ -57,11 +57,7 @@ public sealed class WebhookTests(BankFixture fixture) : IClassFixture<BankFixtur
         Assert.True(receiver.Refused >= 5, $"The receiver was asked {receiver.Refused} times while down: the webhook is not being retried.");
         receiver.Down = false;
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (receiver.Received.Count < expected.Count && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
+        await WaitForAsync(receiver, expected.Count);
 
         var delivered = receiver.Received;
         foreach (var (body, signature) in delivered)
@@ -72,6 +68,31 @@ public sealed class WebhookTests(BankFixture fixture) : IClassFixture<BankFixtur
         var events = delivered.Select(request => JsonDocument.Parse(request.Body).RootElement).ToList();
         Assert.Equal(expected, events.Select(e => (e.GetProperty("type").GetString()!, e.GetProperty("id").GetString()!)).Distinct());
         Assert.All(events, e => Assert.Equal(merchant.Id, e.GetProperty("data").GetProperty("merchantId").GetString()));
+    }
+
+    [Fact]
+    public async Task ASettlementPaid_ReachesTheMerchantsWebhook_AfterThePaymentsItIncludes()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var merchant = await fixture.FundedMemberAsync(app, bankBalanceWon: 0, name: "정산 상점", type: "merchant");
+        using var registered = await merchant.Client.PutAsJsonAsync($"/v1/merchants/{merchant.Id}/webhook", new { url = receiver.Url.ToString(), secret = Secret });
+        Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
+        using var paid = await payer.Client.PayAsync(merchant.Id, 20_000, "hook-settle-pay");
+        Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
+        await WaitForAsync(receiver, 1);
+
+        using var operatorClient = await app.OperatorAsync();
+        using var run = await operatorClient.PostAsync(new Uri("/v1/settlements/run", UriKind.Relative), null);
+        Assert.True(run.IsSuccessStatusCode, $"settlement run: {(int)run.StatusCode}");
+        await WaitForAsync(receiver, 2);
+
+        var events = receiver.Received.Select(request => JsonDocument.Parse(request.Body).RootElement).ToList();
+        Assert.Equal(["payment.completed", "settlement.paid"], events.Select(e => e.GetProperty("type").GetString()));
+        var settlement = events[1].GetProperty("data");
+        Assert.Equal(merchant.Id, settlement.GetProperty("merchantId").GetString());
+        Assert.Equal(20_000 - events[0].GetProperty("data").GetProperty("commissionWon").GetInt64(), settlement.GetProperty("netWon").GetInt64());
+        Assert.All(receiver.Received, request => Assert.True(Verifies(request.Body, request.Signature)));
     }
 
     [Fact]
@@ -98,6 +119,15 @@ public sealed class WebhookTests(BankFixture fixture) : IClassFixture<BankFixtur
         var read = await operatorClient.GetFromJsonAsync<JsonElement>($"/v1/merchants/{merchant.Id}/webhook");
         Assert.Equal("https://example.com/hook", read.GetProperty("url").GetString());
         Assert.False(read.TryGetProperty("secret", out _));
+    }
+
+    private static async Task WaitForAsync(WebhookReceiver receiver, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (receiver.Received.Count < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>A receiver's check: v1 is the HMAC-SHA256 of "t.body" under the secret.</summary>
