@@ -1,5 +1,6 @@
 using MyPay.Api.Auth;
 using MyPay.Api.Banking;
+using MyPay.Api.Events;
 using MyPay.Api.Health;
 using MyPay.Api.Hosting;
 using MyPay.Api.Ledger;
@@ -44,6 +45,7 @@ app.MapSettlements();
 app.MapLedger();
 app.MapReports();
 app.MapWebhooks();
+app.MapEvents();
 app.MapBench();
 app.MapOpenApi();
 app.UseSwaggerUI(ui => ui.SwaggerEndpoint("/openapi/v1.json", "MyPay v1"));

@@ -76,6 +76,23 @@ public sealed class OutboxTests(BankFixture fixture) : IClassFixture<BankFixture
         Assert.Equal(150, events[1].Payload.GetProperty("newBps").GetInt64());
     }
 
+    [Fact]
+    public async Task DeadLetters_AreTheOperators_ToListAndToReplay()
+    {
+        var member = await app.RegisterAsync();
+        using var operatorClient = await app.OperatorAsync();
+
+        using var asMember = await member.Client.GetAsync(new Uri("/v1/events/dead-letters", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Forbidden, asMember.StatusCode);
+        using var replayAsMember = await member.Client.PostAsync(new Uri("/v1/events/dead-letters/replay", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.Forbidden, replayAsMember.StatusCode);
+
+        Assert.Empty(await operatorClient.GetFromJsonAsync<JsonElement[]>("/v1/events/dead-letters?all=true") ?? []);
+        using var replayed = await operatorClient.PostAsync(new Uri("/v1/events/dead-letters/replay", UriKind.Relative), null);
+        var outcome = await replayed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((0, 0), (outcome.GetProperty("replayed").GetInt32(), outcome.GetProperty("failed").GetInt32()));
+    }
+
     private async Task<List<StoredEvent>> EventsAsync(string streamKey)
     {
         await using var command = database.CreateCommand(

@@ -6,7 +6,7 @@ using Orleans;
 namespace MyPay.Grains.Webhooks;
 
 /// <summary>The webhooks' consumer of one stream of payments (a payer's wallet) or settlements (a merchant's).</summary>
-public interface IWebhookRouterGrain : IGrainWithStringKey;
+public interface IWebhookRouterGrain : IOutboxConsumer;
 
 /// <summary>
 /// Hands each payment, refund and settlement event to the webhook grain of the merchant it concerns, in the stream's
@@ -17,10 +17,10 @@ public interface IWebhookRouterGrain : IGrainWithStringKey;
 public sealed class WebhookRouterGrain : Grain, IWebhookRouterGrain
 {
     public override Task OnActivateAsync(CancellationToken cancellationToken) =>
-        this.SubscribeToOutboxAsync([DomainEvents.WalletNamespace, DomainEvents.SettlementNamespace], RouteAsync);
+        this.SubscribeToOutboxAsync([DomainEvents.WalletNamespace, DomainEvents.SettlementNamespace], Consume);
 
-    private Task RouteAsync(OutboxEvent @event) => MerchantOf(@event) is { } merchantId
-        ? GrainFactory.GetGrain<IWebhookGrain>(merchantId).Queue(@event)
+    public Task Consume(OutboxEvent published) => MerchantOf(published) is { } merchantId
+        ? GrainFactory.GetGrain<IWebhookGrain>(merchantId).Queue(published)
         : Task.CompletedTask;
 
     /// <summary>The merchant a payment, refund or settlement event concerns; null for the events merchants are not sent.</summary>

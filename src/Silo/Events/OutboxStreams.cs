@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -66,7 +67,10 @@ public sealed class OutboxQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
         new OutboxQueueReceiver(dataSource, $"{serviceId}/{Name}/{queueId}", BatchSize, loggers.CreateLogger<OutboxQueueReceiver>());
 
     /// <summary>Adds the outbox stream provider (<see cref="ProviderName"/>) over the process's data source; implicit subscriptions only.</summary>
-    public static ISiloBuilder AddTo(ISiloBuilder silo) => silo.AddPersistentStreams(
+    public static ISiloBuilder AddTo(ISiloBuilder silo)
+    {
+        silo.Services.TryAddSingleton<OutboxDeadLetters>();
+        return silo.AddPersistentStreams(
         ProviderName,
         (services, name) => new OutboxQueueAdapterFactory(
             name,
@@ -78,21 +82,55 @@ public sealed class OutboxQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
             configurator.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
             configurator.ConfigurePullingAgent(options => options.Configure(agent => agent.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50)));
         });
+    }
 }
 
 public static class OutboxSubscriptions
 {
+    /// <summary>How many times a consumer is handed an event before it is dead-lettered: 3.</summary>
+    public const int ConsumeAttempts = 3;
+
+    /// <summary>The wait before a consumer's second attempt at an event; it doubles for the next.</summary>
+    public static readonly TimeSpan RetryWait = TimeSpan.FromMilliseconds(100);
+
     /// <summary>
     /// Subscribes an implicitly subscribed consumer grain (keyed by string) to its streams of the outbox in each of
     /// <paramref name="namespaces"/>, handing each event to <paramref name="handle"/>; an event is acknowledged when the
-    /// handler's task completes. Call it from <c>OnActivateAsync</c>.
+    /// handler's task completes. A handler that throws is tried again (<see cref="ConsumeAttempts"/> in all, waits
+    /// doubling from <see cref="RetryWait"/>); then the event is dead-lettered (<see cref="OutboxDeadLetters"/>), under
+    /// the grain's class name, and the stream goes on. Call it from <c>OnActivateAsync</c>; give the grain
+    /// <see cref="IOutboxConsumer"/> so its dead letters can be replayed.
     /// </summary>
     public static async Task SubscribeToOutboxAsync(this Grain grain, IEnumerable<string> namespaces, Func<OutboxEvent, Task> handle)
     {
+        var deadLetters = grain.GrainContext.ActivationServices.GetRequiredService<OutboxDeadLetters>();
+        var consumer = grain.GetType().FullName!;
         var streams = grain.GetStreamProvider(OutboxQueueAdapterFactory.ProviderName);
         foreach (var streamNamespace in namespaces)
         {
-            await streams.GetStream<OutboxEvent>(StreamId.Create(streamNamespace, grain.GetPrimaryKeyString())).SubscribeAsync((published, _) => handle(published));
+            await streams.GetStream<OutboxEvent>(StreamId.Create(streamNamespace, grain.GetPrimaryKeyString()))
+                .SubscribeAsync((published, _) => ConsumeAsync(published, handle, consumer, deadLetters));
+        }
+    }
+
+    private static async Task ConsumeAsync(OutboxEvent published, Func<OutboxEvent, Task> handle, string consumer, OutboxDeadLetters deadLetters)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await handle(published);
+                return;
+            }
+            catch (Exception exception) when (attempt < ConsumeAttempts && exception is not OperationCanceledException)
+            {
+                await Task.Delay(RetryWait * (1 << (attempt - 1)));
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                await deadLetters.RecordAsync(consumer, published, exception.Message, attempt);
+                return;
+            }
         }
     }
 }

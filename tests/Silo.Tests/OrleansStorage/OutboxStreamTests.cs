@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using MyPay.Silo.Events;
 using MyPay.Silo.Tests.Support;
 using Npgsql;
 
@@ -42,5 +44,36 @@ public sealed class OutboxStreamTests(OrleansStorageCluster fixture) : IClassFix
         }
 
         Assert.Equal([$"tally.noted:{key}", $"tally.added:{key}:5"], TallyEventsGrain.Received(key).Select(received => received.EventId));
+    }
+
+    [Fact]
+    public async Task AConsumerThatThrows_IsRetried_ThenItsEventIsDeadLettered_AndTheOperatorsReplayDeliversIt()
+    {
+        var key = Guid.NewGuid().ToString("N");
+        TallyEventsGrain.Failing[key] = true;
+        await fixture.Grains.GetGrain<ITallyGrain>(key).AddAndPublish(3).WaitAsync(TestSilo.Timeout);
+
+        var deadLetters = fixture.SiloServices.GetRequiredService<OutboxDeadLetters>();
+        var eventId = $"tally.added:{key}:3";
+        var deadline = DateTime.UtcNow + TestSilo.Timeout;
+        DeadLetter? letter = null;
+        while (letter is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            letter = (await deadLetters.ListAsync(pendingOnly: true, CancellationToken.None)).SingleOrDefault(dead => dead.Event.EventId == eventId);
+        }
+
+        Assert.NotNull(letter);
+        Assert.Equal((typeof(TallyEventsGrain).FullName, OutboxSubscriptions.ConsumeAttempts), (letter.Consumer, letter.Attempts));
+        Assert.Contains("refuses", letter.Error, StringComparison.Ordinal);
+        Assert.Empty(TallyEventsGrain.Received(key));
+
+        // Replayed while still failing: kept, and counted as failed.
+        Assert.Equal(new ReplayOutcome(0, 1), await deadLetters.ReplayAsync(fixture.Grains, CancellationToken.None));
+
+        TallyEventsGrain.Failing.TryRemove(key, out _);
+        Assert.Equal(new ReplayOutcome(1, 0), await deadLetters.ReplayAsync(fixture.Grains, CancellationToken.None));
+        Assert.Equal([eventId], TallyEventsGrain.Received(key).Select(received => received.EventId));
+        Assert.DoesNotContain(await deadLetters.ListAsync(pendingOnly: true, CancellationToken.None), dead => dead.Event.EventId == eventId);
     }
 }

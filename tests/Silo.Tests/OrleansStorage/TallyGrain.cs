@@ -7,7 +7,6 @@ using MyPay.Silo.Storage;
 using MyPay.Silo.Tests.Support;
 using Orleans;
 using Orleans.Runtime;
-using Orleans.Streams;
 
 namespace MyPay.Silo.Tests.OrleansStorage;
 
@@ -134,23 +133,34 @@ public sealed class SameStateNameGrain(
     public Task<long> Total() => Task.FromResult(tally.State.Total);
 }
 
-public interface ITallyEventsGrain : IGrainWithStringKey;
+public interface ITallyEventsGrain : IOutboxConsumer;
 
-/// <summary>Records every event of a tally's stream it is handed through the outbox stream provider, in arrival order.</summary>
+/// <summary>
+/// Records every event of a tally's stream it is handed through the outbox stream provider, in arrival order; refuses
+/// (throws) those of the tallies in <see cref="Failing"/>, as a consumer with a fault would.
+/// </summary>
 [ImplicitStreamSubscription("tally")]
 public sealed class TallyEventsGrain : Grain, ITallyEventsGrain
 {
     private static readonly ConcurrentDictionary<string, ConcurrentQueue<OutboxEvent>> ReceivedByTally = new(StringComparer.Ordinal);
 
-    /// <summary>What the consumer of a tally's stream has been handed so far.</summary>
+    /// <summary>Tallies whose events the consumer refuses.</summary>
+    public static ConcurrentDictionary<string, bool> Failing { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>What the consumer of a tally's stream has taken so far.</summary>
     public static IReadOnlyList<OutboxEvent> Received(string tallyKey) => [.. ReceivedByTally.GetOrAdd(tallyKey, _ => new())];
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
-        this.GetStreamProvider(OutboxQueueAdapterFactory.ProviderName)
-            .GetStream<OutboxEvent>(StreamId.Create("tally", this.GetPrimaryKeyString()))
-            .SubscribeAsync((@event, _) =>
-            {
-                ReceivedByTally.GetOrAdd(this.GetPrimaryKeyString(), _ => new()).Enqueue(@event);
-                return Task.CompletedTask;
-            });
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => this.SubscribeToOutboxAsync(["tally"], Consume);
+
+    public Task Consume(OutboxEvent published)
+    {
+        var key = this.GetPrimaryKeyString();
+        if (Failing.ContainsKey(key))
+        {
+            throw new InvalidOperationException($"The consumer of tally {key} refuses its events.");
+        }
+
+        ReceivedByTally.GetOrAdd(key, _ => new()).Enqueue(published);
+        return Task.CompletedTask;
+    }
 }

@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using Orleans;
+
+namespace MyPay.Silo.Events;
+
+/// <summary>A consumer grain of outbox events that can also be handed one directly: how a dead letter is replayed.</summary>
+public interface IOutboxConsumer : IGrainWithStringKey
+{
+    /// <summary>Applies an event as the stream would have: idempotently, so an event applied already changes nothing.</summary>
+    Task Consume(OutboxEvent published);
+}
+
+/// <summary>An event a consumer gave up on.</summary>
+public sealed record DeadLetter(string Consumer, OutboxEvent Event, string Error, int Attempts, DateTimeOffset FailedAt, DateTimeOffset? ReplayedAt);
+
+/// <summary>What a replay did: dead letters the consumers took, and those that failed again (kept, with the new error).</summary>
+public sealed record ReplayOutcome(int Replayed, int Failed);
+
+/// <summary>
+/// The events consumers failed to apply after their retries (<c>outbox_dead_letter</c>): recorded so the stream goes on
+/// past them, listed for operators, and replayed to their consumers (<see cref="IOutboxConsumer"/>) when asked.
+/// </summary>
+public sealed partial class OutboxDeadLetters(NpgsqlDataSource dataSource, ILogger<OutboxDeadLetters> logger)
+{
+    public const int ListMax = 100;
+
+    public async Task RecordAsync(string consumer, OutboxEvent published, string error, int attempts)
+    {
+        LogDeadLetter(logger, consumer, published.EventId, attempts, error);
+        await using var command = dataSource.CreateCommand(
+            """
+            INSERT INTO outbox_dead_letter (consumer, event_id, stream_key, sequence, type, payload, occurred_at, error, attempts)
+            VALUES (@consumer, @event_id, @stream_key, @sequence, @type, @payload::jsonb, @occurred_at, @error, @attempts)
+            ON CONFLICT (consumer, event_id) DO UPDATE SET error = excluded.error, attempts = outbox_dead_letter.attempts + excluded.attempts,
+                failed_at = now(), replayed_at = NULL
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("consumer", consumer));
+        command.Parameters.Add(new NpgsqlParameter<string>("event_id", published.EventId));
+        command.Parameters.Add(new NpgsqlParameter<string>("stream_key", published.StreamKey));
+        command.Parameters.Add(new NpgsqlParameter<long>("sequence", published.Sequence));
+        command.Parameters.Add(new NpgsqlParameter<string>("type", published.Type));
+        command.Parameters.Add(new NpgsqlParameter<string>("payload", published.Payload));
+        command.Parameters.Add(new NpgsqlParameter<DateTime>("occurred_at", published.OccurredAt.UtcDateTime) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<string>("error", error));
+        command.Parameters.Add(new NpgsqlParameter<int>("attempts", attempts));
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The latest dead letters, newest first: those not replayed yet, or all.</summary>
+    public async Task<IReadOnlyList<DeadLetter>> ListAsync(bool pendingOnly, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"""
+            SELECT consumer, event_id, stream_key, sequence, type, payload::text, occurred_at, error, attempts, failed_at, replayed_at
+            FROM outbox_dead_letter {(pendingOnly ? "WHERE replayed_at IS NULL" : "")}
+            ORDER BY failed_at DESC, consumer, event_id LIMIT {ListMax}
+            """);
+        var letters = new List<DeadLetter>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            letters.Add(new DeadLetter(
+                reader.GetString(0),
+                new OutboxEvent(reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)),
+                reader.GetString(7),
+                reader.GetInt32(8),
+                reader.GetFieldValue<DateTimeOffset>(9),
+                reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10)));
+        }
+
+        return letters;
+    }
+
+    /// <summary>Hands every dead letter not replayed yet to its consumer grain, oldest first; marks those it took.</summary>
+    public async Task<ReplayOutcome> ReplayAsync(IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        var (replayed, failed) = (0, 0);
+        foreach (var letter in (await ListAsync(pendingOnly: true, cancellationToken)).Reverse())
+        {
+            var key = letter.Event.StreamKey[(letter.Event.StreamKey.IndexOf(':', StringComparison.Ordinal) + 1)..];
+            try
+            {
+                await grains.GetGrain<IOutboxConsumer>(key, letter.Consumer).Consume(letter.Event);
+            }
+            catch (Exception exception)
+            {
+                failed++;
+                await RecordAsync(letter.Consumer, letter.Event, exception.Message, attempts: 1);
+                continue;
+            }
+
+            replayed++;
+            await using var command = dataSource.CreateCommand("UPDATE outbox_dead_letter SET replayed_at = now() WHERE consumer = @consumer AND event_id = @event_id");
+            command.Parameters.Add(new NpgsqlParameter<string>("consumer", letter.Consumer));
+            command.Parameters.Add(new NpgsqlParameter<string>("event_id", letter.Event.EventId));
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return new ReplayOutcome(replayed, failed);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Consumer {Consumer} gave up on event {EventId} after {Attempts} attempts ({Error}); it is dead-lettered")]
+    private static partial void LogDeadLetter(ILogger logger, string consumer, string eventId, int attempts, string error);
+}
