@@ -57,6 +57,7 @@ public sealed class OutboxTests(BankFixture fixture) : IClassFixture<BankFixture
 
         Assert.Empty(await EventsAsync($"wallet:{broke.Id}"));
         var registered = Assert.Single(await EventsAsync($"member:{merchant.Id}"));
+        await AssertDeliveredAsync();
         Assert.Equal(("member.registered", 1L, $"member.registered:{merchant.Id}"), (registered.Type, registered.Sequence, registered.EventId));
         Assert.Equal("merchant", registered.Payload.GetProperty("type").GetString());
     }
@@ -91,6 +92,25 @@ public sealed class OutboxTests(BankFixture fixture) : IClassFixture<BankFixture
         using var replayed = await operatorClient.PostAsync(new Uri("/v1/events/dead-letters/replay", UriKind.Relative), null);
         var outcome = await replayed.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal((0, 0), (outcome.GetProperty("replayed").GetInt32(), outcome.GetProperty("failed").GetInt32()));
+    }
+
+    /// <summary>Waits until the outbox's reader has handed every event to its consumers, as the operators' status shows.</summary>
+    private async Task AssertDeliveredAsync()
+    {
+        using var operatorClient = await app.OperatorAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        JsonElement reader;
+        do
+        {
+            await Task.Delay(100);
+            var status = await operatorClient.GetFromJsonAsync<JsonElement>("/v1/events/status");
+            Assert.Equal(0, status.GetProperty("deadLettersPending").GetInt64());
+            reader = Assert.Single(status.GetProperty("readers").EnumerateArray());
+        }
+        while (reader.GetProperty("eventsBehind").GetInt64() > 0 && DateTime.UtcNow < deadline);
+
+        Assert.Equal(0, reader.GetProperty("eventsBehind").GetInt64());
+        Assert.Equal(JsonValueKind.Null, reader.GetProperty("oldestUndeliveredAt").ValueKind);
     }
 
     private async Task<List<StoredEvent>> EventsAsync(string streamKey)

@@ -16,11 +16,12 @@ public sealed class RunnerTests
     public async Task Paced_WithinWhatTheWorkersCanDo_SendsAtTheRateNotAsFastAsTheyCan()
     {
         // Four workers and a 1 ms node send hundreds a second unpaced; paced at 100 a second, the run's 1.5 s
-        // (warm-up included) have 150 requests due and never send more (fewer only if this machine is too busy).
+        // (warm-up included) have 150 requests due and never send more. Fewer when this machine is busy: with the
+        // other test projects running beside it, 32 were seen, so only the ceiling is asserted.
         var (paced, pacedLog) = await RunAsync(workers: 4, rate: 100, nodeDelay: TimeSpan.FromMilliseconds(1));
         var (_, unpacedLog) = await RunAsync(workers: 4, rate: 0, nodeDelay: TimeSpan.FromMilliseconds(1));
 
-        Assert.InRange(pacedLog.Count, 50, 150);
+        Assert.InRange(pacedLog.Count, 1, 150);
         Assert.Equal(paced.Requests, paced.Ok);
         Assert.True(unpacedLog.Count > 150, $"Unpaced, four workers sent only {unpacedLog.Count} requests: the comparison shows nothing.");
     }

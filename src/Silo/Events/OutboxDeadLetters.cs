@@ -104,3 +104,37 @@ public sealed partial class OutboxDeadLetters(NpgsqlDataSource dataSource, ILogg
     [LoggerMessage(Level = LogLevel.Error, Message = "Consumer {Consumer} gave up on event {EventId} after {Attempts} attempts ({Error}); it is dead-lettered")]
     private static partial void LogDeadLetter(ILogger logger, string consumer, string eventId, int attempts, string error);
 }
+
+/// <summary>How far a reader of the outbox has delivered: its checkpoint, and the committed events past it.</summary>
+public sealed record OutboxReaderStatus(string Reader, long EventsBehind, DateTimeOffset? OldestUndeliveredAt, DateTimeOffset UpdatedAt);
+
+/// <summary>The outbox's readers and dead letters as operators see them: how far behind each reader is, how many dead letters wait.</summary>
+public sealed record OutboxStatus(IReadOnlyList<OutboxReaderStatus> Readers, long DeadLettersPending);
+
+public sealed class OutboxMonitor(NpgsqlDataSource dataSource)
+{
+    public async Task<OutboxStatus> StatusAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT r.reader, behind.events, behind.oldest, r.updated_at
+            FROM outbox_reader r
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS events, min(e.occurred_at) AS oldest FROM outbox_event e WHERE (e.tx, e.position) > (r.tx, r.position)
+            ) behind
+            ORDER BY r.reader
+            """);
+        var readers = new List<OutboxReaderStatus>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                readers.Add(new OutboxReaderStatus(
+                    reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3)));
+            }
+        }
+
+        await using var pending = dataSource.CreateCommand("SELECT count(*) FROM outbox_dead_letter WHERE replayed_at IS NULL");
+        return new OutboxStatus(readers, (long)(await pending.ExecuteScalarAsync(cancellationToken))!);
+    }
+}

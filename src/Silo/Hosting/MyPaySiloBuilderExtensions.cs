@@ -98,6 +98,7 @@ public static class MyPaySiloBuilderExtensions
         // Events:Delivery=false: events are still written to the outbox, in their changes' transactions, but no stream
         // delivers them (no consumer runs on this node): to weigh what delivery costs.
         silo.Services.AddSingleton<OutboxDeadLetters>();
+        silo.Services.AddSingleton<OutboxMonitor>();
         if (!string.Equals(silo.Configuration[DeliverySetting], "false", StringComparison.OrdinalIgnoreCase))
         {
             OutboxQueueAdapterFactory.AddTo(silo);
