@@ -87,20 +87,15 @@ public sealed class RegionProjection : IAsyncDisposable
         {
             using var payload = JsonDocument.Parse(@event.Payload);
             var root = payload.RootElement;
-            var memberId = @event.StreamKey[(@event.StreamKey.IndexOf(':', StringComparison.Ordinal) + 1)..];
-            if (@event.StreamKey == DomainEvents.MemberStream(memberId) && root.TryGetProperty("address", out var address))
+            var streamNamespace = @event.StreamId.GetNamespace();
+            var memberId = @event.StreamId.GetKeyAsString();
+            if (streamNamespace == DomainEvents.MemberNamespace && root.TryGetProperty("address", out var address))
             {
-                if (!addresses.TryGetValue(memberId, out var known) || known.Sequence < @event.Sequence)
-                {
-                    addresses[memberId] = (address.GetString() ?? "", @event.Sequence);
-                }
+                KeepLatest(addresses, memberId, address.GetString() ?? "", @event.Sequence);
             }
-            else if (@event.StreamKey == DomainEvents.WalletStream(memberId) && root.TryGetProperty("balanceAfterWon", out var balance))
+            else if (streamNamespace == DomainEvents.WalletNamespace && root.TryGetProperty("balanceAfterWon", out var balance))
             {
-                if (!balances.TryGetValue(memberId, out var known) || known.Sequence < @event.Sequence)
-                {
-                    balances[memberId] = (balance.GetInt64(), @event.Sequence);
-                }
+                KeepLatest(balances, memberId, balance.GetInt64(), @event.Sequence);
             }
         }
 
@@ -124,6 +119,14 @@ public sealed class RegionProjection : IAsyncDisposable
 
         await batch.ExecuteNonQueryAsync();
         await transaction.CommitAsync();
+    }
+
+    private static void KeepLatest<T>(Dictionary<string, (T Value, long Sequence)> latest, string memberId, T value, long sequence)
+    {
+        if (!latest.TryGetValue(memberId, out var known) || known.Sequence < sequence)
+        {
+            latest[memberId] = (value, sequence);
+        }
     }
 
     /// <summary>Sets <paramref name="column"/> of each member to its latest value, where it is newer than the one applied from that stream.</summary>

@@ -141,9 +141,8 @@ public sealed partial class WebhookGrain : Grain, IWebhookGrain, IRemindable
 
             foreach (var delivery in pending)
             {
-                var body = JsonSerializer.Serialize(
-                    new { id = delivery.EventId, type = delivery.Type, occurredAt = delivery.OccurredAt, data = JsonDocument.Parse(delivery.Payload).RootElement },
-                    BodyOptions);
+                using var data = JsonDocument.Parse(delivery.Payload);
+                var body = JsonSerializer.Serialize(new { id = delivery.EventId, type = delivery.Type, occurredAt = delivery.OccurredAt, data = data.RootElement }, BodyOptions);
                 var signature = WebhookSignature.Create(endpoint.Secret, time.GetUtcNow().ToUnixTimeSeconds(), body);
                 string? error = null;
                 try

@@ -79,10 +79,9 @@ public sealed partial class OutboxDeadLetters(NpgsqlDataSource dataSource, ILogg
         var (replayed, failed) = (0, 0);
         foreach (var letter in (await ListAsync(pendingOnly: true, cancellationToken)).Reverse())
         {
-            var key = letter.Event.StreamKey[(letter.Event.StreamKey.IndexOf(':', StringComparison.Ordinal) + 1)..];
             try
             {
-                await grains.GetGrain<IOutboxConsumer>(key, letter.Consumer).Consume(letter.Event);
+                await grains.GetGrain<IOutboxConsumer>(letter.Event.StreamId.GetKeyAsString(), letter.Consumer).Consume(letter.Event);
             }
             catch (Exception exception)
             {
