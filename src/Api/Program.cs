@@ -22,7 +22,6 @@ builder.Services.AddMyPayBank(builder.Configuration);
 builder.Services.AddMyPayWallet();
 builder.Services.AddMyPayPayments();
 builder.Services.AddMyPayCommission();
-builder.Services.AddMyPayFirmbanking();
 builder.Services.AddMyPayRemittances();
 builder.Services.AddMyPayWebhooks();
 builder.Services.AddOpenApi();

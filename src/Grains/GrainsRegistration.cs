@@ -12,6 +12,8 @@ using MyPay.Grains.Webhooks;
 using MyPay.Grains.Settlement;
 using Orleans;
 using Orleans.Runtime;
+using Orleans.Streams;
+using MyPay.Silo.Events;
 using IGrainFactory = Orleans.IGrainFactory;
 using MyPay.Silo.Hosting;
 using MyPay.Silo.Migrations;
@@ -33,6 +35,7 @@ public static class GrainsRegistration
         services.AddMigrations(new MigrationSource("remittances", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Remittance.Sql."));
         services.AddMigrations(new MigrationSource("firmbanking", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Banking.Sql."));
         services.AddRecordWriter<FirmbankingIndexWriter>();
+        services.TryAddSingleton<FirmbankingQueries>();
         services.AddMigrations(new MigrationSource("recharges", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Money.Sql."));
         services.AddRecordWriter<RechargeWriter>();
         services.TryAddSingleton<IRechargeRecords, RechargeQueries>();
@@ -60,6 +63,7 @@ public static class GrainsRegistration
         services.AddSingleton<Reconciler>();
         services.AddMigrations(new MigrationSource("reports", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Reports.Sql."));
         services.AddSingleton<RegionProjection>();
+        services.AddKeyedSingleton<IStreamIdMapper>(LiveCountersGrain.StreamIdMapperName, new OneGrainStreamIdMapper(LiveCountersGrain.Key));
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddMigrations(new MigrationSource("webhooks", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Webhooks.Sql."));
         services.AddSingleton<WebhookStore>();

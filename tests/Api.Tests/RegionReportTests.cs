@@ -91,6 +91,49 @@ public sealed class RegionReportTests(BankFixture fixture) : IClassFixture<BankF
     }
 
     [Fact]
+    public async Task AProjectionWipedByTheOperator_IsRebuiltByRewindingItsConsumer()
+    {
+        var started = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var region = $"제주특별자치도 {Guid.NewGuid():N}";
+        var members = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => fixture.MemberWithWalletAsync(app, 50_000)));
+        var merchant = await app.RegisterAsync("merchant", "제주 상점");
+        foreach (var (member, i) in members.Select((member, i) => (member, i)))
+        {
+            using var moved = await member.Client.PatchAsJsonAsync($"/v1/members/{member.Id}", new { address = $"{region} {i}" });
+            Assert.True(moved.IsSuccessStatusCode, await moved.Content.ReadAsStringAsync());
+            using var paid = await member.Client.PayAsync(merchant.Id, 1_000 * (i + 1), $"rewind-{i}");
+            Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
+        }
+
+        await AssertReportConvergesAsync(region);
+        await using (var wipe = database.CreateCommand("DELETE FROM member_region WHERE member_id = ANY(@ids)"))
+        {
+            wipe.Parameters.AddWithValue("ids", members.Select(member => member.Id).ToArray());
+            Assert.Equal(5, await wipe.ExecuteNonQueryAsync());
+        }
+
+        Assert.Equal((0L, 0L), await ReportAsync(region));
+
+        using var consumers = await operatorClient.GetAsync(new Uri("/v1/events/consumers", UriKind.Relative));
+        Assert.Contains("regionprojection", await consumers.Content.ReadFromJsonAsync<string[]>() ?? []);
+        using var rewound = await operatorClient.PostAsJsonAsync("/v1/events/consumers/regionprojection/rewind", new { from = started });
+        Assert.Equal(HttpStatusCode.OK, rewound.StatusCode);
+        Assert.Equal((5L, (5 * 50_000L) - 15_000), await DirectSumAsync(region));
+        Assert.Equal(await DirectSumAsync(region), await ReportAsync(region));
+    }
+
+    [Fact]
+    public async Task ARewindOfAnUnknownConsumer_IsNotFound_AndOneWithoutAPastStart_IsABadRequest()
+    {
+        using var unknown = await operatorClient.PostAsJsonAsync("/v1/events/consumers/nobody/rewind", new { from = DateTimeOffset.UtcNow.AddHours(-1) });
+        await unknown.AssertProblemAsync(404);
+        using var future = await operatorClient.PostAsJsonAsync("/v1/events/consumers/regionprojection/rewind", new { from = DateTimeOffset.UtcNow.AddHours(1) });
+        await future.AssertProblemAsync(400);
+        using var missing = await operatorClient.PostAsJsonAsync("/v1/events/consumers/regionprojection/rewind", new { });
+        await missing.AssertProblemAsync(400);
+    }
+
+    [Fact]
     public async Task ARegionMissingOrTooLong_IsABadRequest()
     {
         using var missing = await operatorClient.GetAsync(new Uri("/v1/reports/money-by-region", UriKind.Relative));

@@ -8,8 +8,6 @@ namespace MyPay.Api.Banking;
 
 public static class FirmbankingEndpoints
 {
-    public static IServiceCollection AddMyPayFirmbanking(this IServiceCollection services) => services.AddSingleton<FirmbankingQueries>();
-
     public static WebApplication MapFirmbanking(this WebApplication app)
     {
         app.MapGet("/v1/firmbanking/{requestId}", GetAsync).RequireAuthorization();

@@ -1,6 +1,7 @@
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Grains.Reports;
+using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Api.Reports;
 
@@ -9,6 +10,7 @@ public static class ReportEndpoints
     public static WebApplication MapReports(this WebApplication app)
     {
         app.MapGet("/v1/reports/money-by-region", MoneyByRegionAsync).RequireAuthorization(Roles.Operator);
+        app.MapGet("/v1/reports/live", LiveAsync).RequireAuthorization(Roles.Operator);
         return app;
     }
 
@@ -28,4 +30,12 @@ public static class ReportEndpoints
 
         return TypedResults.Ok(await projection.ReportAsync(region.Trim(), cancellationToken));
     }
+
+    /// <summary>
+    /// The live view (operators): payments a second over the last ten seconds, the last minute's payments and volume
+    /// second by second (refunds and recharges too), and the bank commands awaiting the bank's answer. Kept from the
+    /// wallets' events, so it trails them by the events on their way; it starts empty when its grain activates.
+    /// </summary>
+    private static async Task<Ok<LiveCounters>> LiveAsync(IGrainFactory grains) =>
+        TypedResults.Ok(await grains.GetGrain<ILiveCountersGrain>(LiveCountersGrain.Key).Read());
 }

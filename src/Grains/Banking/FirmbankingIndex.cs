@@ -51,4 +51,11 @@ public sealed class FirmbankingQueries(NpgsqlDataSource dataSource)
         memberId,
         ListMax,
         cancellationToken);
+
+    /// <summary>Bank commands sent and not yet answered (or whose answer was lost): those the bank still owes an answer.</summary>
+    public async Task<long> InFlightCountAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM firmbanking_request WHERE status IN ('sent', 'unknown')");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
 }

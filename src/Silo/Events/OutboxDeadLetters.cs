@@ -73,15 +73,17 @@ public sealed partial class OutboxDeadLetters(NpgsqlDataSource dataSource, ILogg
         return letters;
     }
 
-    /// <summary>Hands every dead letter not replayed yet to its consumer grain, oldest first; marks those it took.</summary>
-    public async Task<ReplayOutcome> ReplayAsync(IGrainFactory grains, CancellationToken cancellationToken)
+    /// <summary>Hands every dead letter not replayed yet to its consumer's grain for the event's stream, oldest first; marks those it took.</summary>
+    public async Task<ReplayOutcome> ReplayAsync(OutboxConsumers consumers, CancellationToken cancellationToken)
     {
         var (replayed, failed) = (0, 0);
         foreach (var letter in (await ListAsync(pendingOnly: true, cancellationToken)).Reverse())
         {
             try
             {
-                await grains.GetGrain<IOutboxConsumer>(letter.Event.StreamId.GetKeyAsString(), letter.Consumer).Consume(letter.Event);
+                var consumer = consumers.For(letter.Consumer, letter.Event.StreamId)
+                    ?? throw new InvalidOperationException($"No consumer '{letter.Consumer}' subscribes to stream '{letter.Event.StreamKey}'.");
+                await consumer.Consume(letter.Event);
             }
             catch (Exception exception)
             {

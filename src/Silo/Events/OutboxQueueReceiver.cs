@@ -14,14 +14,6 @@ namespace MyPay.Silo.Events;
 /// </summary>
 internal sealed partial class OutboxQueueReceiver(NpgsqlDataSource dataSource, string reader, int batchSize, ILogger logger) : IQueueAdapterReceiver
 {
-    private const string ReadSql = """
-        SELECT tx::text, position, event_id, stream_key, sequence, type, payload::text, occurred_at
-        FROM outbox_event
-        WHERE (tx, position) > (@tx::xid8, @position) AND tx < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY tx, position
-        LIMIT @limit
-        """;
-
     private OutboxPosition read = OutboxPosition.Start;
 
     /// <summary>Numbers the events this receiver hands out, in order: the stream tokens Orleans' cache orders them by.</summary>
@@ -41,16 +33,10 @@ internal sealed partial class OutboxQueueReceiver(NpgsqlDataSource dataSource, s
 
     public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount)
     {
-        await using var command = dataSource.CreateCommand(ReadSql);
-        command.Parameters.Add(new NpgsqlParameter<string>("tx", read.Tx.ToString(CultureInfo.InvariantCulture)));
-        command.Parameters.Add(new NpgsqlParameter<long>("position", read.Position));
-        command.Parameters.Add(new NpgsqlParameter<int>("limit", maxCount > 0 ? Math.Min(maxCount, batchSize) : batchSize));
-        var batch = new List<IBatchContainer>();
-        await using var rows = await command.ExecuteReaderAsync();
-        while (await rows.ReadAsync())
+        var committed = await OutboxLog.ReadCommittedAsync(dataSource, read, maxCount > 0 ? Math.Min(maxCount, batchSize) : batchSize, since: null, CancellationToken.None);
+        var batch = new List<IBatchContainer>(committed.Count);
+        foreach (var (position, @event) in committed)
         {
-            var position = new OutboxPosition(ulong.Parse(rows.GetString(0), CultureInfo.InvariantCulture), rows.GetInt64(1));
-            var @event = new OutboxEvent(rows.GetString(2), rows.GetString(3), rows.GetInt64(4), rows.GetString(5), rows.GetString(6), rows.GetFieldValue<DateTimeOffset>(7));
             batch.Add(new OutboxBatchContainer(@event.StreamId, @event, new EventSequenceTokenV2(++handedOut), position));
             read = position;
         }
@@ -83,4 +69,45 @@ internal sealed partial class OutboxQueueReceiver(NpgsqlDataSource dataSource, s
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox reader {Reader} starts after transaction {Tx}, position {Position}")]
     private static partial void LogStarting(ILogger logger, string reader, ulong tx, long position);
+}
+
+/// <summary>The outbox table read in commit order, as its stream reader and an operator's rewind read it.</summary>
+internal static class OutboxLog
+{
+    /// <summary>
+    /// Up to <paramref name="limit"/> events past <paramref name="after"/>, of transactions older than every transaction
+    /// still running (so one that commits late, with a smaller position, is never skipped), by transaction and
+    /// position; with <paramref name="since"/>, only those that happened then or later.
+    /// </summary>
+    public static async Task<IReadOnlyList<(OutboxPosition Position, OutboxEvent Event)>> ReadCommittedAsync(
+        NpgsqlDataSource dataSource, OutboxPosition after, int limit, DateTimeOffset? since, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"""
+            SELECT tx::text, position, event_id, stream_key, sequence, type, payload::text, occurred_at
+            FROM outbox_event
+            WHERE (tx, position) > (@tx::xid8, @position) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+                {(since is null ? "" : "AND occurred_at >= @since")}
+            ORDER BY tx, position
+            LIMIT @limit
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("tx", after.Tx.ToString(CultureInfo.InvariantCulture)));
+        command.Parameters.Add(new NpgsqlParameter<long>("position", after.Position));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        if (since is { } from)
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("since", from.ToUniversalTime()));
+        }
+
+        var events = new List<(OutboxPosition, OutboxEvent)>();
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken))
+        {
+            events.Add((
+                new OutboxPosition(ulong.Parse(rows.GetString(0), CultureInfo.InvariantCulture), rows.GetInt64(1)),
+                new OutboxEvent(rows.GetString(2), rows.GetString(3), rows.GetInt64(4), rows.GetString(5), rows.GetString(6), rows.GetFieldValue<DateTimeOffset>(7))));
+        }
+
+        return events;
+    }
 }

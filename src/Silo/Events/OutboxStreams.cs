@@ -9,6 +9,7 @@ using Orleans.Hosting;
 using Orleans.Providers.Streams.Common;
 using Orleans.Runtime;
 using Orleans.Streams;
+using Orleans.Streams.Core;
 
 namespace MyPay.Silo.Events;
 
@@ -70,6 +71,7 @@ public sealed class OutboxQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
     public static ISiloBuilder AddTo(ISiloBuilder silo)
     {
         silo.Services.TryAddSingleton<OutboxDeadLetters>();
+        silo.Services.TryAddSingleton<OutboxConsumers>();
         return silo.AddPersistentStreams(
         ProviderName,
         (services, name) => new OutboxQueueAdapterFactory(
@@ -98,19 +100,32 @@ public static class OutboxSubscriptions
     /// <paramref name="namespaces"/>, handing each event to <paramref name="handle"/>; an event is acknowledged when the
     /// handler's task completes. A handler that throws is tried again (<see cref="ConsumeAttempts"/> in all, waits
     /// doubling from <see cref="RetryWait"/>); then the event is dead-lettered (<see cref="OutboxDeadLetters"/>), under
-    /// the grain's class name, and the stream goes on. Call it from <c>OnActivateAsync</c>; give the grain
+    /// the grain's type name (<see cref="OutboxConsumers.NameOf"/>), and the stream goes on. Call it from <c>OnActivateAsync</c>; give the grain
     /// <see cref="IOutboxConsumer"/> so its dead letters can be replayed.
     /// </summary>
     public static async Task SubscribeToOutboxAsync(this Grain grain, IEnumerable<string> namespaces, Func<OutboxEvent, Task> handle)
     {
-        var deadLetters = grain.GrainContext.ActivationServices.GetRequiredService<OutboxDeadLetters>();
-        var consumer = grain.GetType().FullName!;
         var streams = grain.GetStreamProvider(OutboxQueueAdapterFactory.ProviderName);
+        var observer = ObserverFor(grain, handle);
         foreach (var streamNamespace in namespaces)
         {
-            await streams.GetStream<OutboxEvent>(StreamId.Create(streamNamespace, grain.GetPrimaryKeyString()))
-                .SubscribeAsync((published, _) => ConsumeAsync(published, handle, consumer, deadLetters));
+            await streams.GetStream<OutboxEvent>(StreamId.Create(streamNamespace, grain.GetPrimaryKeyString())).SubscribeAsync(observer);
         }
+    }
+
+    /// <summary>
+    /// For a consumer grain whose subscription maps many streams to it (an <see cref="IStreamIdMapper"/> named in its
+    /// <c>[ImplicitStreamSubscription]</c>): attaches <paramref name="handle"/>, as <see cref="SubscribeToOutboxAsync"/>
+    /// does, to each stream Orleans subscribes it to. Call it from <see cref="IStreamSubscriptionObserver.OnSubscribed"/>.
+    /// </summary>
+    public static async Task ResumeOutboxAsync(this Grain grain, IStreamSubscriptionHandleFactory subscription, Func<OutboxEvent, Task> handle) =>
+        await subscription.Create<OutboxEvent>().ResumeAsync(ObserverFor(grain, handle));
+
+    private static Func<OutboxEvent, StreamSequenceToken?, Task> ObserverFor(Grain grain, Func<OutboxEvent, Task> handle)
+    {
+        var deadLetters = grain.GrainContext.ActivationServices.GetRequiredService<OutboxDeadLetters>();
+        var consumer = OutboxConsumers.NameOf(grain);
+        return (published, _) => ConsumeAsync(published, handle, consumer, deadLetters);
     }
 
     private static async Task ConsumeAsync(OutboxEvent published, Func<OutboxEvent, Task> handle, string consumer, OutboxDeadLetters deadLetters)

@@ -99,6 +99,7 @@ public static class MyPaySiloBuilderExtensions
         // delivers them (no consumer runs on this node): to weigh what delivery costs.
         silo.Services.AddSingleton<OutboxDeadLetters>();
         silo.Services.AddSingleton<OutboxMonitor>();
+        silo.Services.AddSingleton<OutboxConsumers>();
         if (!string.Equals(silo.Configuration[DeliverySetting], "false", StringComparison.OrdinalIgnoreCase))
         {
             OutboxQueueAdapterFactory.AddTo(silo);
