@@ -24,6 +24,7 @@ builder.Services.AddMyPayPayments();
 builder.Services.AddMyPayCommission();
 builder.Services.AddMyPayRemittances();
 builder.Services.AddMyPayWebhooks();
+builder.Services.AddMyPayMetrics();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -32,6 +33,7 @@ app.UseMyPayProblems();
 app.UseMyPayLimits();
 app.UseMyPayAuth();
 app.MapHealth();
+app.MapMetrics();
 app.MapAuth();
 app.MapMembers();
 app.MapBankAccounts();

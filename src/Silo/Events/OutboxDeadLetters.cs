@@ -110,7 +110,7 @@ public sealed partial class OutboxDeadLetters(NpgsqlDataSource dataSource, ILogg
 public sealed record OutboxReaderStatus(string Reader, long EventsBehind, DateTimeOffset? OldestUndeliveredAt, DateTimeOffset UpdatedAt);
 
 /// <summary>The outbox's readers and dead letters as operators see them: how far behind each reader is, how many dead letters wait.</summary>
-public sealed record OutboxStatus(IReadOnlyList<OutboxReaderStatus> Readers, long DeadLettersPending);
+public sealed record OutboxStatus(IReadOnlyList<OutboxReaderStatus> Readers, long DeadLettersPending, DateTimeOffset ReadAt);
 
 public sealed class OutboxMonitor(NpgsqlDataSource dataSource)
 {
@@ -135,7 +135,9 @@ public sealed class OutboxMonitor(NpgsqlDataSource dataSource)
             }
         }
 
-        await using var pending = dataSource.CreateCommand("SELECT count(*) FROM outbox_dead_letter WHERE replayed_at IS NULL");
-        return new OutboxStatus(readers, (long)(await pending.ExecuteScalarAsync(cancellationToken))!);
+        await using var pending = dataSource.CreateCommand("SELECT count(*), now() FROM outbox_dead_letter WHERE replayed_at IS NULL");
+        await using var counted = await pending.ExecuteReaderAsync(cancellationToken);
+        await counted.ReadAsync(cancellationToken);
+        return new OutboxStatus(readers, counted.GetInt64(0), counted.GetFieldValue<DateTimeOffset>(1));
     }
 }

@@ -100,6 +100,7 @@ public static class MyPaySiloBuilderExtensions
         silo.Services.AddSingleton<OutboxDeadLetters>();
         silo.Services.AddSingleton<OutboxMonitor>();
         silo.Services.AddSingleton<OutboxConsumers>();
+        silo.Services.AddHostedService<OutboxMetrics>();
         if (!string.Equals(silo.Configuration[DeliverySetting], "false", StringComparison.OrdinalIgnoreCase))
         {
             OutboxQueueAdapterFactory.AddTo(silo);
