@@ -99,9 +99,18 @@ public static class MyPaySiloBuilderExtensions
         // delivers them (no consumer runs on this node): to weigh what delivery costs.
         silo.Services.AddSingleton<OutboxDeadLetters>();
         silo.Services.AddSingleton<OutboxMonitor>();
+        // Events:Provider chooses what carries them: MyPay's outbox provider (the default), or Azure Event Hubs fed from
+        // the outbox by a relay; either is registered as the stream provider 'outbox', so consumers do not change.
         if (!string.Equals(silo.Configuration[DeliverySetting], "false", StringComparison.OrdinalIgnoreCase))
         {
-            OutboxQueueAdapterFactory.AddTo(silo);
+            if (EventHubsStreams.IsSelected(silo.Configuration))
+            {
+                EventHubsStreams.AddTo(silo, connectionString);
+            }
+            else
+            {
+                OutboxQueueAdapterFactory.AddTo(silo);
+            }
         }
 
         return silo
