@@ -101,9 +101,19 @@ public static class MyPaySiloBuilderExtensions
         silo.Services.AddSingleton<OutboxMonitor>();
         silo.Services.AddSingleton<OutboxConsumers>();
         silo.Services.AddHostedService<OutboxMetrics>();
+
+        // Events:Provider chooses what carries them: MyPay's outbox provider (the default), or Azure Event Hubs fed from
+        // the outbox by a relay; either is registered as the stream provider 'outbox', so consumers do not change.
         if (!string.Equals(silo.Configuration[DeliverySetting], "false", StringComparison.OrdinalIgnoreCase))
         {
-            OutboxQueueAdapterFactory.AddTo(silo);
+            if (EventHubsStreams.IsSelected(silo.Configuration))
+            {
+                EventHubsStreams.AddTo(silo, connectionString);
+            }
+            else
+            {
+                OutboxQueueAdapterFactory.AddTo(silo);
+            }
         }
 
         return silo
