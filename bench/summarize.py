@@ -218,6 +218,63 @@ def settlement_lines(work):
     ]
 
 
+def lag_buckets(path):
+    """Each consumer's cumulative lag histogram from a /metrics scrape: {consumer: {upper bound ms: count}}."""
+    buckets = {}
+    if not os.path.exists(path):
+        return buckets
+    pattern = re.compile(r'^mypay_events_consumer_lag_milliseconds_bucket\{([^}]*)\} ([0-9.e+]+)')
+    for line in open(path, encoding="utf-8"):
+        match = pattern.match(line)
+        if not match:
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+        bound = float("inf") if labels.get("le") == "+Inf" else float(labels.get("le", "nan"))
+        buckets.setdefault(labels.get("consumer", "?"), {})[bound] = float(match.group(2))
+    return buckets
+
+
+def lag_percentile(before, after, share):
+    """The upper bound of the histogram bucket holding the share-th event of those counted between two scrapes."""
+    bounds = sorted(after)
+    counts = [after[bound] - before.get(bound, 0) for bound in bounds]
+    if not counts or counts[-1] <= 0:
+        return None
+    return next(bound for bound, count in zip(bounds, counts) if count >= share * counts[-1])
+
+
+def events_lines(work):
+    """What delivering events cost pay in this run (pay against pay-events-off), and each consumer's lag under pay."""
+    on = scenario_numbers(os.path.join(work, "scenario-pay.json"))
+    off = scenario_numbers(os.path.join(work, "scenario-pay-events-off.json"))
+    lines = []
+    if on and off and off["rps"]:
+        lines += [
+            f"Events: pay with delivery on ran at {fmt(on['rps'])} req/s, {fmt(100 * on['rps'] / off['rps'], 0)}% of its rate with delivery "
+            f"off (pay-events-off, {fmt(off['rps'])} req/s, events still written to the outbox).",
+            "",
+        ]
+    before = lag_buckets(os.path.join(work, "metrics-pay-before.txt"))
+    after = lag_buckets(os.path.join(work, "metrics-pay-after.txt"))
+    rows = []
+    for consumer in sorted(after):
+        counted = after[consumer].get(float("inf"), 0) - before.get(consumer, {}).get(float("inf"), 0)
+        p50, p99 = (lag_percentile(before.get(consumer, {}), after[consumer], share) for share in (0.5, 0.99))
+        if counted > 0:
+            rows.append(f"| {consumer} | {counted:,.0f} | ≤ {fmt(p50, 0)} | ≤ {fmt(p99, 0)} |")
+    if rows:
+        lines += [
+            "Consumers' lag under the pay scenario (an event's happening to its consumer's having applied it, from the node's "
+            "`mypay.events.consumer.lag` histogram over the measured part; a bucket's upper bound):",
+            "",
+            "| consumer | events | p50 ms | p99 ms |",
+            "| --- | ---: | ---: | ---: |",
+            *rows,
+            "",
+        ]
+    return lines
+
+
 def main():
     if sys.argv[1:2] == ["profile"]:
         profile_main(sys.argv[2:])
@@ -255,6 +312,7 @@ def main():
             f"| {'pass' if numbers['verified'] else 'FAIL' if numbers['verified'] is False else '—'} |")
 
     settling = settlement_lines(arguments.work)
+    events = events_lines(arguments.work)
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo", encoding="utf-8") if line.startswith("model name")), platform.processor())
@@ -282,6 +340,7 @@ def main():
         f"{fmt(arguments.wrk_recharge_rps)} req/s, p99 {fmt(arguments.wrk_recharge_p99, 2)} ms.",
         "",
         *settling,
+        *events,
         f"Node memory (RSS) of a freshly started node: {fmt(arguments.rss_before, 0)} MB when ready, {fmt(arguments.rss_after, 0)} MB after activating "
         f"{arguments.idle_wallets:,} idle wallets (+{fmt((arguments.rss_after or 0) - (arguments.rss_before or 0), 0)} MB).",
         "",

@@ -33,6 +33,14 @@ public sealed partial class OutboxMetrics(OutboxMonitor monitor, TimeProvider cl
         "mypay.events.dead_letters", () => Latest.Values.Select(status => new Measurement<long>(status.DeadLettersPending)), "{event}",
         "Events a consumer gave up on, not replayed yet.");
 
+    /// <summary>
+    /// Time from an event's happening to a consumer's having applied it: its commit, the outbox read, delivery and the
+    /// consumer's work (tag <c>consumer</c>, the consumer's name). Recorded by <see cref="OutboxSubscriptions"/>.
+    /// </summary>
+    public static readonly Histogram<double> ConsumerLag = Meter.CreateHistogram<double>(
+        "mypay.events.consumer.lag", "ms", "Time from an event's happening to a consumer's having applied it.",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [5, 10, 25, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000, 10000, 30000] });
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);

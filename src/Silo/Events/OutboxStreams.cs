@@ -135,6 +135,8 @@ public static class OutboxSubscriptions
             try
             {
                 await handle(published);
+                OutboxMetrics.ConsumerLag.Record(
+                    (DateTimeOffset.UtcNow - published.OccurredAt).TotalMilliseconds, new KeyValuePair<string, object?>("consumer", consumer));
                 return;
             }
             catch (Exception exception) when (attempt < ConsumeAttempts && exception is not OperationCanceledException)

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace MyPay.Api.Tests;
+namespace MyPay.Testing;
 
 /// <summary>
 /// A merchant's webhook receiver on a real port of this machine: records each request's raw body and signature header
