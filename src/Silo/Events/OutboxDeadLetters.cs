@@ -116,23 +116,30 @@ public sealed class OutboxMonitor(NpgsqlDataSource dataSource)
 {
     public async Task<OutboxStatus> StatusAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT r.reader, behind.events, behind.oldest, r.updated_at
-            FROM outbox_reader r
-            CROSS JOIN LATERAL (
-                SELECT count(*) AS events, min(e.occurred_at) AS oldest FROM outbox_event e WHERE (e.tx, e.position) > (r.tx, r.position)
-            ) behind
-            ORDER BY r.reader
-            """);
-        var readers = new List<OutboxReaderStatus>();
+        var checkpoints = new List<(string Reader, string Tx, long Position, DateTimeOffset UpdatedAt)>();
+        await using (var command = dataSource.CreateCommand("SELECT reader, tx::text, position, updated_at FROM outbox_reader ORDER BY reader"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                readers.Add(new OutboxReaderStatus(
-                    reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3)));
+                checkpoints.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3)));
             }
+        }
+
+        // One count per reader, its checkpoint given as values: the planner then sees how few rows lie past it (read
+        // through the commit-order index). Joined to the checkpoints in one statement it guessed a third of the table
+        // per reader, and compiled the query (JIT) at ~140 ms a call.
+        var readers = new List<OutboxReaderStatus>();
+        foreach (var checkpoint in checkpoints)
+        {
+            await using var behind = dataSource.CreateCommand(
+                "SELECT count(*), min(occurred_at) FROM outbox_event WHERE (tx, position) > (@tx::xid8, @position)");
+            behind.Parameters.Add(new NpgsqlParameter<string>("tx", checkpoint.Tx));
+            behind.Parameters.Add(new NpgsqlParameter<long>("position", checkpoint.Position));
+            await using var past = await behind.ExecuteReaderAsync(cancellationToken);
+            await past.ReadAsync(cancellationToken);
+            readers.Add(new OutboxReaderStatus(
+                checkpoint.Reader, past.GetInt64(0), past.IsDBNull(1) ? null : past.GetFieldValue<DateTimeOffset>(1), checkpoint.UpdatedAt));
         }
 
         await using var pending = dataSource.CreateCommand("SELECT count(*), now() FROM outbox_dead_letter WHERE replayed_at IS NULL");
