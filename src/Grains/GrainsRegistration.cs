@@ -12,8 +12,6 @@ using MyPay.Grains.Webhooks;
 using MyPay.Grains.Settlement;
 using Orleans;
 using Orleans.Runtime;
-using Orleans.Streams;
-using MyPay.Silo.Events;
 using IGrainFactory = Orleans.IGrainFactory;
 using MyPay.Silo.Hosting;
 using MyPay.Silo.Migrations;
@@ -63,7 +61,6 @@ public static class GrainsRegistration
         services.AddSingleton<Reconciler>();
         services.AddMigrations(new MigrationSource("reports", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Reports.Sql."));
         services.AddSingleton<RegionProjection>();
-        services.AddKeyedSingleton<IStreamIdMapper>(LiveCountersGrain.StreamIdMapperName, new OneGrainStreamIdMapper(LiveCountersGrain.Key));
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddMigrations(new MigrationSource("webhooks", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Webhooks.Sql."));
         services.AddSingleton<WebhookStore>();

@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using MyPay.Silo.Events;
+using Orleans;
+using Orleans.Runtime;
 
 namespace MyPay.Api.Tests;
 
@@ -51,6 +55,20 @@ public sealed class LiveCountersTests(BankFixture fixture) : LiveViewTests(fixtu
         Assert.Equal(
             (12L, volume, 1L, 3L),
             (again.GetProperty("paymentsLastMinute").GetInt64(), again.GetProperty("paymentVolumeLastMinuteWon").GetInt64(), Sum(again, "refunds"), Sum(again, "recharges")));
+    }
+
+    [Fact]
+    public void EveryWalletStream_IsDeliveredToEachConsumersOneGrain_AndOnlyToConsumersOfItsNamespace()
+    {
+        var consumers = App.Services.GetRequiredService<OutboxConsumers>();
+        Assert.Equal(
+            [OutboxSubscriptions.ConsumerKey, OutboxSubscriptions.ConsumerKey, OutboxSubscriptions.ConsumerKey],
+            new[] { ("livecounters", "m1"), ("livecounters", "m2"), ("regionprojection", "m1") }
+                .Select(pair => consumers.For(pair.Item1, StreamId.Create("wallet", pair.Item2))!.GetPrimaryKeyString()));
+        Assert.NotNull(consumers.For("regionprojection", StreamId.Create("member", "m1")));
+        Assert.Null(consumers.For("livecounters", StreamId.Create("member", "m1")));
+        Assert.Null(consumers.For("nobody", StreamId.Create("wallet", "m1")));
+        Assert.Contains("livecounters", consumers.Names());
     }
 
     [Fact]

@@ -77,6 +77,7 @@ public sealed class EventHubsRelayTests(RecordDatabase database) : IClassFixture
         {
             silo.Services.AddPostgresGrainStorage(connectionString);
             silo.Services.AddSingleton<OutboxDeadLetters>();
+            silo.Services.AddOutboxConsumerMapper();
             silo.AddGroupCommitGrainStorage(OrleansStorageCluster.StorageName);
             silo.AddMemoryStreams(OutboxQueueAdapterFactory.ProviderName, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
             OutboxRelay.AddTo(silo.Services, connectionString);

@@ -1,6 +1,7 @@
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Grains.Reports;
+using MyPay.Silo.Events;
 using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Api.Reports;
@@ -37,5 +38,5 @@ public static class ReportEndpoints
     /// wallets' events, so it trails them by the events on their way; it starts empty when its grain activates.
     /// </summary>
     private static async Task<Ok<LiveCounters>> LiveAsync(IGrainFactory grains) =>
-        TypedResults.Ok(await grains.GetGrain<ILiveCountersGrain>(LiveCountersGrain.Key).Read());
+        TypedResults.Ok(await grains.GetGrain<ILiveCountersGrain>(OutboxSubscriptions.ConsumerKey).Read());
 }

@@ -33,30 +33,23 @@ public sealed record LiveCounters(
     [property: Id(4)] long BankCommandsInFlight,
     [property: Id(5)] IReadOnlyList<LiveSecond> Seconds);
 
-/// <summary>The live counters, one grain for the whole service (<see cref="LiveCountersGrain.Key"/>).</summary>
+/// <summary>The live counters, one grain for the whole service (<see cref="OutboxSubscriptions.ConsumerKey"/>).</summary>
 public interface ILiveCountersGrain : IOutboxConsumer
 {
     Task<LiveCounters> Read();
 }
 
 /// <summary>
-/// Keeps the live counters from every wallet's events: its subscription maps all wallet streams to this one grain
-/// (<see cref="OneGrainStreamIdMapper"/>), so it sees each payment, refund and recharge as it is delivered. Counting is
-/// a few additions in memory, so the grain is reentrant and takes events from many streams at once. What it keeps is
+/// Keeps the live counters from every wallet's events, as they are delivered (one grain, as every outbox consumer).
+/// Counting is a few additions in memory. What it keeps is
 /// the last minute, rebuilt from the events themselves: an event counts once (<see cref="LiveWindow"/>), whenever it
 /// is delivered again, and the window starts empty when the grain activates. Bank commands in flight are read from the
 /// firmbanking index, at most once a second.
 /// </summary>
-[ImplicitStreamSubscription(DomainEvents.WalletNamespace, StreamIdMapperName)]
+[ImplicitStreamSubscription(DomainEvents.WalletNamespace, OutboxSubscriptions.StreamIdMapperName)]
 [Reentrant]
 public sealed class LiveCountersGrain(TimeProvider clock, FirmbankingQueries firmbanking) : Grain, ILiveCountersGrain, IStreamSubscriptionObserver
 {
-    /// <summary>The one grain's key.</summary>
-    public const string Key = "all";
-
-    /// <summary>The stream id mapper that sends every wallet stream to <see cref="Key"/>.</summary>
-    public const string StreamIdMapperName = "live-counters";
-
     /// <summary>Payments a second are averaged over this many seconds: 10.</summary>
     public const int RateSeconds = 10;
 
@@ -65,11 +58,18 @@ public sealed class LiveCountersGrain(TimeProvider clock, FirmbankingQueries fir
     private readonly LiveWindow window = new();
     private (long Count, DateTimeOffset ReadAt)? inFlight;
 
-    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory, Consume);
+    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory, Count);
 
-    public Task Consume(OutboxEvent published)
+    public Task Consume(OutboxEvent published) => Count([published]);
+
+    private Task Count(IReadOnlyList<OutboxEvent> events)
     {
-        window.Count(published, clock.GetUtcNow());
+        var now = clock.GetUtcNow();
+        foreach (var published in events)
+        {
+            window.Count(published, now);
+        }
+
         return Task.CompletedTask;
     }
 

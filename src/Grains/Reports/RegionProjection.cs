@@ -38,6 +38,9 @@ public sealed class RegionProjection : IAsyncDisposable
         return applied.Task;
     }
 
+    /// <summary>Applies events of members' and wallets' streams; completes once all are committed.</summary>
+    public Task ApplyAsync(IReadOnlyList<OutboxEvent> events) => Task.WhenAll(events.Select(ApplyAsync));
+
     public async Task<RegionMoney> ReportAsync(string region, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(

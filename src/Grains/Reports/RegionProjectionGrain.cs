@@ -1,22 +1,25 @@
 using MyPay.Grains.Events;
 using MyPay.Silo.Events;
 using Orleans;
+using Orleans.Concurrency;
+using Orleans.Streams.Core;
 
 namespace MyPay.Grains.Reports;
 
-/// <summary>The region projection's consumer of one member's streams (its profile's and its wallet's), keyed by member id.</summary>
+/// <summary>The region projection's consumer of members' and wallets' streams: one grain (<see cref="OutboxSubscriptions.ConsumerKey"/>).</summary>
 public interface IRegionProjectionGrain : IOutboxConsumer;
 
 /// <summary>
-/// Hands each event of a member's and its wallet's streams to <see cref="RegionProjection"/>, and acknowledges it once
-/// applied: activated by the member's first event (an implicit subscription), in order per stream.
+/// Hands each delivery of members' and wallets' events to <see cref="RegionProjection"/>, and acknowledges it once
+/// applied. Reentrant: the projection applies each stream's events only past the sequence applied from it, so
+/// deliveries of the two namespaces, and an operator's replays, may overlap.
 /// </summary>
-[ImplicitStreamSubscription(DomainEvents.MemberNamespace)]
-[ImplicitStreamSubscription(DomainEvents.WalletNamespace)]
-public sealed class RegionProjectionGrain(RegionProjection projection) : Grain, IRegionProjectionGrain
+[ImplicitStreamSubscription(DomainEvents.MemberNamespace, OutboxSubscriptions.StreamIdMapperName)]
+[ImplicitStreamSubscription(DomainEvents.WalletNamespace, OutboxSubscriptions.StreamIdMapperName)]
+[Reentrant]
+public sealed class RegionProjectionGrain(RegionProjection projection) : Grain, IRegionProjectionGrain, IStreamSubscriptionObserver
 {
-    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
-        this.SubscribeToOutboxAsync([DomainEvents.MemberNamespace, DomainEvents.WalletNamespace], Consume);
+    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory, projection.ApplyAsync);
 
     public Task Consume(OutboxEvent published) => projection.ApplyAsync(published);
 }

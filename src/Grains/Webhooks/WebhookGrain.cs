@@ -18,8 +18,8 @@ public interface IWebhookGrain : IGrainWithStringKey
     [ReadOnly]
     Task<WebhookEndpoint?> GetEndpoint();
 
-    /// <summary>Queues an event for delivery (once per event id), if the merchant has a webhook, and starts delivering.</summary>
-    Task Queue(OutboxEvent published);
+    /// <summary>Queues events for delivery in the order given (each once per event id), if the merchant has a webhook, and starts delivering.</summary>
+    Task Queue(IReadOnlyList<OutboxEvent> events);
 }
 
 [GenerateSerializer]
@@ -83,7 +83,7 @@ public sealed partial class WebhookGrain : Grain, IWebhookGrain, IRemindable
 
     public Task<WebhookEndpoint?> GetEndpoint() => Task.FromResult(state.Committed.Endpoint);
 
-    public async Task Queue(OutboxEvent published)
+    public async Task Queue(IReadOnlyList<OutboxEvent> events)
     {
         if (state.Committed.Endpoint is null)
         {
@@ -91,7 +91,7 @@ public sealed partial class WebhookGrain : Grain, IWebhookGrain, IRemindable
         }
 
         await resumption.ArmAsync();
-        await store.QueueAsync(MerchantId, published);
+        await store.QueueAsync(MerchantId, events);
         queuedSinceRead = true;
         StartDelivering();
     }

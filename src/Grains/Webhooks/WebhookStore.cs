@@ -7,20 +7,23 @@ namespace MyPay.Grains.Webhooks;
 /// <summary>The webhook deliveries table: queue an event once per merchant, read a merchant's undelivered ones in order, mark them.</summary>
 public sealed class WebhookStore(NpgsqlDataSource dataSource)
 {
-    /// <summary>Queues an event for a merchant; an event queued already (a redelivery from the stream) is left as it is.</summary>
-    public async Task QueueAsync(string merchantId, OutboxEvent @event)
+    /// <summary>Queues events for a merchant, in the order given; an event queued already (a redelivery from the stream) is left as it is.</summary>
+    public async Task QueueAsync(string merchantId, IReadOnlyList<OutboxEvent> events)
     {
         await using var command = dataSource.CreateCommand(
             """
             INSERT INTO webhook_delivery (event_id, merchant_id, type, payload, occurred_at)
-            VALUES (@event_id, @merchant, @type, @payload::jsonb, @occurred_at)
+            SELECT e.event_id, @merchant, e.type, e.payload::jsonb, e.occurred_at
+            FROM unnest(@event_ids::text[], @types::text[], @payloads::text[], @occurred_ats::timestamptz[]) WITH ORDINALITY
+                AS e (event_id, type, payload, occurred_at, n)
+            ORDER BY e.n
             ON CONFLICT (event_id) DO NOTHING
             """);
-        command.Parameters.Add(new NpgsqlParameter<string>("event_id", @event.EventId));
         command.Parameters.Add(new NpgsqlParameter<string>("merchant", merchantId));
-        command.Parameters.Add(new NpgsqlParameter<string>("type", @event.Type));
-        command.Parameters.Add(new NpgsqlParameter<string>("payload", @event.Payload));
-        command.Parameters.Add(new NpgsqlParameter<DateTime>("occurred_at", @event.OccurredAt.UtcDateTime) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("event_ids", [.. events.Select(e => e.EventId)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("types", [.. events.Select(e => e.Type)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("payloads", [.. events.Select(e => e.Payload)]));
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("occurred_ats", [.. events.Select(e => e.OccurredAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         await command.ExecuteNonQueryAsync();
     }
 

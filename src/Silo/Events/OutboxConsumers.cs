@@ -59,9 +59,10 @@ public sealed class OutboxConsumers(
 
     /// <summary>
     /// Rewinds <paramref name="consumer"/> to <paramref name="from"/>: hands it again every committed event that
-    /// happened then or later on the streams it subscribes to, each to the grain its stream delivers to, in commit order
-    /// within each stream (streams side by side) — to rebuild what it keeps once that was reset or its fault fixed. Consumers apply events idempotently, so an
-    /// event already applied changes nothing; the stream's own delivery and other consumers go on untouched.
+    /// happened then or later on the streams it subscribes to, each to the grain its stream delivers to, in commit
+    /// order within each stream (streams side by side) — to rebuild what it keeps once that was reset or its fault
+    /// fixed. Consumers apply events idempotently, so an event already applied changes nothing; the stream's own
+    /// delivery and other consumers go on untouched.
     /// </summary>
     /// <returns>The events handed to the consumer.</returns>
     public async Task<long> RewindAsync(string consumer, DateTimeOffset from, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.Providers.Streams.Common;
+using Orleans.Runtime;
 using Orleans.Streams;
 
 namespace MyPay.Silo.Events;
@@ -9,8 +10,9 @@ namespace MyPay.Silo.Events;
 /// <summary>
 /// Reads the outbox as a queue, in commit order: only events of transactions older than every transaction still
 /// running (so one that commits late, with a smaller position than events already read, is never skipped), ordered
-/// by transaction and position, from the reader's checkpoint on. Events every consumer has been handed move the
-/// checkpoint; after a restart the events past it are delivered again.
+/// by transaction and position, from the reader's checkpoint on; each read handed over as a container per stream
+/// namespace. Events every consumer has been handed move the checkpoint; after a restart the events past it are
+/// delivered again.
 /// </summary>
 internal sealed partial class OutboxQueueReceiver(NpgsqlDataSource dataSource, string reader, int batchSize, ILogger logger) : IQueueAdapterReceiver
 {
@@ -31,17 +33,26 @@ internal sealed partial class OutboxQueueReceiver(NpgsqlDataSource dataSource, s
         LogStarting(logger, reader, read.Tx, read.Position);
     }
 
+    /// <summary>
+    /// The committed events past the last read, a container per stream namespace (the namespace's consumers take them in
+    /// one delivery each), in commit order within each.
+    /// </summary>
     public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount)
     {
         var committed = await OutboxLog.ReadCommittedAsync(dataSource, read, maxCount > 0 ? Math.Min(maxCount, batchSize) : batchSize, since: null, CancellationToken.None);
-        var batch = new List<IBatchContainer>(committed.Count);
-        foreach (var (position, @event) in committed)
+        if (committed.Count == 0)
         {
-            batch.Add(new OutboxBatchContainer(@event.StreamId, @event, new EventSequenceTokenV2(++handedOut), position));
-            read = position;
+            return [];
         }
 
-        return batch;
+        var (before, end) = (read, committed[^1].Position);
+        read = end;
+        var byNamespace = committed.Select(row => row.Event).GroupBy(published => published.StreamId.GetNamespace()!, StringComparer.Ordinal).ToList();
+        return [.. byNamespace.Select((events, i) => (IBatchContainer)new OutboxBatchContainer(
+            StreamId.Create(events.Key, OutboxSubscriptions.NamespaceStreamKey),
+            [.. events],
+            new EventSequenceTokenV2(++handedOut),
+            i == byNamespace.Count - 1 ? end : before))];
     }
 
     /// <summary>Orleans hands back events once every consumer has them, oldest first: the last is the new checkpoint.</summary>

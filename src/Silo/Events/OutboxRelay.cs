@@ -134,9 +134,9 @@ internal sealed partial class OutboxRelay(
     /// </summary>
     private static async Task SendAsync(IStreamProvider streams, IEnumerable<OutboxBatchContainer> batch)
     {
-        foreach (var stream in batch.GroupBy(message => message.StreamId))
+        foreach (var stream in batch.SelectMany(container => container.Events).GroupBy(published => published.StreamId))
         {
-            foreach (var events in stream.Select(message => message.Event).Chunk(SendEventsMax))
+            foreach (var events in stream.Chunk(SendEventsMax))
             {
                 await streams.GetStream<OutboxEvent>(stream.Key).OnNextBatchAsync(events);
             }

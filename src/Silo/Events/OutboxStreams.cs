@@ -15,9 +15,11 @@ namespace MyPay.Silo.Events;
 
 /// <summary>
 /// The outbox as an Orleans persistent stream provider: its one queue is the outbox table, read in commit order
-/// (<see cref="OutboxQueueReceiver"/>), so publishing costs no commit beyond the change's own. Each event goes to
-/// the stream its key names (<c>wallet:m1</c> → namespace <c>wallet</c>, key <c>m1</c>), to the grains subscribed
-/// to that namespace implicitly (<c>[ImplicitStreamSubscription]</c>), in order per stream, at least once.
+/// (<see cref="OutboxQueueReceiver"/>), so publishing costs no commit beyond the change's own. Each read goes out as a
+/// container per namespace its events' keys name (<c>wallet:m1</c> → namespace <c>wallet</c>), on that namespace's
+/// stream, to the consumers subscribed to it implicitly (<c>[ImplicitStreamSubscription]</c>, one grain each through
+/// <see cref="OutboxSubscriptions.StreamIdMapperName"/>): one delivery per consumer for a read's events, in commit
+/// order (so in order per key), at least once.
 /// Events enter only through the outbox: the provider refuses <c>OnNextAsync</c>.
 /// </summary>
 public sealed class OutboxQueueAdapterFactory : IQueueAdapterFactory, IQueueAdapter
@@ -72,6 +74,7 @@ public sealed class OutboxQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
     {
         silo.Services.TryAddSingleton<OutboxDeadLetters>();
         silo.Services.TryAddSingleton<OutboxConsumers>();
+        silo.Services.AddOutboxConsumerMapper();
         return silo.AddPersistentStreams(
         ProviderName,
         (services, name) => new OutboxQueueAdapterFactory(
@@ -92,62 +95,91 @@ public static class OutboxSubscriptions
     /// <summary>How many times a consumer is handed an event before it is dead-lettered: 3.</summary>
     public const int ConsumeAttempts = 3;
 
-    /// <summary>The wait before a consumer's second attempt at an event; it doubles for the next.</summary>
+    /// <summary>
+    /// The stream id mapper every consumer's <c>[ImplicitStreamSubscription]</c> names: it sends all of a namespace's
+    /// streams to the consumer's one grain, keyed <see cref="ConsumerKey"/>.
+    /// </summary>
+    public const string StreamIdMapperName = "outbox-consumer";
+
+    /// <summary>The key of a consumer's one grain.</summary>
+    public const string ConsumerKey = "all";
+
+    /// <summary>The key of the stream a namespace's events of one read travel on from the outbox provider.</summary>
+    public const string NamespaceStreamKey = "*";
+
+    /// <summary>The wait before a consumer's second attempt at events; it doubles for the next.</summary>
     public static readonly TimeSpan RetryWait = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>
-    /// Subscribes an implicitly subscribed consumer grain (keyed by string) to its streams of the outbox in each of
-    /// <paramref name="namespaces"/>, handing each event to <paramref name="handle"/>; an event is acknowledged when the
-    /// handler's task completes. A handler that throws is tried again (<see cref="ConsumeAttempts"/> in all, waits
-    /// doubling from <see cref="RetryWait"/>); then the event is dead-lettered (<see cref="OutboxDeadLetters"/>), under
-    /// the grain's type name (<see cref="OutboxConsumers.NameOf"/>), and the stream goes on. Call it from <c>OnActivateAsync</c>; give the grain
-    /// <see cref="IOutboxConsumer"/> so its dead letters can be replayed.
-    /// </summary>
-    public static async Task SubscribeToOutboxAsync(this Grain grain, IEnumerable<string> namespaces, Func<OutboxEvent, Task> handle)
+    /// <summary>Adds the stream id mapper consumers name (<see cref="StreamIdMapperName"/>), once.</summary>
+    public static IServiceCollection AddOutboxConsumerMapper(this IServiceCollection services)
     {
-        var streams = grain.GetStreamProvider(OutboxQueueAdapterFactory.ProviderName);
-        var observer = ObserverFor(grain, handle);
-        foreach (var streamNamespace in namespaces)
+        services.TryAddKeyedSingleton<IStreamIdMapper>(StreamIdMapperName, new OneGrainStreamIdMapper(ConsumerKey));
+        return services;
+    }
+
+    /// <summary>
+    /// Attaches <paramref name="handle"/> to a stream Orleans subscribed a consumer grain to: call it from
+    /// <see cref="IStreamSubscriptionObserver.OnSubscribed"/> of a grain whose <c>[ImplicitStreamSubscription]</c>s
+    /// name <see cref="StreamIdMapperName"/>. The handler gets the events of one delivery at once, in commit order within
+    /// each stream (from the outbox provider, a whole read of the namespace), and they are acknowledged when its task
+    /// completes. A handler that throws is tried again, after a wait doubling from <see cref="RetryWait"/>, then with each
+    /// event alone: an event failing its last attempt (<see cref="ConsumeAttempts"/> in all) is dead-lettered
+    /// (<see cref="OutboxDeadLetters"/>) under the grain's type name (<see cref="OutboxConsumers.NameOf"/>), and the
+    /// others go on. Give the grain <see cref="IOutboxConsumer"/> so its dead letters can be replayed.
+    /// </summary>
+    public static async Task ResumeOutboxAsync(this Grain grain, IStreamSubscriptionHandleFactory subscription, Func<IReadOnlyList<OutboxEvent>, Task> handle) =>
+        await subscription.Create<OutboxEvent>().ResumeAsync(new Consumer(
+            OutboxConsumers.NameOf(grain), handle, grain.GrainContext.ActivationServices.GetRequiredService<OutboxDeadLetters>()));
+
+    private sealed class Consumer(string name, Func<IReadOnlyList<OutboxEvent>, Task> handle, OutboxDeadLetters deadLetters) : IAsyncBatchObserver<OutboxEvent>
+    {
+        public Task OnNextAsync(IList<SequentialItem<OutboxEvent>> items) => ConsumeAsync([.. items.Select(item => item.Item)]);
+
+        public Task OnCompletedAsync() => Task.CompletedTask;
+
+        public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+
+        private async Task ConsumeAsync(IReadOnlyList<OutboxEvent> events)
         {
-            await streams.GetStream<OutboxEvent>(StreamId.Create(streamNamespace, grain.GetPrimaryKeyString())).SubscribeAsync(observer);
+            for (var attempt = 1; attempt < ConsumeAttempts; attempt++)
+            {
+                if (await TryAsync(events) is null)
+                {
+                    return;
+                }
+
+                await Task.Delay(RetryWait * (1 << (attempt - 1)));
+            }
+
+            // The last attempt, event by event: one that fails again does not hold back the others of its delivery.
+            foreach (var published in events)
+            {
+                if (await TryAsync([published]) is { } failure)
+                {
+                    await deadLetters.RecordAsync(name, published, failure.Message, ConsumeAttempts);
+                }
+            }
         }
-    }
 
-    /// <summary>
-    /// For a consumer grain whose subscription maps many streams to it (an <see cref="IStreamIdMapper"/> named in its
-    /// <c>[ImplicitStreamSubscription]</c>): attaches <paramref name="handle"/>, as <see cref="SubscribeToOutboxAsync"/>
-    /// does, to each stream Orleans subscribes it to. Call it from <see cref="IStreamSubscriptionObserver.OnSubscribed"/>.
-    /// </summary>
-    public static async Task ResumeOutboxAsync(this Grain grain, IStreamSubscriptionHandleFactory subscription, Func<OutboxEvent, Task> handle) =>
-        await subscription.Create<OutboxEvent>().ResumeAsync(ObserverFor(grain, handle));
-
-    private static Func<OutboxEvent, StreamSequenceToken?, Task> ObserverFor(Grain grain, Func<OutboxEvent, Task> handle)
-    {
-        var deadLetters = grain.GrainContext.ActivationServices.GetRequiredService<OutboxDeadLetters>();
-        var consumer = OutboxConsumers.NameOf(grain);
-        return (published, _) => ConsumeAsync(published, handle, consumer, deadLetters);
-    }
-
-    private static async Task ConsumeAsync(OutboxEvent published, Func<OutboxEvent, Task> handle, string consumer, OutboxDeadLetters deadLetters)
-    {
-        for (var attempt = 1; ; attempt++)
+        /// <summary>Hands the events over; the failure, if the handler threw.</summary>
+        private async Task<Exception?> TryAsync(IReadOnlyList<OutboxEvent> events)
         {
             try
             {
-                await handle(published);
-                OutboxMetrics.ConsumerLag.Record(
-                    (DateTimeOffset.UtcNow - published.OccurredAt).TotalMilliseconds, new KeyValuePair<string, object?>("consumer", consumer));
-                return;
-            }
-            catch (Exception exception) when (attempt < ConsumeAttempts && exception is not OperationCanceledException)
-            {
-                await Task.Delay(RetryWait * (1 << (attempt - 1)));
+                await handle(events);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                await deadLetters.RecordAsync(consumer, published, exception.Message, attempt);
-                return;
+                return exception;
             }
+
+            var now = DateTimeOffset.UtcNow;
+            foreach (var published in events)
+            {
+                OutboxMetrics.ConsumerLag.Record((now - published.OccurredAt).TotalMilliseconds, new KeyValuePair<string, object?>("consumer", name));
+            }
+
+            return null;
         }
     }
 }

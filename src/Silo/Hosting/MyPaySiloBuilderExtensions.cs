@@ -100,6 +100,7 @@ public static class MyPaySiloBuilderExtensions
         silo.Services.AddSingleton<OutboxDeadLetters>();
         silo.Services.AddSingleton<OutboxMonitor>();
         silo.Services.AddSingleton<OutboxConsumers>();
+        silo.Services.AddOutboxConsumerMapper();
         silo.Services.AddHostedService<OutboxMetrics>();
 
         // Events:Provider chooses what carries them: MyPay's outbox provider (the default), or Azure Event Hubs fed from

@@ -7,6 +7,7 @@ using MyPay.Silo.Storage;
 using MyPay.Silo.Tests.Support;
 using Orleans;
 using Orleans.Runtime;
+using Orleans.Streams.Core;
 
 namespace MyPay.Silo.Tests.OrleansStorage;
 
@@ -136,31 +137,39 @@ public sealed class SameStateNameGrain(
 public interface ITallyEventsGrain : IOutboxConsumer;
 
 /// <summary>
-/// Records every event of a tally's stream it is handed through the outbox stream provider, in arrival order; refuses
-/// (throws) those of the tallies in <see cref="Failing"/>, as a consumer with a fault would.
+/// Records every event of the tallies' streams it is handed through the outbox stream provider, per tally in arrival
+/// order; refuses (throws) a delivery holding an event of a tally in <see cref="Failing"/>, as a consumer with a fault
+/// would, recording none of it.
 /// </summary>
-[ImplicitStreamSubscription("tally")]
-public sealed class TallyEventsGrain : Grain, ITallyEventsGrain
+[ImplicitStreamSubscription("tally", OutboxSubscriptions.StreamIdMapperName)]
+public sealed class TallyEventsGrain : Grain, ITallyEventsGrain, IStreamSubscriptionObserver
 {
     private static readonly ConcurrentDictionary<string, ConcurrentQueue<OutboxEvent>> ReceivedByTally = new(StringComparer.Ordinal);
 
     /// <summary>Tallies whose events the consumer refuses.</summary>
     public static ConcurrentDictionary<string, bool> Failing { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>What the consumer of a tally's stream has taken so far.</summary>
+    /// <summary>What the consumer has taken so far of a tally's stream.</summary>
     public static IReadOnlyList<OutboxEvent> Received(string tallyKey) => [.. ReceivedByTally.GetOrAdd(tallyKey, _ => new())];
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken) => this.SubscribeToOutboxAsync(["tally"], Consume);
+    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory, Record);
 
-    public Task Consume(OutboxEvent published)
+    public Task Consume(OutboxEvent published) => Record([published]);
+
+    private static Task Record(IReadOnlyList<OutboxEvent> events)
     {
-        var key = this.GetPrimaryKeyString();
-        if (Failing.ContainsKey(key))
+        if (events.Select(TallyOf).FirstOrDefault(Failing.ContainsKey) is { } failing)
         {
-            throw new InvalidOperationException($"The consumer of tally {key} refuses its events.");
+            throw new InvalidOperationException($"The consumer refuses the events of tally {failing}.");
         }
 
-        ReceivedByTally.GetOrAdd(key, _ => new()).Enqueue(published);
+        foreach (var published in events)
+        {
+            ReceivedByTally.GetOrAdd(TallyOf(published), _ => new()).Enqueue(published);
+        }
+
         return Task.CompletedTask;
     }
+
+    private static string TallyOf(OutboxEvent published) => published.StreamId.GetKeyAsString()!;
 }
