@@ -40,11 +40,10 @@ public interface ILiveCountersGrain : IOutboxConsumer
 }
 
 /// <summary>
-/// Keeps the live counters from every wallet's events, as they are delivered (one grain, as every outbox consumer).
-/// Counting is a few additions in memory. What it keeps is
-/// the last minute, rebuilt from the events themselves: an event counts once (<see cref="LiveWindow"/>), whenever it
-/// is delivered again, and the window starts empty when the grain activates. Bank commands in flight are read from the
-/// firmbanking index, at most once a second.
+/// Keeps the live counters from every wallet's events as they are delivered (one grain, as every outbox consumer):
+/// the last minute, rebuilt from the events themselves, a few additions in memory each. An event counts once
+/// (<see cref="LiveWindow"/>) however often it is delivered, and the window starts empty when the grain activates.
+/// Bank commands in flight are read from the firmbanking index, at most once a second.
 /// </summary>
 [ImplicitStreamSubscription(DomainEvents.WalletNamespace, OutboxSubscriptions.StreamIdMapperName)]
 [Reentrant]
@@ -62,17 +61,6 @@ public sealed class LiveCountersGrain(TimeProvider clock, FirmbankingQueries fir
 
     public Task Consume(OutboxEvent published) => Count([published]);
 
-    private Task Count(IReadOnlyList<OutboxEvent> events)
-    {
-        var now = clock.GetUtcNow();
-        foreach (var published in events)
-        {
-            window.Count(published, now);
-        }
-
-        return Task.CompletedTask;
-    }
-
     public async Task<LiveCounters> Read()
     {
         var now = clock.GetUtcNow();
@@ -85,6 +73,17 @@ public sealed class LiveCountersGrain(TimeProvider clock, FirmbankingQueries fir
         var recent = seconds.Where(second => second.At > now.AddSeconds(-RateSeconds)).Sum(second => second.Payments);
         return new LiveCounters(
             now, (double)recent / RateSeconds, seconds.Sum(second => (long)second.Payments), seconds.Sum(second => second.PaymentVolumeWon), known.Count, seconds);
+    }
+
+    private Task Count(IReadOnlyList<OutboxEvent> events)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var published in events)
+        {
+            window.Count(published, now);
+        }
+
+        return Task.CompletedTask;
     }
 }
 
