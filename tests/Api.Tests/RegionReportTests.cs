@@ -81,7 +81,7 @@ public sealed class RegionReportTests(BankFixture fixture) : IClassFixture<BankF
         var projection = app.Services.GetRequiredService<RegionProjection>();
         foreach (var @event in Enumerable.Reverse(await OutboxAsync()))
         {
-            await projection.ApplyAsync(@event);
+            await projection.ApplyAsync([@event]);
         }
 
         foreach (var region in Regions)

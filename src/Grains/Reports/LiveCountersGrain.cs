@@ -57,9 +57,7 @@ public sealed class LiveCountersGrain(TimeProvider clock, FirmbankingQueries fir
     private readonly LiveWindow window = new();
     private (long Count, DateTimeOffset ReadAt)? inFlight;
 
-    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory, Count);
-
-    public Task Consume(OutboxEvent published) => Count([published]);
+    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory);
 
     public async Task<LiveCounters> Read()
     {
@@ -75,7 +73,7 @@ public sealed class LiveCountersGrain(TimeProvider clock, FirmbankingQueries fir
             now, (double)recent / RateSeconds, seconds.Sum(second => (long)second.Payments), seconds.Sum(second => second.PaymentVolumeWon), known.Count, seconds);
     }
 
-    private Task Count(IReadOnlyList<OutboxEvent> events)
+    public Task Consume(IReadOnlyList<OutboxEvent> events)
     {
         var now = clock.GetUtcNow();
         foreach (var published in events)

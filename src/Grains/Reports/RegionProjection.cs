@@ -21,7 +21,8 @@ public sealed class RegionProjection : IAsyncDisposable
     private const int BatchMax = 512;
 
     private readonly NpgsqlDataSource dataSource;
-    private readonly Channel<(OutboxEvent Event, TaskCompletionSource Applied)> queue = Channel.CreateUnbounded<(OutboxEvent, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(IReadOnlyList<OutboxEvent> Events, TaskCompletionSource Applied)> queue =
+        Channel.CreateUnbounded<(IReadOnlyList<OutboxEvent>, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task applier;
 
     public RegionProjection(NpgsqlDataSource dataSource)
@@ -30,16 +31,13 @@ public sealed class RegionProjection : IAsyncDisposable
         applier = Task.Run(ApplyLoopAsync);
     }
 
-    /// <summary>Applies an event of a member's or wallet's stream; completes once committed (or once it is found to change nothing).</summary>
-    public Task ApplyAsync(OutboxEvent @event)
+    /// <summary>Applies events of members' and wallets' streams; completes once committed (or once they are found to change nothing).</summary>
+    public Task ApplyAsync(IReadOnlyList<OutboxEvent> events)
     {
         var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite((@event, applied)), this);
+        ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite((events, applied)), this);
         return applied.Task;
     }
-
-    /// <summary>Applies events of members' and wallets' streams; completes once all are committed.</summary>
-    public Task ApplyAsync(IReadOnlyList<OutboxEvent> events) => Task.WhenAll(events.Select(ApplyAsync));
 
     public async Task<RegionMoney> ReportAsync(string region, CancellationToken cancellationToken)
     {
@@ -59,17 +57,17 @@ public sealed class RegionProjection : IAsyncDisposable
 
     private async Task ApplyLoopAsync()
     {
-        var batch = new List<(OutboxEvent Event, TaskCompletionSource Applied)>();
+        var batch = new List<(IReadOnlyList<OutboxEvent> Events, TaskCompletionSource Applied)>();
         while (await queue.Reader.WaitToReadAsync())
         {
-            while (batch.Count < BatchMax && queue.Reader.TryRead(out var item))
+            for (var events = 0; events < BatchMax && queue.Reader.TryRead(out var item); events += item.Events.Count)
             {
                 batch.Add(item);
             }
 
             try
             {
-                await WriteAsync(batch.Select(item => item.Event));
+                await WriteAsync(batch.SelectMany(item => item.Events));
                 batch.ForEach(item => item.Applied.TrySetResult());
             }
             catch (Exception exception)

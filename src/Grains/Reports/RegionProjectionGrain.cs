@@ -19,7 +19,7 @@ public interface IRegionProjectionGrain : IOutboxConsumer;
 [Reentrant]
 public sealed class RegionProjectionGrain(RegionProjection projection) : Grain, IRegionProjectionGrain, IStreamSubscriptionObserver
 {
-    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory, projection.ApplyAsync);
+    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory);
 
-    public Task Consume(OutboxEvent published) => projection.ApplyAsync(published);
+    public Task Consume(IReadOnlyList<OutboxEvent> events) => projection.ApplyAsync(events);
 }

@@ -18,11 +18,9 @@ public interface IWebhookRouterGrain : IOutboxConsumer;
 [ImplicitStreamSubscription(DomainEvents.SettlementNamespace, OutboxSubscriptions.StreamIdMapperName)]
 public sealed class WebhookRouterGrain : Grain, IWebhookRouterGrain, IStreamSubscriptionObserver
 {
-    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory, Route);
+    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory);
 
-    public Task Consume(OutboxEvent published) => Route([published]);
-
-    private Task Route(IReadOnlyList<OutboxEvent> events) => Task.WhenAll(events
+    public Task Consume(IReadOnlyList<OutboxEvent> events) => Task.WhenAll(events
         .Select(published => (Merchant: MerchantOf(published), Event: published))
         .Where(routed => routed.Merchant is not null)
         .GroupBy(routed => routed.Merchant!, StringComparer.Ordinal)

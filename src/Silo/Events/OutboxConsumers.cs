@@ -59,10 +59,10 @@ public sealed class OutboxConsumers(
 
     /// <summary>
     /// Rewinds <paramref name="consumer"/> to <paramref name="from"/>: hands it again every committed event that
-    /// happened then or later on the streams it subscribes to, each to the grain its stream delivers to, in commit
-    /// order within each stream (streams side by side) — to rebuild what it keeps once that was reset or its fault
-    /// fixed. Consumers apply events idempotently, so an event already applied changes nothing; the stream's own
-    /// delivery and other consumers go on untouched.
+    /// happened then or later on the streams it subscribes to, a page at a time in commit order, each page's events to
+    /// the grain their stream delivers to in one call — to rebuild what it keeps once that was reset or its fault fixed.
+    /// Consumers apply events idempotently, so an event already applied changes nothing; the stream's own delivery and
+    /// other consumers go on untouched.
     /// </summary>
     /// <returns>The events handed to the consumer.</returns>
     public async Task<long> RewindAsync(string consumer, DateTimeOffset from, CancellationToken cancellationToken)
@@ -71,29 +71,22 @@ public sealed class OutboxConsumers(
         while (true)
         {
             var page = await OutboxLog.ReadCommittedAsync(dataSource, after, RewindPage, from, cancellationToken);
-            // In order within each stream, streams side by side; a page is done before the next is read.
-            var streams = page.Select(read => read.Event).GroupBy(published => published.StreamKey, StringComparer.Ordinal)
-                .Select(stream => (Grain: For(consumer, stream.First().StreamId), Events: stream.ToList()))
-                .Where(stream => stream.Grain is not null)
-                .ToList();
-            await Task.WhenAll(streams.Select(async stream =>
+            var byGrain = page
+                .Select(read => (Grain: For(consumer, read.Event.StreamId), read.Event))
+                .Where(routed => routed.Grain is not null)
+                .GroupBy(routed => routed.Grain!.GetGrainId());
+            foreach (var grain in byGrain)
             {
-                foreach (var published in stream.Events)
-                {
-                    await stream.Grain!.Consume(published);
-                }
-            }));
-            handed += streams.Sum(stream => stream.Events.Count);
-            if (page.Count > 0)
-            {
-                after = page[^1].Position;
+                await grain.First().Grain!.Consume([.. grain.Select(routed => routed.Event)]);
+                handed += grain.Count();
             }
-
 
             if (page.Count < RewindPage)
             {
                 return handed;
             }
+
+            after = page[^1].Position;
         }
     }
 

@@ -5,11 +5,14 @@ using Orleans;
 
 namespace MyPay.Silo.Events;
 
-/// <summary>A consumer grain of outbox events that can also be handed one directly: how a dead letter is replayed.</summary>
+/// <summary>
+/// A consumer grain of outbox events: the stream hands it each delivery through <see cref="Consume"/>
+/// (<see cref="OutboxSubscriptions.ResumeOutboxAsync"/>), and so do an operator's replays and rewinds.
+/// </summary>
 public interface IOutboxConsumer : IGrainWithStringKey
 {
-    /// <summary>Applies an event as the stream would have: idempotently, so an event applied already changes nothing.</summary>
-    Task Consume(OutboxEvent published);
+    /// <summary>Applies events, in commit order within each stream, idempotently: an event applied already changes nothing.</summary>
+    Task Consume(IReadOnlyList<OutboxEvent> events);
 }
 
 /// <summary>An event a consumer gave up on.</summary>
@@ -49,13 +52,16 @@ public sealed partial class OutboxDeadLetters(NpgsqlDataSource dataSource, ILogg
     }
 
     /// <summary>The latest dead letters, newest first: those not replayed yet, or all.</summary>
-    public async Task<IReadOnlyList<DeadLetter>> ListAsync(bool pendingOnly, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DeadLetter>> ListAsync(bool pendingOnly, CancellationToken cancellationToken) =>
+        ReadAsync(pendingOnly ? "WHERE replayed_at IS NULL" : "", "DESC", cancellationToken);
+
+    private async Task<IReadOnlyList<DeadLetter>> ReadAsync(string filter, string order, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             $"""
             SELECT consumer, event_id, stream_key, sequence, type, payload::text, occurred_at, error, attempts, failed_at, replayed_at
-            FROM outbox_dead_letter {(pendingOnly ? "WHERE replayed_at IS NULL" : "")}
-            ORDER BY failed_at DESC, consumer, event_id LIMIT {ListMax}
+            FROM outbox_dead_letter {filter}
+            ORDER BY failed_at {order}, consumer, event_id LIMIT {ListMax}
             """);
         var letters = new List<DeadLetter>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -73,17 +79,20 @@ public sealed partial class OutboxDeadLetters(NpgsqlDataSource dataSource, ILogg
         return letters;
     }
 
-    /// <summary>Hands every dead letter not replayed yet to its consumer's grain for the event's stream, oldest first; marks those it took.</summary>
+    /// <summary>
+    /// Hands the dead letters not replayed yet, the oldest <see cref="ListMax"/> a call, each to its consumer's grain for
+    /// the event's stream; marks those it took. One that fails again is recorded again, as the newest.
+    /// </summary>
     public async Task<ReplayOutcome> ReplayAsync(OutboxConsumers consumers, CancellationToken cancellationToken)
     {
         var (replayed, failed) = (0, 0);
-        foreach (var letter in (await ListAsync(pendingOnly: true, cancellationToken)).Reverse())
+        foreach (var letter in await ReadAsync("WHERE replayed_at IS NULL", "ASC", cancellationToken))
         {
             try
             {
                 var consumer = consumers.For(letter.Consumer, letter.Event.StreamId)
                     ?? throw new InvalidOperationException($"No consumer '{letter.Consumer}' subscribes to stream '{letter.Event.StreamKey}'.");
-                await consumer.Consume(letter.Event);
+                await consumer.Consume([letter.Event]);
             }
             catch (Exception exception)
             {

@@ -118,7 +118,7 @@ public static class OutboxSubscriptions
     }
 
     /// <summary>
-    /// Attaches <paramref name="handle"/> to a stream Orleans subscribed a consumer grain to: call it from
+    /// Hands the deliveries of a stream Orleans subscribed a consumer grain to to its <see cref="IOutboxConsumer.Consume"/>: call it from
     /// <see cref="IStreamSubscriptionObserver.OnSubscribed"/> of a grain whose <c>[ImplicitStreamSubscription]</c>s
     /// name <see cref="StreamIdMapperName"/>. The handler gets the events of one delivery at once, in commit order within
     /// each stream (from the outbox provider, a whole read of the namespace), and they are acknowledged when its task
@@ -127,9 +127,10 @@ public static class OutboxSubscriptions
     /// (<see cref="OutboxDeadLetters"/>) under the grain's type name (<see cref="OutboxConsumers.NameOf"/>), and the
     /// others go on. Give the grain <see cref="IOutboxConsumer"/> so its dead letters can be replayed.
     /// </summary>
-    public static async Task ResumeOutboxAsync(this Grain grain, IStreamSubscriptionHandleFactory subscription, Func<IReadOnlyList<OutboxEvent>, Task> handle) =>
+    public static async Task ResumeOutboxAsync<TGrain>(this TGrain grain, IStreamSubscriptionHandleFactory subscription)
+        where TGrain : Grain, IOutboxConsumer =>
         await subscription.Create<OutboxEvent>().ResumeAsync(new Consumer(
-            OutboxConsumers.NameOf(grain), handle, grain.GrainContext.ActivationServices.GetRequiredService<OutboxDeadLetters>()));
+            OutboxConsumers.NameOf(grain), grain.Consume, grain.GrainContext.ActivationServices.GetRequiredService<OutboxDeadLetters>()));
 
     private sealed class Consumer(string name, Func<IReadOnlyList<OutboxEvent>, Task> handle, OutboxDeadLetters deadLetters) : IAsyncBatchObserver<OutboxEvent>
     {

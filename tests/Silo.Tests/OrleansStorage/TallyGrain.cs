@@ -152,11 +152,9 @@ public sealed class TallyEventsGrain : Grain, ITallyEventsGrain, IStreamSubscrip
     /// <summary>What the consumer has taken so far of a tally's stream.</summary>
     public static IReadOnlyList<OutboxEvent> Received(string tallyKey) => [.. ReceivedByTally.GetOrAdd(tallyKey, _ => new())];
 
-    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory, Record);
+    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory);
 
-    public Task Consume(OutboxEvent published) => Record([published]);
-
-    private static Task Record(IReadOnlyList<OutboxEvent> events)
+    public Task Consume(IReadOnlyList<OutboxEvent> events)
     {
         if (events.Select(TallyOf).FirstOrDefault(Failing.ContainsKey) is { } failing)
         {
