@@ -387,7 +387,7 @@ public sealed partial class RemittanceTests(BankFixture fixture) : IClassFixture
 
         var overProblem = await over.AssertProblemAsync(422);
         Assert.Equal(ProblemBase + "recipient-cap-exceeded", overProblem.ProblemType());
-        Assert.Contains("at most 10000 won", overProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("cannot take 10001 won more", overProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, exact.StatusCode);
         Assert.Equal(ProblemBase + "recipient-cap-exceeded", (await full.AssertProblemAsync(422)).ProblemType());
         Assert.Equal(2_000_000, await recipient.Client.BalanceAsync(recipient.Id));
