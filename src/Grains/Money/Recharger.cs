@@ -65,7 +65,10 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
     /// <summary>The key of what a request does again once its top-up has landed.</summary>
     public static OperationKey AfterTopUpKey(OperationKey request) => OperationKey.Derived("after-top-up", request.Id, request.RequestHash);
 
-    /// <summary>A reservation carried on: a refusal is the answer; a reserved recharge is driven, waited for up to <paramref name="wait"/>.</summary>
+    /// <summary>
+    /// A reservation carried on: a refusal is the answer; a reserved recharge is driven, waited for up to
+    /// <paramref name="wait"/> (<see cref="Timeout.InfiniteTimeSpan"/>: until the bank has answered or its answer is unknown).
+    /// </summary>
     private async Task<RechargeAttempt> ContinueAsync(RechargeOutcome reservation, TimeSpan wait)
     {
         if (reservation.Status != RechargeStatus.Reserved)
@@ -74,7 +77,7 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
         }
 
         var running = FinishAsync(reservation.Recharge);
-        if (await Task.WhenAny(running, Task.Delay(wait, time)) != running)
+        if (wait != Timeout.InfiniteTimeSpan && await Task.WhenAny(running, Task.Delay(wait, time)) != running)
         {
             return new RechargeAttempt(RechargeAttemptStatus.Pending, reservation, null);
         }
