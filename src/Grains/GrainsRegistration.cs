@@ -43,17 +43,18 @@ public static class GrainsRegistration
         services.AddSingleton(provider => new Recharger(
             provider.GetRequiredService<IGrainFactory>(),
             provider.GetRequiredService<IOptions<FirmbankingOptions>>().Value,
+            provider.GetRequiredService<IOptions<WalletLimits>>().Value,
             provider.GetRequiredService<TimeProvider>()));
         services.AddOptions<PaymentLimits>().BindConfiguration(PaymentLimits.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(provider => new PaymentDesk(
             provider.GetRequiredService<IGrainFactory>(),
             provider.GetRequiredService<Recharger>(),
-            provider.GetRequiredService<IOptions<WalletLimits>>().Value,
             provider.GetRequiredService<TimeProvider>()));
         services.AddRecordWriter<PaymentWriter>();
         services.AddRecordWriter<CommissionChangeWriter>();
         services.AddOptions<RemittanceOptions>().BindConfiguration(RemittanceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddRecordWriter<RemittanceWriter>();
+        services.AddRecordWriter<RemittanceFinishedWriter>();
         services.AddOptions<SettlementOptions>().BindConfiguration(SettlementOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddMigrations(new MigrationSource("settlements", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Settlement.Sql."));
         services.AddRecordWriter<SettlementWriter>();

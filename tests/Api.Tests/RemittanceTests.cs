@@ -142,7 +142,14 @@ public sealed partial class RemittanceTests(BankFixture fixture) : IClassFixture
     [Fact]
     public async Task Send_MoreThanTheWalletHolds_Is422InsufficientFunds_AndNothingMoves_ExactlyTheBalanceIsEnough()
     {
-        var sender = await MemberWithAsync(10_000);
+        // The sender has no linked account, so nothing can top the wallet up (MoneyRuleTests covers the top-up).
+        var funder = await MemberWithAsync(50_000);
+        var sender = await app.RegisterAsync();
+        using (var funded = await ToMemberAsync(funder.Client, sender.Id, 10_000, "fund"))
+        {
+            Assert.Equal(HttpStatusCode.OK, funded.StatusCode);
+        }
+
         var recipient = await app.RegisterAsync();
         var external = await fixture.OpenAccountAsync("강하늘", 0, "090");
         var corporateBefore = await fixture.CorporateBalanceAsync();
@@ -160,7 +167,7 @@ public sealed partial class RemittanceTests(BankFixture fixture) : IClassFixture
         Assert.Equal(0, await recipient.Client.BalanceAsync(recipient.Id));
         Assert.Equal(0, await fixture.BalanceAsync(external.BankCode, external.AccountNumber));
         Assert.Equal(corporateBefore, await fixture.CorporateBalanceAsync());
-        Assert.Equal(["recharge"], (await HistoryAsync(sender)).Select(item => item.GetProperty("kind").GetString()));
+        Assert.Single(await HistoryAsync(sender));
         Assert.Empty(await HistoryAsync(recipient));
 
         using var exact = await ToBankAsync(sender.Client, external, 10_000 - FeeWon, "exact");
@@ -387,7 +394,7 @@ public sealed partial class RemittanceTests(BankFixture fixture) : IClassFixture
 
         var overProblem = await over.AssertProblemAsync(422);
         Assert.Equal(ProblemBase + "recipient-cap-exceeded", overProblem.ProblemType());
-        Assert.Contains("at most 10000 won", overProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("cannot take 10001 won more", overProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, exact.StatusCode);
         Assert.Equal(ProblemBase + "recipient-cap-exceeded", (await full.AssertProblemAsync(422)).ProblemType());
         Assert.Equal(2_000_000, await recipient.Client.BalanceAsync(recipient.Id));

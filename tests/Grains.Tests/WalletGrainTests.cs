@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MyPay.Grains.Banking;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Money;
+using MyPay.Grains.Payments;
 using MyPay.Silo.Grains;
 using Orleans;
 
@@ -235,5 +236,52 @@ public sealed class WalletGrainTests(WalletGrainHost host) : IClassFixture<Walle
         Assert.Throws<InvalidOperationException>(() => new JournalEntry("e", "test", null, null, null, Now, [new Posting("a", 0), new Posting("b", 0)]));
         Assert.Throws<InvalidOperationException>(() => new JournalEntry("e", "test", null, null, null, Now, [new Posting("a", 10)]));
         Assert.Throws<InvalidOperationException>(() => new JournalEntry("e", "test", null, null, null, Now, [new Posting("a", 10), new Posting("a", -10)]));
+    }
+
+    [Fact]
+    public async Task ReserveIncoming_CountsTheBalanceRechargesInFlightAndOtherReservations_AndReleasingGivesTheRoomBack()
+    {
+        // Cap 100,000: 40,000 held, 30,000 on its way from the bank, so 30,000 of room.
+        await RechargeAsync("held", 40_000);
+        await ReserveAsync("in-flight", 30_000);
+
+        var first = await Wallet().ReserveIncoming("rm-first", 20_000);
+        var tooMuch = await Wallet().ReserveIncoming("rm-too-much", 10_001);
+        var recharge = await ReserveAsync("after-reservations", 10_000);
+        await Wallet().ReleaseIncoming("rm-first");
+        var afterRelease = await Wallet().ReserveIncoming("rm-after-release", 20_000);
+
+        Assert.Equal(new IncomingCredit(Accepted: true, RoomWon: 30_000), first);
+        Assert.Equal(new IncomingCredit(Accepted: false, RoomWon: 10_000), tooMuch);
+        Assert.Equal(RechargeStatus.Reserved, recharge.Status);
+        Assert.Equal(new IncomingCredit(Accepted: true, RoomWon: 20_000), afterRelease);
+        Assert.Equal(new IncomingCredit(Accepted: true, RoomWon: 30_000), await Wallet().ReserveIncoming("rm-first", 20_000));
+        Assert.Equal(40_000, await Wallet().GetBalance());
+    }
+
+    [Fact]
+    public async Task ReceiveRemittance_LandsInTheRoomItsReservationMade()
+    {
+        await RechargeAsync("held", 50_000);
+        Assert.True((await Wallet().ReserveIncoming("rm-1", 50_000)).Accepted);
+
+        Assert.Equal(100_000, await Wallet().ReceiveRemittance("rm-1", 50_000, Now));
+
+        Assert.Equal(RechargeStatus.AboveTheBalanceCap, (await ReserveAsync("over", 10_000)).Status);
+        Assert.False((await Wallet().ReserveIncoming("rm-2", 1)).Accepted);
+    }
+
+    [Fact]
+    public async Task FindPayment_AnswersTheFirstOutcomeOfAKey_NullForAnUnusedOne_AndRefusesAnotherRequestsKey()
+    {
+        await RechargeAsync("funds", 30_000);
+        var key = new OperationKey("pay-once", "payment:10000");
+        var paid = await Wallet().Pay(new PaymentOrder("pay-1", "merchant-1", 10_000, 250, null, key.Id, Now), key);
+
+        // Asked on a fresh activation too: the outcome comes from storage, not only from memory.
+        await host.DeactivateAsync(Wallet());
+        Assert.Equal(paid, await Wallet().FindPayment(key));
+        Assert.Null(await Wallet().FindPayment(new OperationKey("never-used", "payment:10000")));
+        await Assert.ThrowsAsync<OperationKeyReusedException>(() => Wallet().FindPayment(key with { RequestHash = "payment:20000" }));
     }
 }

@@ -18,7 +18,8 @@ public static class Idempotency
 
     /// <summary>
     /// Reads and checks the header. Null with a problem when it is missing or malformed (1 to 200
-    /// visible ASCII characters, as keys are echoed in logs and responses).
+    /// visible ASCII characters, as keys are echoed in logs and responses). A client's key never holds a space, so it never
+    /// meets a key MyPay derives for a step of its own (<see cref="OperationKey.Derived"/>).
     /// </summary>
     public static OperationKey? TryRead(HttpRequest request, string canonicalRequest, out ProblemHttpResult? problem)
     {

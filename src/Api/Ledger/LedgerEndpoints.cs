@@ -35,7 +35,7 @@ public static class LedgerEndpoints
 
         differences.AddRange(check.UnbalancedEntries.Select(entry => $"Entry {entry} does not sum to zero."));
         differences.AddRange(check.WalletMismatches.Select(wallet =>
-            $"Wallet {wallet.MemberId}: postings say {wallet.Posted} won, wallet_balance {wallet.Tabled} won, the wallet grain {wallet.Stated} won."));
+            $"Wallet {wallet.MemberId}: postings say {wallet.Posted} won, wallet_balance {wallet.Tabled} won."));
         if (corporateMatchesBank == false)
         {
             differences.Add($"corporate_cash is {check.CorporateCashWon} won; the bank's corporate account holds {bankBalanceWon} won.");

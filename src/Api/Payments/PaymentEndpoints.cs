@@ -24,7 +24,7 @@ public static class PaymentEndpoints
     }
 
     /// <summary>The caller pays a merchant from their wallet, topped up from their bank account if it is short.</summary>
-    private static async Task<Results<Created<PaymentResponse>, ValidationProblem, ProblemHttpResult>> PayAsync(
+    private static async Task<Results<Created<PaymentResponse>, Accepted<TopUpPendingResponse>, ValidationProblem, ProblemHttpResult>> PayAsync(
         PayRequest request,
         HttpRequest http,
         ClaimsPrincipal user,
@@ -87,6 +87,12 @@ public static class PaymentEndpoints
             { Refusal: PaymentRefusal.UnknownMerchant } => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "unknown-merchant", "No such merchant.", $"No member has id {request.MerchantId}."),
             { Refusal: PaymentRefusal.NotAMerchant } => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "not-a-merchant", "The payee is not a merchant.", $"Member {request.MerchantId} is a customer; pay merchants, or send a remittance."),
             { Refusal: PaymentRefusal.MerchantNotActive } => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "merchant-suspended", "The merchant is suspended.", $"Merchant {request.MerchantId} cannot take payments now."),
+            { TopUp: { Status: RechargeAttemptStatus.Pending, Reservation: { } reservation } } => TypedResults.Accepted(
+                $"/v1/recharges/{reservation.RechargeId}",
+                new TopUpPendingResponse(
+                    reservation.RechargeId,
+                    reservation.AmountWon,
+                    "The wallet was short and its top-up is still with the bank; nothing is paid yet. Once the recharge has succeeded, send this payment again with the same Idempotency-Key.")),
             { TopUp: { } topUp } => TopUpFailed(topUp),
             _ => throw new InvalidOperationException($"Payment by {payerId} ended with neither an outcome nor a refusal."),
         };
@@ -149,6 +155,9 @@ public static class PaymentEndpoints
             RefundStatus.Refunded => TypedResults.Created(
                 $"/v1/payments/{paymentId}",
                 new RefundResponse(outcome.RefundId, paymentId, outcome.AmountWon, outcome.CommissionWon, outcome.RefundedTotalWon, outcome.RemainingWon)),
+            RefundStatus.AboveThePayersBalanceCap => Problems.Problem(
+                StatusCodes.Status422UnprocessableEntity, "refund-above-balance-cap", "The payer's wallet has no room for the refund.",
+                $"Refunding {outcome.AmountWon} won would take the payer's wallet above its balance cap; nothing moved. Refund a smaller part, or pay the payer back another way."),
             RefundStatus.NotAPositiveAmount => Problems.Problem(
                 StatusCodes.Status400BadRequest, "invalid-amount", "The amount must be positive.", $"Refund amount {request.Amount} won is not a positive number of won."),
             _ => Problems.Problem(
@@ -167,7 +176,6 @@ public static class PaymentEndpoints
         topUp.Status switch
         {
             RechargeAttemptStatus.BankRefused => $"The bank refused the top-up: {topUp.Record?.FailureReason}.",
-            RechargeAttemptStatus.Pending => "The bank did not answer the top-up in time; it will complete, but this payment was not made. Retry it.",
             RechargeAttemptStatus.Rejected => $"The top-up was refused: {topUp.Reservation?.Status}.",
             _ => $"The top-up could not start: {topUp.Status}.",
         });
@@ -175,6 +183,9 @@ public static class PaymentEndpoints
     public sealed record PayRequest(string? MerchantId, long? Amount, string? OrderId);
 
     public sealed record RefundRequest(long? Amount);
+
+    /// <summary>A payment waiting for its top-up: the recharge to watch (<c>GET /v1/recharges/{id}</c>), and what to do next.</summary>
+    public sealed record TopUpPendingResponse(string RechargeId, long TopUpAmount, string Next);
 
     public sealed record RefundResponse(string RefundId, string PaymentId, long Amount, long Commission, long RefundedTotal, long Remaining);
 

@@ -6,7 +6,6 @@ using MyPay.Api.Hosting;
 using MyPay.Api.Wallet;
 using MyPay.Grains.Banking;
 using MyPay.Grains.Members;
-using MyPay.Grains.Money;
 using MyPay.Grains.Remittance;
 using MyPay.Silo.Grains;
 using IGrainFactory = Orleans.IGrainFactory;
@@ -35,7 +34,6 @@ public static class RemittanceEndpoints
         ClaimsPrincipal user,
         IGrainFactory grains,
         IOptions<RemittanceOptions> options,
-        IOptions<WalletLimits> walletLimits,
         IOptions<RechargeApiOptions> wait,
         IOptions<FirmbankingOptions> firmbanking,
         TimeProvider time)
@@ -59,18 +57,19 @@ public static class RemittanceEndpoints
             return missingKey!;
         }
 
-        if (await grains.GetGrain<IMemberGrain>(senderId).GetProfile() is not { Status: MemberStatus.Active })
-        {
-            return Problems.Problem(StatusCodes.Status403Forbidden, "member-suspended", "A suspended member cannot send money.", $"Member {senderId} is not active.");
-        }
-
-        if (request.ToMemberId is { } recipientId && await RefuseRecipientAsync(grains, senderId, recipientId, request.Amount!.Value, walletLimits.Value) is { } refusal)
-        {
-            return refusal;
-        }
-
         // The id comes from the sender and their key, so a retry finds the same remittance.
         var remittanceId = Idempotency.DerivedId("rm", senderId, operation);
+        var refusal = await grains.GetGrain<IMemberGrain>(senderId).GetProfile() is not { Status: MemberStatus.Active }
+            ? Problems.Problem(StatusCodes.Status403Forbidden, "member-suspended", "A suspended member cannot send money.", $"Member {senderId} is not active.")
+            : request.ToMemberId is { } recipientId ? await RefuseRecipientAsync(grains, senderId, recipientId) : null;
+        if (refusal is not null)
+        {
+            // Refusals are checked against today's members; a request answered before is answered as it was.
+            return await grains.GetGrain<IRemittanceGrain>(remittanceId).GetRecord() is { } first && first.Request.SenderId == senderId
+                ? first.Request.RequestHash == operation.RequestHash ? Answer(first, operation) : Idempotency.KeyReused(operation.Id)
+                : refusal;
+        }
+
         var started = new RemittanceRequest(senderId, request.ToMemberId, account, request.Amount!.Value, operation.Id, operation.RequestHash, time.GetUtcNow());
         var running = grains.GetGrain<IRemittanceGrain>(remittanceId).Start(started);
         if (await Task.WhenAny(running, Task.Delay(wait.Value.SynchronousWait, time)) != running)
@@ -81,29 +80,39 @@ public static class RemittanceEndpoints
                 RemittanceResponse.From(new RemittanceRecord(remittanceId, started, 0, RemittanceStatus.Pending, null, "", null)) with { Fee = null });
         }
 
-        RemittanceRecord record;
         try
         {
-            record = await running;
+            return Answer(await running, operation);
         }
         catch (OperationKeyReusedException)
         {
             return Idempotency.KeyReused(operation.Id);
         }
+    }
 
-        return record.Status switch
+    /// <summary>What a remittance's record says to its sender: done, refused (and why), or on its way.</summary>
+    private static Results<Ok<RemittanceResponse>, Accepted<RemittanceResponse>, ValidationProblem, ProblemHttpResult> Answer(RemittanceRecord record, OperationKey operation) =>
+        record.Status switch
         {
             RemittanceStatus.Completed => TypedResults.Ok(RemittanceResponse.From(record)),
-            RemittanceStatus.Failed when record.FailureReason == RemittanceGrain.KeyReused => Idempotency.KeyReused(operation.Id),
-            RemittanceStatus.Failed => Problems.Problem(
-                StatusCodes.Status422UnprocessableEntity, "insufficient-funds", "The wallet holds too little.",
-                $"Sending {record.Request.AmountWon} won{(record.FeeWon > 0 ? $" plus a {record.FeeWon} won fee" : "")} needs more than the wallet holds."),
+            RemittanceStatus.Failed => record.FailureReason switch
+            {
+                RemittanceGrain.KeyReused => Idempotency.KeyReused(operation.Id),
+                RemittanceGrain.RecipientCapExceeded => Problems.Problem(
+                    StatusCodes.Status422UnprocessableEntity, "recipient-cap-exceeded", "The recipient's wallet would exceed its cap.",
+                    $"Member {record.Request.RecipientMemberId} cannot take {record.Request.AmountWon} won more under the balance cap; nothing moved."),
+                RemittanceGrain.TopUpFailed => Problems.Problem(
+                    StatusCodes.Status422UnprocessableEntity, "top-up-failed", "The wallet was short and the automatic top-up failed; nothing was sent.",
+                    $"Remittance {record.RemittanceId} needed a top-up from the linked bank account, which did not go through."),
+                _ => Problems.Problem(
+                    StatusCodes.Status422UnprocessableEntity, "insufficient-funds", "The wallet holds too little.",
+                    $"Sending {record.Request.AmountWon} won{(record.FeeWon > 0 ? $" plus a {record.FeeWon} won fee" : "")} needs more than the wallet holds."),
+            },
             RemittanceStatus.Voided => Problems.Problem(
                 StatusCodes.Status422UnprocessableEntity, "bank-refused", "The bank refused the transfer; the money is back in the wallet.",
                 $"Remittance {record.RemittanceId} was refused by the bank: {record.FailureReason}."),
             _ => TypedResults.Accepted($"/v1/remittances/{record.RemittanceId}", RemittanceResponse.From(record)),
         };
-    }
 
     /// <summary>A remittance, for its sender, its recipient member and operators. Others get 404.</summary>
     private static async Task<Results<Ok<RemittanceResponse>, ProblemHttpResult>> GetAsync(string remittanceId, ClaimsPrincipal user, IGrainFactory grains)
@@ -157,22 +166,19 @@ public static class RemittanceEndpoints
         return errors;
     }
 
-    private static async Task<ProblemHttpResult?> RefuseRecipientAsync(IGrainFactory grains, string senderId, string recipientId, long amountWon, WalletLimits limits)
+    /// <summary>
+    /// The recipient must be another, active member. Room under the recipient's cap is the remittance's own first step
+    /// (its wallet reserves it before the sender pays), so no race can take that wallet over the cap.
+    /// </summary>
+    private static async Task<ProblemHttpResult?> RefuseRecipientAsync(IGrainFactory grains, string senderId, string recipientId)
     {
         if (recipientId == senderId)
         {
             return Problems.Problem(StatusCodes.Status422UnprocessableEntity, "sending-to-self", "A member cannot send money to itself.", "Choose another recipient.");
         }
 
-        if (await grains.GetGrain<IMemberGrain>(recipientId).GetProfile() is not { Status: MemberStatus.Active })
-        {
-            return Problems.Problem(StatusCodes.Status422UnprocessableEntity, "unknown-recipient", "No such active member.", $"Member {recipientId} cannot receive money.");
-        }
-
-        // The prepaid cap, checked before any money moves; a race past it still lands the money (it is the recipient's).
-        var balanceWon = await grains.GetGrain<IWalletGrain>(recipientId).GetBalance();
-        return balanceWon > limits.BalanceCapWon - amountWon
-            ? Problems.Problem(StatusCodes.Status422UnprocessableEntity, "recipient-cap-exceeded", "The recipient's wallet would exceed its cap.", $"The recipient can take at most {Math.Max(0, limits.BalanceCapWon - balanceWon)} won more.")
+        return await grains.GetGrain<IMemberGrain>(recipientId).GetProfile() is not { Status: MemberStatus.Active }
+            ? Problems.Problem(StatusCodes.Status422UnprocessableEntity, "unknown-recipient", "No such active member.", $"Member {recipientId} cannot receive money.")
             : null;
     }
 

@@ -68,7 +68,7 @@ public sealed class LedgerQueries(NpgsqlDataSource dataSource)
 public sealed record WalletChange(long PostingId, string EntryId, string Kind, long AmountWon, long? BalanceAfterWon, DateTimeOffset At, string? Reference, string? IdempotencyKey);
 
 /// <summary>A wallet whose balance differs between its postings, the wallet_balance table and the grain's state.</summary>
-public sealed record WalletMismatch(string MemberId, long Posted, long Tabled, long Stated);
+public sealed record WalletMismatch(string MemberId, long Posted, long Tabled);
 
 public sealed record LedgerCheck(
     long TotalWon,

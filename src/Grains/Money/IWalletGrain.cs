@@ -43,14 +43,36 @@ public interface IWalletGrain : IGrainWithStringKey
     /// </summary>
     Task<RemittanceDebit> SendToMember(string remittanceId, string recipientId, long amountWon, OperationKey operation, DateTimeOffset at);
 
-    /// <summary>Counts money another member sent (already in the ledger); once per remittance. Returns the balance.</summary>
+    /// <summary>
+    /// Makes room under the balance cap for a member's remittance, before its sender is debited; refused when the wallet
+    /// cannot take it. Once per remittance: a repeat returns the first answer.
+    /// </summary>
+    Task<IncomingCredit> ReserveIncoming(string remittanceId, long amountWon);
+
+    /// <summary>Gives back the room a remittance reserved that will not come (its sender could not pay). Harmless to repeat.</summary>
+    Task ReleaseIncoming(string remittanceId);
+
+    /// <summary>
+    /// The first outcome of a payment under <paramref name="operation"/>, or null when the key was never used for one:
+    /// a retried request is answered from it before anything is checked again. Throws
+    /// <see cref="Silo.Grains.OperationKeyReusedException"/> when the key was used for another request.
+    /// </summary>
+    Task<PaymentOutcome?> FindPayment(OperationKey operation);
+
+    /// <summary>The first reservation of a recharge under <paramref name="operation"/>, or null; as <see cref="FindPayment"/>.</summary>
+    Task<RechargeOutcome?> FindRecharge(OperationKey operation);
+
+    /// <summary>Counts money another member sent (already in the ledger) into the room it reserved; once per remittance. Returns the balance.</summary>
     Task<long> ReceiveRemittance(string remittanceId, long amountWon, DateTimeOffset at);
 
     /// <summary>Holds the amount and fee of a bank remittance, once per operation key (the client's Idempotency-Key).</summary>
     Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, OperationKey operation, DateTimeOffset at);
 
-    /// <summary>Credits a payment refund, reversing the merchant's net and the commission in one entry; once per refund.</summary>
-    Task<long> CreditRefund(PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at);
+    /// <summary>
+    /// Credits a payment refund, reversing the merchant's net and the commission in one entry, or refuses it when the
+    /// wallet has no room for it under the cap; once per refund (a repeat returns the first answer).
+    /// </summary>
+    Task<RefundCredit> CreditRefund(PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at);
 
     /// <summary>Returns a refused bank remittance's hold to the wallet; once per remittance. Returns the balance.</summary>
     Task<long> VoidRemittanceHold(string remittanceId, long totalWon, DateTimeOffset at);
@@ -77,3 +99,11 @@ public enum RechargeStatus
 /// <summary>A bank-completed recharge to credit: the recharge as reserved, the fee the bank charged, and when it finished.</summary>
 [GenerateSerializer]
 public sealed record RechargeCompletion(RechargeRecord Recharge, long FeeWon, DateTimeOffset CompletedAt);
+
+/// <summary>Whether a wallet took a credit's room under the cap, and how much room it had before.</summary>
+[GenerateSerializer]
+public sealed record IncomingCredit(bool Accepted, long RoomWon);
+
+/// <summary>Whether a wallet took a refund; its balance after, and the room it had under the cap before.</summary>
+[GenerateSerializer]
+public sealed record RefundCredit(bool Credited, long BalanceWon, long RoomWon);

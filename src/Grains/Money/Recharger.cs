@@ -11,23 +11,26 @@ namespace MyPay.Grains.Money;
 /// limits (and stores the pending recharge; its reminder resumes it), the bank moves the money (a
 /// firmbanking request keyed by the recharge), then the wallet is credited with the ledger entries, or released
 /// if the bank refused, in one write that also finishes the recharge. Waits for the bank up to a bound and
-/// carries on after it. Used by the charge endpoint, by auto top-up, and by the wallet's reminder.
+/// carries on after it. Used by the charge endpoint, by auto top-up (of payments and remittances), and by the
+/// wallet's reminder.
 /// </summary>
-public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanking, TimeProvider time)
+public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanking, WalletLimits limits, TimeProvider time)
 {
     public async Task<RechargeAttempt> RechargeAsync(string memberId, long amountWon, OperationKey operation, TimeSpan wait)
     {
         var member = grains.GetGrain<IMemberGrain>(memberId);
-        if (await member.GetProfile() is not { Status: MemberStatus.Active })
+        var wallet = grains.GetGrain<IWalletGrain>(memberId);
+        var profile = await member.GetProfile();
+        var accounts = profile is { Status: MemberStatus.Active } ? await member.GetBankAccounts() : [];
+        if (profile is not { Status: MemberStatus.Active } || accounts is [])
         {
-            return new RechargeAttempt(RechargeAttemptStatus.MemberNotActive, null, null);
+            // A retried request is answered as the first was, whatever changed since (a suspension, an unlinked account).
+            return await wallet.FindRecharge(operation) is { } first
+                ? await ContinueAsync(first, wait)
+                : new RechargeAttempt(profile is { Status: MemberStatus.Active } ? RechargeAttemptStatus.NoLinkedBankAccount : RechargeAttemptStatus.MemberNotActive, null, null);
         }
 
-        if (await member.GetBankAccounts() is not [var account, ..])
-        {
-            return new RechargeAttempt(RechargeAttemptStatus.NoLinkedBankAccount, null, null);
-        }
-
+        var account = accounts[0];
         var rechargeId = NewRechargeId();
         var pending = new RechargeRecord(
             rechargeId, memberId, amountWon, new BankAccountNumber(account.BankCode, account.AccountNumber), operation.Id, $"recharge:{rechargeId}",
@@ -36,14 +39,45 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
         // The wallet arms its reminder that resumes recharges before it writes the reservation. A repeated operation
         // gets the first reservation back, with the first recharge as it was reserved: that one is carried on (or,
         // finished, answered again, each step returning its first result).
-        var reservation = await grains.GetGrain<IWalletGrain>(memberId).ReserveRecharge(pending, operation);
+        return await ContinueAsync(await wallet.ReserveRecharge(pending, operation), wait);
+    }
+
+    /// <summary>
+    /// Auto top-up: recharges what a payment or remittance of <paramref name="neededWon"/> lacks on a balance of
+    /// <paramref name="balanceWon"/>, rounded up to the recharge unit. It is keyed by the request's own key in MyPay's
+    /// namespace (<see cref="TopUpKey"/>), so a retried request never tops up twice, even finding the wallet
+    /// differently short.
+    /// </summary>
+    public Task<RechargeAttempt> TopUpAsync(string memberId, long neededWon, long balanceWon, OperationKey request, TimeSpan wait)
+    {
+        var unitWon = limits.RechargeUnitWon;
+        var topUpWon = (neededWon - balanceWon + unitWon - 1) / unitWon * unitWon;
+        return RechargeAsync(memberId, topUpWon, TopUpKey(request), wait);
+    }
+
+    /// <summary>The top-up a request made before, carried on as far as it goes; null when the request made none.</summary>
+    public async Task<RechargeAttempt?> ResumeTopUpAsync(string memberId, OperationKey request, TimeSpan wait) =>
+        await grains.GetGrain<IWalletGrain>(memberId).FindRecharge(TopUpKey(request)) is { } first ? await ContinueAsync(first, wait) : null;
+
+    /// <summary>The key of a request's auto top-up: one fixed request hash, as a retry may find the wallet differently short.</summary>
+    public static OperationKey TopUpKey(OperationKey request) => OperationKey.Derived("auto-top-up", request.Id, "auto-top-up");
+
+    /// <summary>The key of what a request does again once its top-up has landed.</summary>
+    public static OperationKey AfterTopUpKey(OperationKey request) => OperationKey.Derived("after-top-up", request.Id, request.RequestHash);
+
+    /// <summary>
+    /// A reservation carried on: a refusal is the answer; a reserved recharge is driven, waited for up to
+    /// <paramref name="wait"/> (<see cref="Timeout.InfiniteTimeSpan"/>: until the bank has answered or its answer is unknown).
+    /// </summary>
+    private async Task<RechargeAttempt> ContinueAsync(RechargeOutcome reservation, TimeSpan wait)
+    {
         if (reservation.Status != RechargeStatus.Reserved)
         {
             return new RechargeAttempt(RechargeAttemptStatus.Rejected, reservation, null);
         }
 
         var running = FinishAsync(reservation.Recharge);
-        if (await Task.WhenAny(running, Task.Delay(wait, time)) != running)
+        if (wait != Timeout.InfiniteTimeSpan && await Task.WhenAny(running, Task.Delay(wait, time)) != running)
         {
             return new RechargeAttempt(RechargeAttemptStatus.Pending, reservation, null);
         }

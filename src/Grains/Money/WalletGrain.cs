@@ -89,7 +89,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
     }
 
     public Task<long> CompleteRecharge(RechargeCompletion completion) =>
-        wallet.Run(state => CompleteRecharge(state, completion), new OperationKey($"complete-recharge:{completion.Recharge.RechargeId}", completion.Recharge.FirmbankingRequestId));
+        wallet.Run(state => CompleteRecharge(state, completion), OperationKey.Derived("complete-recharge", completion.Recharge.RechargeId, completion.Recharge.FirmbankingRequestId));
 
     public Task ReleaseRecharge(RechargeRecord failed) => wallet.Run(state => ReleaseRecharge(state, failed));
 
@@ -98,17 +98,26 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
     public Task<RemittanceDebit> SendToMember(string remittanceId, string recipientId, long amountWon, OperationKey operation, DateTimeOffset at) =>
         wallet.Run(state => SendToMember(state, remittanceId, recipientId, amountWon, operation.Id, at), operation);
 
+    public Task<IncomingCredit> ReserveIncoming(string remittanceId, long amountWon) =>
+        wallet.Run(state => ReserveIncoming(state, remittanceId, amountWon), OperationKey.Derived("reserve-incoming", remittanceId, remittanceId));
+
+    public Task ReleaseIncoming(string remittanceId) => wallet.Run(state => state.IncomingWon.Remove(remittanceId));
+
+    public Task<PaymentOutcome?> FindPayment(OperationKey operation) => wallet.FindAsync<PaymentOutcome>(operation);
+
+    public Task<RechargeOutcome?> FindRecharge(OperationKey operation) => wallet.FindAsync<RechargeOutcome>(operation);
+
     public Task<long> ReceiveRemittance(string remittanceId, long amountWon, DateTimeOffset at) =>
-        wallet.Run(state => ReceiveRemittance(state, remittanceId, amountWon, at), new OperationKey($"receive:{remittanceId}", remittanceId));
+        wallet.Run(state => ReceiveRemittance(state, remittanceId, amountWon, at), OperationKey.Derived("receive", remittanceId, remittanceId));
 
     public Task<RemittanceDebit> HoldForRemittance(string remittanceId, long totalWon, OperationKey operation, DateTimeOffset at) =>
         wallet.Run(state => HoldForRemittance(state, remittanceId, totalWon, operation.Id, at), operation);
 
-    public Task<long> CreditRefund(PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at) =>
-        wallet.Run(state => CreditRefund(state, payment, refundId, amountWon, commissionWon, at), new OperationKey($"refund:{refundId}", payment.PaymentId));
+    public Task<RefundCredit> CreditRefund(PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at) =>
+        wallet.Run(state => CreditRefund(state, payment, refundId, amountWon, commissionWon, at), OperationKey.Derived("refund", refundId, payment.PaymentId));
 
     public Task<long> VoidRemittanceHold(string remittanceId, long totalWon, DateTimeOffset at) =>
-        wallet.Run(state => VoidRemittanceHold(state, remittanceId, totalWon, at), new OperationKey($"void:{remittanceId}", remittanceId));
+        wallet.Run(state => VoidRemittanceHold(state, remittanceId, totalWon, at), OperationKey.Derived("void", remittanceId, remittanceId));
 
     /// <summary>
     /// Holds a recharge's amount against the cap. A reserved recharge's pending row goes into this same write, so the
@@ -122,10 +131,9 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         }
 
         var balanceWon = state.BalanceWon;
-        var inFlightWon = state.PendingRechargesWon.Values.Sum();
         var amountWon = recharge.AmountWon;
         var status = limits.RejectRecharge(amountWon)
-            ?? (amountWon > limits.BalanceCapWon - balanceWon - inFlightWon ? RechargeStatus.AboveTheBalanceCap : RechargeStatus.Reserved);
+            ?? (amountWon > RoomWon(state) ? RechargeStatus.AboveTheBalanceCap : RechargeStatus.Reserved);
         if (status == RechargeStatus.Reserved)
         {
             state.PendingRechargesWon.Add(recharge.RechargeId, amountWon);
@@ -237,10 +245,35 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         return RemittanceDebit.Debited;
     }
 
-    /// <summary>Counts money another member sent, already in the ledger. Once per remittance (its operation key).</summary>
+    /// <summary>
+    /// Makes room under the cap for a member's remittance before its sender is debited: refused when the balance, the
+    /// recharges in flight and the credits already accepted leave too little. Once per remittance (its operation key).
+    /// </summary>
+    private IncomingCredit ReserveIncoming(WalletState state, string remittanceId, long amountWon)
+    {
+        if (amountWon <= 0)
+        {
+            throw new InvalidOperationException($"Wallet {MemberId} was asked to make room for {amountWon} won from remittance {remittanceId}.");
+        }
+
+        var roomWon = RoomWon(state);
+        if (amountWon > roomWon)
+        {
+            return new IncomingCredit(Accepted: false, roomWon);
+        }
+
+        state.IncomingWon.Add(remittanceId, amountWon);
+        return new IncomingCredit(Accepted: true, roomWon);
+    }
+
+    /// <summary>
+    /// Counts money another member sent, already in the ledger, into the room its reservation made. Once per remittance
+    /// (its operation key).
+    /// </summary>
     private long ReceiveRemittance(WalletState state, string remittanceId, long amountWon, DateTimeOffset at)
     {
-        // No cap here: the money is already this member's in the ledger, and a wallet never refuses its own money.
+        // The reservation kept the room: the money is already this member's in the ledger, and the wallet takes it.
+        state.IncomingWon.Remove(remittanceId);
         state.BalanceWon = checked(state.BalanceWon + amountWon);
         AssertInvariants(state);
         Publish(state, DomainEvents.RemittanceReceived, remittanceId, new RemittanceReceivedEvent(remittanceId, MemberId, amountWon, state.BalanceWon), at);
@@ -276,10 +309,17 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
 
     /// <summary>
     /// Gives a payer back part of a payment: the wallet is credited, the merchant's receivable and MyPay's fee
-    /// revenue are debited in proportion — one journal entry.
+    /// revenue are debited in proportion — one journal entry. Refused, with nothing moved, when the wallet has no room
+    /// for it under the cap (the refund is then the merchant's to make another way, or in a smaller part).
     /// </summary>
-    private long CreditRefund(WalletState state, PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at)
+    private RefundCredit CreditRefund(WalletState state, PaymentRecord payment, string refundId, long amountWon, long commissionWon, DateTimeOffset at)
     {
+        var roomWon = RoomWon(state);
+        if (amountWon > roomWon)
+        {
+            return new RefundCredit(Credited: false, state.BalanceWon, roomWon);
+        }
+
         state.BalanceWon = checked(state.BalanceWon + amountWon);
         AssertInvariants(state);
         List<Posting> postings = [new Posting(Accounts.Wallet(MemberId), -amountWon)];
@@ -297,7 +337,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         Publish(
             state, DomainEvents.PaymentRefunded, refundId,
             new PaymentRefundedEvent(refundId, payment.PaymentId, MemberId, payment.MerchantId, amountWon, commissionWon, state.BalanceWon), at);
-        return state.BalanceWon;
+        return new RefundCredit(Credited: true, state.BalanceWon, roomWon);
     }
 
     /// <summary>Publishes an event on the wallet's stream, in the write of the change it tells of.</summary>
@@ -322,9 +362,14 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
     }
 
     /// <summary>
-    /// A wallet never goes below zero. The balance cap is a rule for what comes in from outside (recharges),
-    /// checked there: money sent by other members lands even on a full wallet, since it is already the member's.
+    /// What may still come in under the cap: the cap less the balance, the recharges in flight and the credits accepted.
+    /// Every credit from outside the wallet (a recharge, a member's remittance, a refund) is checked against it, in the
+    /// same command that takes it or reserves it, so no interleaving can take the wallet over the cap. (A voided bank
+    /// remittance gives back the member's own money, and a lowered cap binds new credits only.)
     /// </summary>
+    private long RoomWon(WalletState state) => limits.BalanceCapWon - state.BalanceWon - state.PromisedWon;
+
+    /// <summary>A wallet never goes below zero.</summary>
     private void AssertInvariants(WalletState state)
     {
         if (state.BalanceWon < 0)

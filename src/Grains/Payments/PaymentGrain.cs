@@ -27,14 +27,23 @@ public enum RefundStatus
     Refunded,
     MoreThanRemains,
     NotAPositiveAmount,
+
+    /// <summary>The payer's wallet had no room for it under the balance cap: nothing moved.</summary>
+    AboveThePayersBalanceCap,
 }
 
 [GenerateSerializer]
 public sealed record RefundOutcome(RefundStatus Status, string RefundId, long AmountWon, long CommissionWon, long RefundedTotalWon, long RemainingWon);
 
-/// <summary>One refund: its amount, the commission it reversed, and whether the payer's wallet has it yet.</summary>
+/// <summary>
+/// One refund: its amount, the commission it reversed, and whether the payer's wallet has it yet — or refused it for
+/// want of room under its cap, in which case it moved nothing and counts for nothing.
+/// </summary>
 [GenerateSerializer]
-public sealed record RefundEntry(string RefundId, long AmountWon, long CommissionWon, string RequestHash, bool Credited);
+public sealed record RefundEntry(string RefundId, long AmountWon, long CommissionWon, string RequestHash, bool Credited, bool Refused = false)
+{
+    public bool IsPending => !Credited && !Refused;
+}
 
 [GenerateSerializer]
 public sealed class PaymentRefunds
@@ -82,7 +91,7 @@ public sealed class PaymentGrain : Grain, IPaymentGrain, IRemindable
             }
 
             await CreditPendingAsync();
-            return Outcome(RefundStatus.Refunded, existing);
+            return Outcome(refundId);
         }
 
         var refundedWon = RefundedWon(state.Committed);
@@ -95,7 +104,7 @@ public sealed class PaymentGrain : Grain, IPaymentGrain, IRemindable
 
         // Commission comes back in proportion, cumulatively: after refunds totalling R of A, exactly floor(C × R / A)
         // has been reversed, so a full refund returns the whole commission and never a won more.
-        var reversedBeforeWon = state.Committed.Refunds.Sum(refund => refund.CommissionWon);
+        var reversedBeforeWon = Counted(state.Committed).Sum(refund => refund.CommissionWon);
         var reversedAfterWon = checked(paid.CommissionWon * (refundedWon + amountWon)) / paid.AmountWon;
         var refund = new RefundEntry(refundId, amountWon, reversedAfterWon - reversedBeforeWon, requestHash, Credited: false);
         await resumption.ArmAsync();
@@ -108,30 +117,36 @@ public sealed class PaymentGrain : Grain, IPaymentGrain, IRemindable
             },
             reapply: false);
         await CreditPendingAsync();
-        return Outcome(RefundStatus.Refunded, refund);
+        return Outcome(refundId);
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) =>
         reminderName == Resumption.ReminderName ? CreditPendingAsync() : Task.CompletedTask;
 
-    /// <summary>Credits every recorded refund the payer's wallet does not have yet, then disarms the reminder.</summary>
+    /// <summary>
+    /// Offers every recorded refund the payer's wallet has not answered yet, records whether it took each (a wallet
+    /// without room under its cap refuses), then disarms the reminder.
+    /// </summary>
     private async Task CreditPendingAsync()
     {
-        var pending = state.Committed.Refunds.Where(refund => !refund.Credited).ToList();
+        var pending = state.Committed.Refunds.Where(refund => refund.IsPending).ToList();
         if (pending.Count > 0)
         {
             var paid = state.Committed.Payment!;
             var wallet = GrainFactory.GetGrain<IWalletGrain>(paid.PayerId);
+            var credited = new Dictionary<string, bool>(StringComparer.Ordinal);
             foreach (var refund in pending)
             {
-                await wallet.CreditRefund(paid, refund.RefundId, refund.AmountWon, refund.CommissionWon, time.GetUtcNow());
+                credited[refund.RefundId] = (await wallet.CreditRefund(paid, refund.RefundId, refund.AmountWon, refund.CommissionWon, time.GetUtcNow())).Credited;
             }
 
-            var credited = pending.Select(refund => refund.RefundId).ToHashSet(StringComparer.Ordinal);
             await state.Run(
                 current =>
                 {
-                    current.Refunds = [.. current.Refunds.Select(refund => credited.Contains(refund.RefundId) ? refund with { Credited = true } : refund)];
+                    current.Refunds =
+                    [
+                        .. current.Refunds.Select(refund => credited.TryGetValue(refund.RefundId, out var taken) ? refund with { Credited = taken, Refused = !taken } : refund),
+                    ];
                     return true;
                 },
                 reapply: false);
@@ -140,8 +155,22 @@ public sealed class PaymentGrain : Grain, IPaymentGrain, IRemindable
         await resumption.DisarmAsync();
     }
 
-    private static long RefundedWon(PaymentRefunds refunds) => refunds.Refunds.Sum(refund => refund.AmountWon);
+    /// <summary>The refunds that moved money or will: all but those the payer's wallet refused.</summary>
+    private static IEnumerable<RefundEntry> Counted(PaymentRefunds refunds) => refunds.Refunds.Where(refund => !refund.Refused);
 
-    private RefundOutcome Outcome(RefundStatus status, RefundEntry refund) =>
-        new(status, refund.RefundId, refund.AmountWon, refund.CommissionWon, RefundedWon(state.Committed), state.Committed.Payment!.AmountWon - RefundedWon(state.Committed));
+    private static long RefundedWon(PaymentRefunds refunds) => Counted(refunds).Sum(refund => refund.AmountWon);
+
+    /// <summary>A recorded refund's outcome as it now stands: refunded (or on its way), or refused by the payer's wallet.</summary>
+    private RefundOutcome Outcome(string refundId)
+    {
+        var refund = state.Committed.Refunds.Find(entry => entry.RefundId == refundId)!;
+        var refundedWon = RefundedWon(state.Committed);
+        return new(
+            refund.Refused ? RefundStatus.AboveThePayersBalanceCap : RefundStatus.Refunded,
+            refund.RefundId,
+            refund.AmountWon,
+            refund.Refused ? 0 : refund.CommissionWon,
+            refundedWon,
+            state.Committed.Payment!.AmountWon - refundedWon);
+    }
 }

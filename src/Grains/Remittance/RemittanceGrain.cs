@@ -53,18 +53,30 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
     /// <summary>The failure reason of a remittance whose Idempotency-Key the sender had used for another request.</summary>
     public const string KeyReused = "idempotency-key-reused";
 
+    /// <summary>The failure reason of a remittance the recipient's wallet had no room for under its balance cap.</summary>
+    public const string RecipientCapExceeded = "recipient-cap-exceeded";
+
+    /// <summary>The failure reason of a remittance the sender's wallet could not pay, even topped up.</summary>
+    public const string InsufficientFunds = "insufficient-funds";
+
+    /// <summary>The failure reason of a remittance whose automatic top-up the bank refused or the limits rejected.</summary>
+    public const string TopUpFailed = "top-up-failed";
+
     private readonly CommandBatch<RemittanceState> state;
     private readonly FirmbankingOptions firmbanking;
     private readonly RemittanceOptions options;
     private readonly TimeProvider time;
+    private readonly Recharger recharger;
     private readonly Resumption resumption;
 
     public RemittanceGrain(
         [PersistentState(StateName)] IPersistentState<RemittanceState> state,
         IOptions<FirmbankingOptions> firmbanking,
         IOptions<RemittanceOptions> options,
-        TimeProvider time)
+        TimeProvider time,
+        Recharger recharger)
     {
+        this.recharger = recharger;
         this.state = new CommandBatch<RemittanceState>(this, state, StateName);
         this.firmbanking = firmbanking.Value;
         this.options = options.Value;
@@ -103,27 +115,10 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
     private async Task<RemittanceRecord> DriveAsync()
     {
         var record = state.Committed.Record!;
-        var sender = GrainFactory.GetGrain<IWalletGrain>(record.Request.SenderId);
         var request = record.Request;
         if (record.Status == RemittanceStatus.Pending)
         {
-            var operation = new OperationKey(request.IdempotencyKey, request.RequestHash);
-            RemittanceDebit debit;
-            try
-            {
-                debit = request.ToBank
-                    ? await sender.HoldForRemittance(record.RemittanceId, request.AmountWon + record.FeeWon, operation, request.At)
-                    : await sender.SendToMember(record.RemittanceId, request.RecipientMemberId!, request.AmountWon, operation, request.At);
-            }
-            catch (OperationKeyReusedException)
-            {
-                // The sender's key was already spent on another request (a recharge, a payment): nothing moved.
-                return await FinishAsync(record with { Status = RemittanceStatus.Failed, FailureReason = KeyReused });
-            }
-
-            record = debit == RemittanceDebit.InsufficientFunds
-                ? await FinishAsync(record with { Status = RemittanceStatus.Failed, FailureReason = "insufficient-funds" })
-                : await SaveAsync(record with { Status = request.ToBank ? RemittanceStatus.Held : RemittanceStatus.Debited });
+            record = await DebitSenderAsync(record);
         }
 
         if (record.Status == RemittanceStatus.Debited)
@@ -138,6 +133,74 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
         }
 
         return record;
+    }
+
+    /// <summary>
+    /// The pending step. The recipient's wallet first makes room under its cap (to a member), then the sender's wallet
+    /// gives the money — topped up from the sender's bank account first when it is short; a refusal gives the room
+    /// back. Every call is keyed, so a resumed remittance gets the first answers back; a top-up still with the bank
+    /// leaves the remittance pending, for the reminder to carry on.
+    /// </summary>
+    private async Task<RemittanceRecord> DebitSenderAsync(RemittanceRecord record)
+    {
+        var request = record.Request;
+        var recipient = request.ToBank ? null : GrainFactory.GetGrain<IWalletGrain>(request.RecipientMemberId!);
+        if (recipient is not null && !(await recipient.ReserveIncoming(record.RemittanceId, request.AmountWon)).Accepted)
+        {
+            return await FinishAsync(record with { Status = RemittanceStatus.Failed, FailureReason = RecipientCapExceeded });
+        }
+
+        var operation = new OperationKey(request.IdempotencyKey, request.RequestHash);
+        string? failure;
+        try
+        {
+            var debit = await DebitAsync(record, operation);
+            failure = debit == RemittanceDebit.Debited ? null : InsufficientFunds;
+            if (failure is not null)
+            {
+                var sender = GrainFactory.GetGrain<IWalletGrain>(request.SenderId);
+                var topUp = await recharger.TopUpAsync(request.SenderId, request.AmountWon + record.FeeWon, await sender.GetBalance(), operation, Timeout.InfiniteTimeSpan);
+                if (topUp.Status == RechargeAttemptStatus.Pending)
+                {
+                    // Still with the bank: the reservation on the recipient's side stays, and the reminder comes back.
+                    return record;
+                }
+
+                failure = topUp.Status switch
+                {
+                    RechargeAttemptStatus.Succeeded => await DebitAsync(record, Recharger.AfterTopUpKey(operation)) == RemittanceDebit.Debited ? null : InsufficientFunds,
+                    RechargeAttemptStatus.NoLinkedBankAccount or RechargeAttemptStatus.MemberNotActive => InsufficientFunds,
+                    _ => TopUpFailed,
+                };
+            }
+        }
+        catch (OperationKeyReusedException)
+        {
+            // The sender's key was already spent on another request (a recharge, a payment): nothing moved.
+            failure = KeyReused;
+        }
+
+        if (failure is not null)
+        {
+            if (recipient is not null)
+            {
+                await recipient.ReleaseIncoming(record.RemittanceId);
+            }
+
+            return await FinishAsync(record with { Status = RemittanceStatus.Failed, FailureReason = failure });
+        }
+
+        return await SaveAsync(record with { Status = request.ToBank ? RemittanceStatus.Held : RemittanceStatus.Debited });
+    }
+
+    /// <summary>The sender's wallet gives the money: to the recipient's wallet, or into the hold of a bank transfer.</summary>
+    private Task<RemittanceDebit> DebitAsync(RemittanceRecord record, OperationKey operation)
+    {
+        var request = record.Request;
+        var sender = GrainFactory.GetGrain<IWalletGrain>(request.SenderId);
+        return request.ToBank
+            ? sender.HoldForRemittance(record.RemittanceId, request.AmountWon + record.FeeWon, operation, request.At)
+            : sender.SendToMember(record.RemittanceId, request.RecipientMemberId!, request.AmountWon, operation, request.At);
     }
 
     /// <summary>The bank moves the amount from the corporate account; the hold is then posted, or voided if the bank refused.</summary>
@@ -198,7 +261,8 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
     /// <summary>Writes the final record, then disarms the reminder: a crash in between leaves a tick that finds it final and disarms.</summary>
     private async Task<RemittanceRecord> FinishAsync(RemittanceRecord record, IReadOnlyList<object>? records = null)
     {
-        var finished = await SaveAsync(record with { CompletedAt = record.CompletedAt ?? time.GetUtcNow() }, records);
+        var completedAt = record.CompletedAt ?? time.GetUtcNow();
+        var finished = await SaveAsync(record with { CompletedAt = completedAt }, [.. records ?? [], new RemittanceFinished(record.RemittanceId, completedAt)]);
         await resumption.DisarmAsync();
         return finished;
     }

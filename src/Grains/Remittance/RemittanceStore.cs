@@ -27,6 +27,23 @@ public sealed class RemittanceWriter : RecordWriter<RemittanceRow>
     }
 }
 
+/// <summary>Marks remittance rows finished, in the grain's final write, so the ledger check counts only those in flight.</summary>
+public sealed class RemittanceFinishedWriter : RecordWriter<RemittanceFinished>
+{
+    protected override void AddCommands(NpgsqlBatch batch, IReadOnlyList<RemittanceFinished> records)
+    {
+        var command = new NpgsqlBatchCommand(
+            """
+            UPDATE remittance r SET finished_at = f.finished_at
+            FROM unnest(@ids::text[], @finished_ats::timestamptz[]) AS f(remittance_id, finished_at)
+            WHERE r.remittance_id = f.remittance_id AND r.finished_at IS NULL
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. records.Select(row => row.RemittanceId)]));
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("finished_ats", [.. records.Select(row => row.FinishedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        batch.BatchCommands.Add(command);
+    }
+}
+
 public sealed class RemittanceQueries(NpgsqlDataSource dataSource)
 {
     public const int ListMax = 50;

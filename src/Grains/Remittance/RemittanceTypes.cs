@@ -41,6 +41,9 @@ public sealed record RemittanceRecord(
 /// <summary>A remittance's index row (see the remittance table).</summary>
 public sealed record RemittanceRow(string RemittanceId, string SenderId, string? RecipientMemberId, BankAccountNumber? RecipientAccount, long AmountWon, DateTimeOffset CreatedAt);
 
+/// <summary>A remittance's row marked finished (completed, voided or failed), with its final state.</summary>
+public sealed record RemittanceFinished(string RemittanceId, DateTimeOffset FinishedAt);
+
 /// <summary>Remittance settings. Bound from the <c>Remittance</c> section.</summary>
 public sealed class RemittanceOptions
 {

@@ -169,6 +169,38 @@ public sealed class CommandBatch<TState>
         return pending.Completion.Task;
     }
 
+    /// <summary>
+    /// The result first recorded under <paramref name="operation"/>'s key — from memory, from the command still in flight,
+    /// or from storage — or null when the key was never used here. A request retried after the world changed (its member
+    /// suspended, an account unlinked) is answered from it before anything is checked again. Throws
+    /// <see cref="OperationKeyReusedException"/> when the key was first used with another request.
+    /// </summary>
+    public async Task<TResult?> FindAsync<TResult>(OperationKey operation)
+        where TResult : class
+    {
+        if (recentOperations.TryGet(operation.Id, out var recorded))
+        {
+            return Replay<TResult>(operation, recorded);
+        }
+
+        if (commandsByOperationId?.TryGetValue(operation.Id, out var first) == true)
+        {
+            await first.Settled.ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+            if (first.Recorded is { } settled)
+            {
+                return Replay<TResult>(operation, settled);
+            }
+        }
+
+        if (await ReadRecordAsync(operation.Id) is not { } stored)
+        {
+            return null;
+        }
+
+        recentOperations.Add(operation.Id, stored);
+        return Replay<TResult>(operation, stored);
+    }
+
     private async Task<TResult> RunAfterAsync<TResult>(PendingCommand first, Func<TState, TResult> command, OperationKey operation)
     {
         // Back on the grain's scheduler whatever the first one's outcome: answered with its recorded result (the memory
@@ -405,9 +437,8 @@ public sealed class CommandBatch<TState>
     /// <summary>Answers a keyed command from its key's record in storage, if there is one.</summary>
     private async Task<bool> TryAnswerFromRecordAsync(PendingCommand command)
     {
-        var storage = (GroupCommitGrainStorage)grain.GrainContext.ActivationServices.GetRequiredKeyedService<OrleansGrainStorage>(storageName);
         var operation = command.Operation!;
-        if (await storage.ReadOperationAsync(stateName, grain.GrainContext.GrainId, operation.Id) is not { } recorded)
+        if (await ReadRecordAsync(operation.Id) is not { } recorded)
         {
             return false;
         }
@@ -416,6 +447,12 @@ public sealed class CommandBatch<TState>
         recentOperations.Add(operation.Id, recorded);
         Settle(command, () => command.CompleteFromRecord(StorageId, recorded));
         return true;
+    }
+
+    private Task<StoredOperation?> ReadRecordAsync(string operationId)
+    {
+        var storage = (GroupCommitGrainStorage)grain.GrainContext.ActivationServices.GetRequiredKeyedService<OrleansGrainStorage>(storageName);
+        return storage.ReadOperationAsync(stateName, grain.GrainContext.GrainId, operationId);
     }
 
     private void FailAll(List<PendingCommand> commands, Exception exception)

@@ -13,4 +13,11 @@ namespace MyPay.Silo.Grains;
 public sealed record OperationKey([property: Orleans.Id(0)] string Id, [property: Orleans.Id(1)] string RequestHash)
 {
     public const int IdLengthMax = 255;
+
+    /// <summary>
+    /// A key the service derives for a step of its own, such as the top-up before a payment or a remittance's credit:
+    /// <c>"{step} {subject}"</c>. Keys from outside (an <c>Idempotency-Key</c> header) must be visible characters without
+    /// spaces, so a derived key can never be one a client chose, nor a client key one the service derives.
+    /// </summary>
+    public static OperationKey Derived(string step, string subject, string requestHash) => new($"{step} {subject}", requestHash);
 }

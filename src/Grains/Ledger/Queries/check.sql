@@ -1,38 +1,29 @@
 -- The ledger's self-check, in one round trip:
 --   1. every posting summed: must be 0;
 --   2. entries whose postings do not sum to 0 (the insert trigger should make this impossible);
---   3. wallets whose balance disagrees between their postings, the wallet_balance table and the wallet
---      grain's stored state (read from the silo's state table: this check is the one place the ledger
---      looks at grain state directly);
+--   3. wallets whose balance disagrees between their postings and the wallet_balance table;
 --   4. corporate_cash's balance, and recharges, remittances and settlements still in flight (recharges whose row is
---      pending, remittances whose Orleans resume reminder stands, settlements being sent to a merchant), for the caller to compare with the bank once nothing is
---      in flight. A member remittance in flight may also show as a wallet whose grain has not yet counted incoming
---      money.
+--      pending, remittances not yet finished, settlements being sent to a merchant), for the caller to compare with
+--      the bank once nothing is in flight.
+-- It reads the ledger and the money tables only, never storage internals (grain state, reminders).
 WITH wallet_postings AS (
     SELECT substr(account, length('wallet:') + 1) AS member_id, -sum(amount) AS balance
     FROM ledger_posting
     WHERE account LIKE 'wallet:%'
     GROUP BY account
 ),
-wallet_states AS (
-    SELECT grain_key AS member_id, (convert_from(payload, 'UTF8')::jsonb ->> 'balanceWon')::bigint AS balance
-    FROM silo_grain_state
-    WHERE grain_type = 'wallet'
-),
 wallets AS (
-    SELECT coalesce(p.member_id, b.member_id, s.member_id) AS member_id,
-           coalesce(p.balance, 0) AS posted, coalesce(b.balance, 0) AS tabled, coalesce(s.balance, 0) AS stated
+    SELECT coalesce(p.member_id, b.member_id) AS member_id, coalesce(p.balance, 0) AS posted, coalesce(b.balance, 0) AS tabled
     FROM wallet_postings p
     FULL JOIN wallet_balance b ON b.member_id = p.member_id
-    FULL JOIN wallet_states s ON s.member_id = coalesce(p.member_id, b.member_id)
 )
 SELECT
     (SELECT coalesce(sum(amount), 0) FROM ledger_posting) AS total,
     (SELECT count(*) FROM ledger_entry) AS entries,
     (SELECT coalesce(array_agg(entry_id), '{}') FROM (SELECT entry_id FROM ledger_posting GROUP BY entry_id HAVING sum(amount) <> 0 LIMIT 100) u) AS unbalanced,
-    (SELECT coalesce(json_agg(w), '[]') FROM (SELECT * FROM wallets WHERE posted <> tabled OR posted <> stated LIMIT 100) w) AS wallet_mismatches,
+    (SELECT coalesce(json_agg(w), '[]') FROM (SELECT * FROM wallets WHERE posted <> tabled LIMIT 100) w) AS wallet_mismatches,
     (SELECT count(*) FROM wallets) AS wallets,
     (SELECT coalesce(sum(amount), 0) FROM ledger_posting WHERE account = 'corporate_cash') AS corporate_cash,
     (SELECT count(*) FROM recharge WHERE status = 'pending') AS recharges_in_flight,
-    (SELECT count(*) FROM orleans_reminder WHERE grain_id LIKE 'remittance/%') AS remittances_in_flight,
+    (SELECT count(*) FROM remittance WHERE finished_at IS NULL) AS remittances_in_flight,
     (SELECT count(*) FROM settlement WHERE status = 'sending') AS settlements_in_flight

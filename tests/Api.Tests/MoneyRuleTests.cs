@@ -1,0 +1,238 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace MyPay.Api.Tests;
+
+/// <summary>
+/// The money rules that hold without exceptions: the balance cap binds every credit (a member's remittance, a refund, a
+/// recharge, and the recharges still in flight) however requests interleave; a retried request is answered as the first
+/// was, whatever changed since; keys MyPay derives for its own steps never meet a client's; and auto top-up serves
+/// remittances as it serves payments. Against the real bank simulator and PostgreSQL.
+/// </summary>
+public sealed class MoneyRuleTests(BankFixture fixture) : IClassFixture<BankFixture>, IAsyncLifetime
+{
+    private const string ProblemBase = "https://mypay.example/problems/";
+
+    private const long CapWon = 2_000_000;
+
+    private MyPayApp app = null!;
+
+    public async Task InitializeAsync()
+    {
+        await fixture.ClearFaultsAsync();
+        app = new MyPayApp(fixture.Database.ConnectionString, fixture.Bank.BaseAddress, new Dictionary<string, string>
+        {
+            ["Remittance:ResumeInterval"] = "00:00:01",
+            ["Recharge:ResumeInterval"] = "00:00:01",
+            ["Recharge:SynchronousWait"] = "00:00:02",
+        });
+        (await app.CreateReadyClientAsync()).Dispose();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await fixture.ClearFaultsAsync();
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Send_TenAtOnceIntoANearlyFullWallet_OnlyWhatFitsUnderTheCapLands_TheRestIs422AndMovesNothing()
+    {
+        // The recipient has room for five of the ten: each remittance reserves its room before its sender pays.
+        var recipient = await fixture.MemberWithWalletAsync(app, CapWon - 50_000);
+        var senders = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => fixture.MemberWithWalletAsync(app, 50_000)));
+
+        var responses = await Task.WhenAll(senders.Select(sender => sender.Client.SendToMemberAsync(recipient.Id, 10_000, $"near-cap-{sender.Id}")));
+
+        Assert.Equal(5, responses.Count(response => response.StatusCode == HttpStatusCode.OK));
+        foreach (var refused in responses.Where(response => response.StatusCode != HttpStatusCode.OK))
+        {
+            Assert.Equal(ProblemBase + "recipient-cap-exceeded", (await refused.AssertProblemAsync(422)).ProblemType());
+        }
+
+        Assert.Equal(CapWon, await recipient.Client.BalanceAsync(recipient.Id));
+        var senderBalances = await Task.WhenAll(senders.Select(sender => sender.Client.BalanceAsync(sender.Id)));
+        Assert.Equal((10 * 50_000) - 50_000, senderBalances.Sum());
+        Assert.All(senderBalances, balance => Assert.Contains(balance, new long[] { 40_000, 50_000 }));
+        await AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task Send_IntoAWalletWhoseRechargeIsStillWithTheBank_CountsThatRechargeAgainstTheCap()
+    {
+        var recipient = await fixture.MemberWithWalletAsync(app, CapWon - 50_000);
+        var sender = await fixture.MemberWithWalletAsync(app, 50_000);
+        await fixture.SetFaultsAsync(recipient.BankCode!, latencyMs: 6_000);
+
+        // The recharge fills the room while the bank takes its time: it answers 202 and stays in flight.
+        using var recharging = await recipient.Client.RechargeAsync(recipient.Id, 50_000, "filling-recharge");
+        Assert.Equal(HttpStatusCode.Accepted, recharging.StatusCode);
+        using var sent = await sender.Client.SendToMemberAsync(recipient.Id, 10_000, "while-recharging");
+
+        Assert.Equal(ProblemBase + "recipient-cap-exceeded", (await sent.AssertProblemAsync(422)).ProblemType());
+        Assert.Equal(50_000, await sender.Client.BalanceAsync(sender.Id));
+        await fixture.ClearFaultsAsync();
+        await AssertLedgerConsistentAsync();
+        Assert.Equal(CapWon, await recipient.Client.BalanceAsync(recipient.Id));
+    }
+
+    [Fact]
+    public async Task Refund_IntoAFullWallet_Is422AndMovesNothing_ItsRetryAnswersAlike_AndASmallerPartLandsOnceThereIsRoom()
+    {
+        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
+        var merchant = await app.RegisterAsync("merchant", "환불 상점");
+        using var paid = await payer.Client.PayAsync(merchant.Id, 50_000, "pay-before-filling");
+        var paymentId = (await paid.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("paymentId").GetString()!;
+        using var filled = await payer.Client.RechargeAsync(payer.Id, CapWon - 50_000, "fill-to-the-cap");
+        Assert.Equal(HttpStatusCode.OK, filled.StatusCode);
+
+        using var refused = await merchant.Client.RefundAsync(paymentId, 10_000, "refund-into-full");
+        using var retried = await merchant.Client.RefundAsync(paymentId, 10_000, "refund-into-full");
+
+        Assert.Equal(ProblemBase + "refund-above-balance-cap", (await refused.AssertProblemAsync(422)).ProblemType());
+        Assert.Equal(ProblemBase + "refund-above-balance-cap", (await retried.AssertProblemAsync(422)).ProblemType());
+        Assert.Equal(CapWon, await payer.Client.BalanceAsync(payer.Id));
+        Assert.Equal(0, (await merchant.Client.GetFromJsonAsync<JsonElement>($"/v1/payments/{paymentId}")).GetProperty("refunded").GetInt64());
+
+        // Once the payer spends, the refund fits; the refused one counted for nothing, so the whole payment remains.
+        using var spent = await payer.Client.PayAsync(merchant.Id, 20_000, "make-room");
+        using var refunded = await merchant.Client.RefundAsync(paymentId, 20_000, "refund-with-room");
+        Assert.Equal(HttpStatusCode.Created, refunded.StatusCode);
+        Assert.Equal(30_000, (await refunded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("remaining").GetInt64());
+        Assert.Equal(CapWon, await payer.Client.BalanceAsync(payer.Id));
+        await AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task Retries_AfterTheMemberIsSuspended_AnswerTheFirstOutcome_PaymentRechargeAndRemittance()
+    {
+        var member = await fixture.MemberWithWalletAsync(app, 100_000);
+        var merchant = await app.RegisterAsync("merchant", "재시도 상점");
+        var friend = await app.RegisterAsync();
+        using var paid = await member.Client.PayAsync(merchant.Id, 10_000, "first-payment");
+        using var recharged = await member.Client.RechargeAsync(member.Id, 10_000, "first-recharge");
+        using var sent = await member.Client.SendToMemberAsync(friend.Id, 10_000, "first-remittance");
+        Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, recharged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        using var operatorClient = await app.OperatorAsync();
+        using var suspended = await operatorClient.PatchAsJsonAsync($"/v1/members/{member.Id}", new { status = "suspended" });
+        suspended.EnsureSuccessStatusCode();
+
+        using var paidAgain = await member.Client.PayAsync(merchant.Id, 10_000, "first-payment");
+        using var rechargedAgain = await member.Client.RechargeAsync(member.Id, 10_000, "first-recharge");
+        using var sentAgain = await member.Client.SendToMemberAsync(friend.Id, 10_000, "first-remittance");
+        using var fresh = await member.Client.PayAsync(merchant.Id, 10_000, "new-payment");
+
+        Assert.Equal(HttpStatusCode.Created, paidAgain.StatusCode);
+        Assert.Equal(await IdAsync(paid, "paymentId"), await IdAsync(paidAgain, "paymentId"));
+        Assert.Equal(HttpStatusCode.OK, rechargedAgain.StatusCode);
+        Assert.Equal(await IdAsync(recharged, "rechargeId"), await IdAsync(rechargedAgain, "rechargeId"));
+        Assert.Equal(HttpStatusCode.OK, sentAgain.StatusCode);
+        Assert.Equal(await IdAsync(sent, "remittanceId"), await IdAsync(sentAgain, "remittanceId"));
+        Assert.Equal(ProblemBase + "member-suspended", (await fresh.AssertProblemAsync(403)).ProblemType());
+        Assert.Equal(90_000, await operatorClient.BalanceAsync(member.Id));
+        await AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task Pay_Retried_AfterTheBankAccountIsGone_AnswersThePaymentItsTopUpMade()
+    {
+        var payer = await fixture.MemberWithWalletAsync(app, 0);
+        var merchant = await app.RegisterAsync("merchant", "충전 상점");
+        using var paid = await payer.Client.PayAsync(merchant.Id, 15_000, "topped-up-payment");
+        Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
+        using var operatorClient = await app.OperatorAsync();
+        using var suspended = await operatorClient.PatchAsJsonAsync($"/v1/members/{payer.Id}", new { status = "suspended" });
+        suspended.EnsureSuccessStatusCode();
+
+        using var again = await payer.Client.PayAsync(merchant.Id, 15_000, "topped-up-payment");
+
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal(await IdAsync(paid, "paymentId"), await IdAsync(again, "paymentId"));
+        Assert.Equal(5_000, await operatorClient.BalanceAsync(payer.Id));
+        await AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task ClientKeys_ShapedLikeTheKeysMyPayDerives_AreTheClientsOwn()
+    {
+        // A payment with a top-up derives keys for its inner steps from its own key; a client sending keys that look
+        // like those (the old "key:auto-top-up" shape) gets requests of its own, never the payment's steps.
+        var payer = await fixture.MemberWithWalletAsync(app, 0);
+        var merchant = await app.RegisterAsync("merchant", "키 상점");
+        using var paid = await payer.Client.PayAsync(merchant.Id, 15_000, "shop");
+        Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
+
+        using var recharge = await payer.Client.RechargeAsync(payer.Id, 10_000, "shop:auto-top-up");
+        using var payment = await payer.Client.PayAsync(merchant.Id, 1_000, "shop:after-top-up");
+
+        Assert.Equal(HttpStatusCode.OK, recharge.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, payment.StatusCode);
+        Assert.Equal(5_000 + 10_000 - 1_000, await payer.Client.BalanceAsync(payer.Id));
+        await AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task Send_FromAShortWalletWithALinkedAccount_TopsUpTheShortfallThenSends()
+    {
+        var sender = await fixture.MemberWithWalletAsync(app, 0);
+        var recipient = await app.RegisterAsync();
+
+        using var sent = await sender.Client.SendToMemberAsync(recipient.Id, 15_000, "topped-up-remittance");
+
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        Assert.Equal(5_000, await sender.Client.BalanceAsync(sender.Id));
+        Assert.Equal(15_000, await recipient.Client.BalanceAsync(recipient.Id));
+        await AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task Pay_WhileItsTopUpIsStillWithTheBank_Is202PointingAtTheRecharge_AndTheRetryPaysOnce()
+    {
+        var payer = await fixture.MemberWithWalletAsync(app, 0);
+        var merchant = await app.RegisterAsync("merchant", "느린 은행 상점");
+        await fixture.SetFaultsAsync(payer.BankCode!, latencyMs: 4_000);
+
+        using var pending = await payer.Client.PayAsync(merchant.Id, 15_000, "slow-top-up");
+
+        Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
+        var recharge = pending.Headers.Location!.OriginalString;
+        Assert.StartsWith("/v1/recharges/", recharge, StringComparison.Ordinal);
+        Assert.Equal(0, await payer.Client.BalanceAsync(payer.Id));
+        await fixture.ClearFaultsAsync();
+        await AssertLedgerConsistentAsync();
+        Assert.Equal("succeeded", (await payer.Client.GetFromJsonAsync<JsonElement>(recharge)).GetProperty("status").GetString());
+
+        using var paid = await payer.Client.PayAsync(merchant.Id, 15_000, "slow-top-up");
+        using var paidAgain = await payer.Client.PayAsync(merchant.Id, 15_000, "slow-top-up");
+
+        Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
+        Assert.Equal(await IdAsync(paid, "paymentId"), await IdAsync(paidAgain, "paymentId"));
+        Assert.Equal(5_000, await payer.Client.BalanceAsync(payer.Id));
+        await AssertLedgerConsistentAsync();
+    }
+
+    private static async Task<string> IdAsync(HttpResponseMessage response, string property) =>
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty(property).GetString()!;
+
+    /// <summary>Waits for recharges and remittances in flight to finish, then asserts the ledger check is consistent.</summary>
+    private async Task AssertLedgerConsistentAsync()
+    {
+        using var operatorClient = await app.OperatorAsync();
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            var check = await operatorClient.GetFromJsonAsync<JsonElement>("/v1/ledger/check");
+            if (check.GetProperty("remittancesInFlight").GetInt64() == 0 && check.GetProperty("rechargesInFlight").GetInt64() == 0)
+            {
+                Assert.True(check.GetProperty("consistent").GetBoolean(), check.ToString());
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("Recharges or remittances were still in flight after 30 seconds.");
+    }
+}
