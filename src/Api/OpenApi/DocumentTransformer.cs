@@ -27,11 +27,9 @@ internal sealed class DocumentTransformer : IOpenApiDocumentTransformer
                 + "money-moving request carries an `Idempotency-Key` header.",
         };
 
-        // The generator names the server by the request's address with a trailing slash; paths start with one already.
-        foreach (var server in document.Servers ?? [])
-        {
-            server.Url = server.Url?.TrimEnd('/');
-        }
+        // Relative: the node that serves the document, whatever address (or proxy) it was reached at. The generator would
+        // name the address of the request, which behind a proxy or in a test host is not the one clients use.
+        document.Servers = [new OpenApiServer { Url = "/", Description = "The node serving this document." }];
 
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
