@@ -5,6 +5,7 @@ using MyPay.Api.Health;
 using MyPay.Api.Hosting;
 using MyPay.Api.Ledger;
 using MyPay.Api.Members;
+using MyPay.Api.OpenApi;
 using MyPay.Api.Payments;
 using MyPay.Api.Remittance;
 using MyPay.Api.Reports;
@@ -25,7 +26,7 @@ builder.Services.AddMyPayCommission();
 builder.Services.AddMyPayRemittances();
 builder.Services.AddMyPayWebhooks();
 builder.Services.AddMyPayMetrics();
-builder.Services.AddOpenApi();
+builder.Services.AddMyPayOpenApi();
 
 var app = builder.Build();
 
@@ -48,8 +49,7 @@ app.MapReports();
 app.MapWebhooks();
 app.MapEvents();
 app.MapBench();
-app.MapOpenApi();
-app.UseSwaggerUI(ui => ui.SwaggerEndpoint("/openapi/v1.json", "MyPay v1"));
+app.MapMyPayOpenApi();
 
 app.Run();
 

@@ -1,4 +1,5 @@
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 
 namespace MyPay.Api.Auth;
 
@@ -12,13 +13,19 @@ public static class MemberAccess
     public const string MemberIdParameter = "memberId";
 
     /// <summary>Only the member themself (a wallet recharge, linking an account).</summary>
-    public static RouteHandlerBuilder RequireSelf(this RouteHandlerBuilder builder) => builder.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: false));
+    public static RouteHandlerBuilder RequireSelf(this RouteHandlerBuilder builder) => builder.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: false)).DocumentRefusals();
 
     /// <summary>The member, or an operator (reads). <paramref name="routeParameter"/> names the member's id in the route.</summary>
     public static RouteHandlerBuilder RequireSelfOrOperator(this RouteHandlerBuilder builder, string routeParameter = MemberIdParameter) =>
-        builder.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: true, routeParameter));
+        builder.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: true, routeParameter)).DocumentRefusals();
 
-    public static RouteGroupBuilder RequireSelf(this RouteGroupBuilder group) => group.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: false));
+    public static RouteGroupBuilder RequireSelf(this RouteGroupBuilder group) => group.RequireAuthorization().AddEndpointFilter(new Filter(AllowOperator: false)).DocumentRefusals();
+
+    /// <summary>What the filter refuses, for the API document.</summary>
+    private static TBuilder DocumentRefusals<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder => builder
+        .ProducesProblemFor(StatusCodes.Status400BadRequest, $"`invalid-member-id`: the member id in the path is not 1 to {MemberIds.LengthMax} letters, digits, '-' or '_'.")
+        .ProducesProblemFor(StatusCodes.Status403Forbidden, "`forbidden`: the resource is another member's.");
 
     public static ProblemHttpResult Forbidden(string memberId) => Problems.Problem(
         StatusCodes.Status403Forbidden, "forbidden", "This resource belongs to another member.", $"The token does not allow access to member {memberId}'s resources.");

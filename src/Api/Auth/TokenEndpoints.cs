@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Grains.Members;
 
 namespace MyPay.Api.Auth;
@@ -10,7 +11,12 @@ public static class TokenEndpoints
 {
     public static WebApplication MapAuth(this WebApplication app)
     {
-        app.MapPost("/v1/auth/token", IssueTokenAsync).AllowAnonymous();
+        app.MapPost("/v1/auth/token", IssueTokenAsync).AllowAnonymous()
+            .WithName("IssueToken").WithTags(ApiTags.SignIn)
+            .WithSummary("Sign in: an e-mail and password for a bearer token")
+            .WithDescription("A member signs in with the e-mail they registered (`username`) and their password; the operator with the operator username. The `accessToken` goes in `Authorization: Bearer <token>`.")
+            .ProducesProblemFor(StatusCodes.Status401Unauthorized, "`invalid-credentials`: the username or password is wrong.")
+            .ProducesProblemFor(StatusCodes.Status403Forbidden, "`member-suspended`: the member is suspended.");
         return app;
     }
 

@@ -1,5 +1,6 @@
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Grains.Banking;
 using MyPay.Grains.Members;
 using IGrainFactory = Orleans.IGrainFactory;
@@ -10,9 +11,17 @@ public static class BankAccountEndpoints
 {
     public static WebApplication MapBankAccounts(this WebApplication app)
     {
-        var accounts = app.MapGroup("/v1/members/{memberId}/bank-accounts");
-        accounts.MapPost("/", LinkAsync).RequireSelf();
-        accounts.MapGet("/", ListAsync).RequireSelfOrOperator();
+        var accounts = app.MapGroup("/v1/members/{memberId}/bank-accounts").WithTags(ApiTags.BankAccounts);
+        accounts.MapPost("/", LinkAsync).RequireSelf()
+            .WithName("LinkBankAccount").WithSummary("Link a bank account")
+            .WithDescription("`bankCode` (3 digits) and `accountNumber` (digits and dashes). The bank confirms the account exists, is open and is held in the member's name: 201 when linked, 200 when it was linked already.")
+            .ProducesValidationProblemFor("`invalid-bank-account`: the bank code or account number is malformed; `errors` names each.")
+            .ProducesProblemFor(StatusCodes.Status403Forbidden, "`member-suspended`: the member is suspended.")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-member`: no member has the id.")
+            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`too-many-bank-accounts`: the member has linked the most accounts allowed; `unknown-bank-account`, `bank-account-closed`, `holder-mismatch`: the bank did not confirm the account.")
+            .ProducesProblemFor(StatusCodes.Status503ServiceUnavailable, "`bank-unavailable`: the bank did not answer.");
+        accounts.MapGet("/", ListAsync).RequireSelfOrOperator()
+            .WithName("ListBankAccounts").WithSummary("List a member's linked bank accounts");
         return app;
     }
 

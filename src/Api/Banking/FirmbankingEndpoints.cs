@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Grains.Banking;
 using IGrainFactory = Orleans.IGrainFactory;
 
@@ -10,8 +11,11 @@ public static class FirmbankingEndpoints
 {
     public static WebApplication MapFirmbanking(this WebApplication app)
     {
-        app.MapGet("/v1/firmbanking/{requestId}", GetAsync).RequireAuthorization();
-        app.MapGet("/v1/members/{memberId}/firmbanking", ListAsync).RequireSelfOrOperator();
+        app.MapGet("/v1/firmbanking/{requestId}", GetAsync).RequireAuthorization()
+            .WithName("GetFirmbankingRequest").WithTags(ApiTags.Firmbanking).WithSummary("Read a bank command and its history")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-firmbanking-request`: no bank command with the id is visible to the caller.");
+        app.MapGet("/v1/members/{memberId}/firmbanking", ListAsync).RequireSelfOrOperator()
+            .WithName("ListFirmbankingRequests").WithTags(ApiTags.Firmbanking).WithSummary("List a member's latest bank commands");
         return app;
     }
 

@@ -1,5 +1,6 @@
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Silo.Events;
 
 namespace MyPay.Api.Events;
@@ -8,11 +9,18 @@ public static class EventEndpoints
 {
     public static WebApplication MapEvents(this WebApplication app)
     {
-        app.MapGet("/v1/events/status", StatusAsync).RequireAuthorization(Roles.Operator);
-        app.MapGet("/v1/events/dead-letters", ListDeadLettersAsync).RequireAuthorization(Roles.Operator);
-        app.MapPost("/v1/events/dead-letters/replay", ReplayAsync).RequireAuthorization(Roles.Operator);
-        app.MapGet("/v1/events/consumers", ListConsumers).RequireAuthorization(Roles.Operator);
-        app.MapPost("/v1/events/consumers/{consumer}/rewind", RewindAsync).RequireAuthorization(Roles.Operator);
+        app.MapGet("/v1/events/status", StatusAsync).RequireAuthorization(Roles.Operator)
+            .WithName("GetEventStatus").WithTags(ApiTags.Events).WithSummary("Consumer lag per outbox reader, and dead letters waiting");
+        app.MapGet("/v1/events/dead-letters", ListDeadLettersAsync).RequireAuthorization(Roles.Operator)
+            .WithName("ListDeadLetters").WithTags(ApiTags.Events).WithSummary("List the events consumers gave up on, newest first");
+        app.MapPost("/v1/events/dead-letters/replay", ReplayAsync).RequireAuthorization(Roles.Operator)
+            .WithName("ReplayDeadLetters").WithTags(ApiTags.Events).WithSummary("Hand every dead letter to its consumer again");
+        app.MapGet("/v1/events/consumers", ListConsumers).RequireAuthorization(Roles.Operator)
+            .WithName("ListConsumers").WithTags(ApiTags.Events).WithSummary("List the outbox's consumers by name");
+        app.MapPost("/v1/events/consumers/{consumer}/rewind", RewindAsync).RequireAuthorization(Roles.Operator)
+            .WithName("RewindConsumer").WithTags(ApiTags.Events).WithSummary("Hand a consumer again every event from a time on")
+            .ProducesProblemFor(StatusCodes.Status400BadRequest, "`invalid-rewind`: `from` is missing or in the future.")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`consumer-not-found`: no consumer has the name.");
         return app;
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Grains.Banking;
 using MyPay.Grains.Ledger;
 
@@ -10,8 +11,11 @@ public static class LedgerEndpoints
 {
     public static WebApplication MapLedger(this WebApplication app)
     {
-        app.MapGet("/v1/ledger/check", CheckAsync).RequireAuthorization(Roles.Operator);
-        app.MapGet("/v1/reconciliation", ReconcileAsync).RequireAuthorization(Roles.Operator);
+        app.MapGet("/v1/ledger/check", CheckAsync).RequireAuthorization(Roles.Operator)
+            .WithName("CheckLedger").WithTags(ApiTags.Ledger).WithSummary("Check the ledger: it sums to zero, wallets equal their postings, the bank agrees");
+        app.MapGet("/v1/reconciliation", ReconcileAsync).RequireAuthorization(Roles.Operator)
+            .WithName("Reconcile").WithTags(ApiTags.Ledger).WithSummary("Reconcile corporate_cash against the bank's statement, line by line")
+            .ProducesProblemFor(StatusCodes.Status503ServiceUnavailable, "`bank-unavailable`: the bank did not give its statement.");
         return app;
     }
 

@@ -1,5 +1,6 @@
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Grains.Members;
 using MyPay.Grains.Payments;
 using IGrainFactory = Orleans.IGrainFactory;
@@ -10,10 +11,22 @@ public static class MemberEndpoints
 {
     public static WebApplication MapMembers(this WebApplication app)
     {
-        var members = app.MapGroup("/v1/members");
-        members.MapPost("/", RegisterAsync).AllowAnonymous();
-        members.MapGet("/{memberId}", GetAsync).RequireSelfOrOperator();
-        members.MapMethods("/{memberId}", [HttpMethods.Patch], ChangeAsync).RequireSelfOrOperator();
+        var members = app.MapGroup("/v1/members").WithTags(ApiTags.Members);
+        members.MapPost("/", RegisterAsync).AllowAnonymous()
+            .WithName("RegisterMember").WithSummary("Register a customer or merchant")
+            .WithDescription("Public. `type` is `customer` or `merchant`; the e-mail is the member's sign-in name and must be unused; the password is 8 to 128 characters.")
+            .ProducesValidationProblemFor("`invalid-member`: a field is missing or malformed; `errors` names each.")
+            .ProducesProblemFor(StatusCodes.Status409Conflict, "`email-taken`: another member has the e-mail.");
+        members.MapGet("/{memberId}", GetAsync).RequireSelfOrOperator()
+            .WithName("GetMember").WithSummary("Read a member")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-member`: no member has the id.");
+        members.MapMethods("/{memberId}", [HttpMethods.Patch], ChangeAsync).RequireSelfOrOperator()
+            .WithName("ChangeMember").WithSummary("Change a member's name, e-mail or address, or (operators) status")
+            .WithDescription("A member changes `name`, `email` and `address`; an operator changes `status` (`active` or `suspended`). Fields left out stay as they are.")
+            .ProducesValidationProblemFor("`invalid-member`: a field is malformed; `errors` names each.")
+            .ProducesProblemFor(StatusCodes.Status403Forbidden, "`forbidden`: a member changing `status`, or an operator changing the profile.")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-member`: no member has the id.")
+            .ProducesProblemFor(StatusCodes.Status409Conflict, "`email-taken`: another member has the e-mail.");
         return app;
     }
 

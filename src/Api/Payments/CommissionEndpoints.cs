@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Grains.Members;
 using MyPay.Grains.Payments;
 using IGrainFactory = Orleans.IGrainFactory;
@@ -13,10 +14,20 @@ public static class CommissionEndpoints
 
     public static WebApplication MapCommission(this WebApplication app)
     {
-        app.MapPut("/v1/merchants/{merchantId}/commission", SetMerchantAsync).RequireAuthorization(Roles.Operator);
-        app.MapGet("/v1/merchants/{merchantId}/commission/history", GetHistoryAsync).RequireSelfOrOperator("merchantId");
-        app.MapPut("/v1/commission/default", SetDefaultAsync).RequireAuthorization(Roles.Operator);
-        app.MapGet("/v1/commission/default", GetDefaultAsync).RequireAuthorization();
+        app.MapPut("/v1/merchants/{merchantId}/commission", SetMerchantAsync).RequireAuthorization(Roles.Operator)
+            .WithName("SetMerchantCommission").WithTags(ApiTags.Commission).WithSummary("Set a merchant's own commission rate")
+            .WithDescription("`rateBps`: 0 to 10,000 basis points, or null to return the merchant to the default. Applies to payments made after the change.")
+            .ProducesProblemFor(StatusCodes.Status400BadRequest, "`invalid-commission`: `rateBps` is not 0 to 10,000; `invalid-member-id`: the merchant id is malformed.")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-merchant`: no merchant has the id.");
+        app.MapGet("/v1/merchants/{merchantId}/commission/history", GetHistoryAsync).RequireSelfOrOperator("merchantId")
+            .WithName("GetCommissionHistory").WithTags(ApiTags.Commission).WithSummary("List the rate changes that apply to a merchant, newest first")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-merchant`: no merchant has the id.");
+        app.MapPut("/v1/commission/default", SetDefaultAsync).RequireAuthorization(Roles.Operator)
+            .WithName("SetDefaultCommission").WithTags(ApiTags.Commission).WithSummary("Set the default commission rate")
+            .WithDescription("`rateBps`: 0 to 10,000 basis points (250, 2.5%, until first set). Applies to payments made after the change by merchants without a rate of their own.")
+            .ProducesProblemFor(StatusCodes.Status400BadRequest, "`invalid-commission`: `rateBps` is missing or not 0 to 10,000.");
+        app.MapGet("/v1/commission/default", GetDefaultAsync).RequireAuthorization()
+            .WithName("GetDefaultCommission").WithTags(ApiTags.Commission).WithSummary("Read the default commission rate");
         return app;
     }
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Api.Wallet;
 using MyPay.Grains.Money;
 using MyPay.Grains.Payments;
@@ -17,9 +18,22 @@ public static class PaymentEndpoints
 
     public static WebApplication MapPayments(this WebApplication app)
     {
-        app.MapPost("/v1/payments", PayAsync).RequireAuthorization();
-        app.MapGet("/v1/payments/{paymentId}", GetAsync).RequireAuthorization();
-        app.MapPost("/v1/payments/{paymentId}/refunds", RefundAsync).RequireAuthorization();
+        app.MapPost("/v1/payments", PayAsync).RequireAuthorization().WithIdempotencyKey()
+            .WithName("Pay").WithTags(ApiTags.Payments).WithSummary("Pay a merchant from the wallet")
+            .WithDescription("The signed-in member pays `merchantId` `amount` won (1 to the payment cap, 2,000,000 by default), with an optional `orderId`. When the wallet is short and a bank account is linked, the shortfall is first recharged, rounded up to 10,000 won. The merchant is charged its commission rate; the payer pays the amount alone.")
+            .ProducesValidationProblemFor("`invalid-payment`: `merchantId`, `amount` or `orderId` is missing or malformed; `errors` names each.")
+            .ProducesProblemFor(StatusCodes.Status403Forbidden, "`forbidden`: the operator cannot pay; `member-suspended`: the payer is suspended.")
+            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`insufficient-funds`, `top-up-failed`: the wallet is short and could not be topped up; `paying-self`, `unknown-merchant`, `not-a-merchant`, `merchant-suspended`: the payee cannot take the payment.");
+        app.MapGet("/v1/payments/{paymentId}", GetAsync).RequireAuthorization()
+            .WithName("GetPayment").WithTags(ApiTags.Payments).WithSummary("Read a payment")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-payment`: no payment with the id is visible to the caller.");
+        app.MapPost("/v1/payments/{paymentId}/refunds", RefundAsync).RequireAuthorization().WithIdempotencyKey()
+            .WithName("RefundPayment").WithTags(ApiTags.Payments).WithSummary("Refund part or all of a payment")
+            .WithDescription("The merchant or an operator refunds `amount` won, at most what is left of the payment. The payer's wallet is credited; the merchant's receivable and MyPay's commission are reversed in proportion.")
+            .ProducesProblemFor(StatusCodes.Status400BadRequest, "`invalid-amount`: the amount is not a positive number of won.")
+            .ProducesProblemFor(StatusCodes.Status403Forbidden, "`forbidden`: the payer cannot refund; the merchant or an operator does.")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-payment`: no payment with the id is visible to the caller.")
+            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`refund-exceeds-payment`: more than is left of the payment to refund.");
         return app;
     }
 

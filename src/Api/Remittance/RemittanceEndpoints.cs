@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MyPay.Api.Auth;
 using MyPay.Api.Banking;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Api.Wallet;
 using MyPay.Grains.Banking;
 using MyPay.Grains.Members;
@@ -18,9 +19,17 @@ public static class RemittanceEndpoints
 
     public static WebApplication MapRemittances(this WebApplication app)
     {
-        app.MapPost("/v1/remittances", SendAsync).RequireAuthorization();
-        app.MapGet("/v1/remittances/{remittanceId}", GetAsync).RequireAuthorization();
-        app.MapGet("/v1/members/{memberId}/remittances", ListAsync).RequireSelfOrOperator();
+        app.MapPost("/v1/remittances", SendAsync).RequireAuthorization().WithIdempotencyKey()
+            .WithName("SendRemittance").WithTags(ApiTags.Remittances).WithSummary("Send money to a member or a bank account")
+            .WithDescription("Either `toMemberId`, or `toBankCode` and `toAccountNumber`; `amount` in won (1 to the remittance cap, 2,000,000 by default). To a member it is free and credited at once. To a bank account the wallet gives the amount plus MyPay's fee (500 won by default), held until the bank moves the money, and returned whole if the bank refuses. 202 with the remittance's address while the bank has not answered.")
+            .ProducesValidationProblemFor("`invalid-remittance`: the recipient or amount is missing or malformed; `errors` names each.")
+            .ProducesProblemFor(StatusCodes.Status403Forbidden, "`forbidden`: the operator cannot send money; `member-suspended`: the sender is suspended.")
+            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`sending-to-self`, `unknown-recipient`, `recipient-cap-exceeded`: the recipient cannot take the money; `insufficient-funds`: the wallet holds less than the amount and fee; `bank-refused`: the bank refused the transfer and the money is back in the wallet.");
+        app.MapGet("/v1/remittances/{remittanceId}", GetAsync).RequireAuthorization()
+            .WithName("GetRemittance").WithTags(ApiTags.Remittances).WithSummary("Read a remittance")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-remittance`: no remittance with the id is visible to the caller.");
+        app.MapGet("/v1/members/{memberId}/remittances", ListAsync).RequireSelfOrOperator()
+            .WithName("ListRemittances").WithTags(ApiTags.Remittances).WithSummary("List a member's latest remittances");
         return app;
     }
 

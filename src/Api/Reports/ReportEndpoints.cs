@@ -1,5 +1,6 @@
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Grains.Reports;
 using MyPay.Silo.Events;
 using IGrainFactory = Orleans.IGrainFactory;
@@ -10,8 +11,11 @@ public static class ReportEndpoints
 {
     public static WebApplication MapReports(this WebApplication app)
     {
-        app.MapGet("/v1/reports/money-by-region", MoneyByRegionAsync).RequireAuthorization(Roles.Operator);
-        app.MapGet("/v1/reports/live", LiveAsync).RequireAuthorization(Roles.Operator);
+        app.MapGet("/v1/reports/money-by-region", MoneyByRegionAsync).RequireAuthorization(Roles.Operator)
+            .WithName("GetMoneyByRegion").WithTags(ApiTags.Reports).WithSummary("Members whose address contains a region, and their wallets' total")
+            .ProducesProblemFor(StatusCodes.Status400BadRequest, "`invalid-region`: `region` is missing, blank or too long.");
+        app.MapGet("/v1/reports/live", LiveAsync).RequireAuthorization(Roles.Operator)
+            .WithName("GetLiveCounters").WithTags(ApiTags.Reports).WithSummary("The live view: payments a second, the last minute second by second");
         return app;
     }
 

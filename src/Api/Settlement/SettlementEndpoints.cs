@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Grains.Settlement;
 using IGrainFactory = Orleans.IGrainFactory;
 
@@ -10,10 +11,15 @@ public static class SettlementEndpoints
 {
     public static WebApplication MapSettlements(this WebApplication app)
     {
-        app.MapPost("/v1/settlements/run", RunAsync).RequireAuthorization(Roles.Operator);
-        app.MapGet("/v1/settlements", ListAsync).RequireAuthorization(Roles.Operator);
-        app.MapGet("/v1/settlements/{settlementId}", GetAsync).RequireAuthorization();
-        app.MapGet("/v1/merchants/{merchantId}/settlements", ListMerchantsAsync).RequireSelfOrOperator("merchantId");
+        app.MapPost("/v1/settlements/run", RunAsync).RequireAuthorization(Roles.Operator)
+            .WithName("RunSettlement").WithTags(ApiTags.Settlements).WithSummary("Settle every merchant owed, now");
+        app.MapGet("/v1/settlements", ListAsync).RequireAuthorization(Roles.Operator)
+            .WithName("ListSettlements").WithTags(ApiTags.Settlements).WithSummary("List the latest settlements, grouped in runs");
+        app.MapGet("/v1/settlements/{settlementId}", GetAsync).RequireAuthorization()
+            .WithName("GetSettlement").WithTags(ApiTags.Settlements).WithSummary("Read a settlement with its payments and refunds")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-settlement`: no settlement with the id is visible to the caller.");
+        app.MapGet("/v1/merchants/{merchantId}/settlements", ListMerchantsAsync).RequireSelfOrOperator("merchantId")
+            .WithName("ListMerchantSettlements").WithTags(ApiTags.Settlements).WithSummary("List a merchant's settlements, newest first");
         return app;
     }
 

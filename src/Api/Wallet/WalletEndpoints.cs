@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
@@ -19,11 +20,22 @@ public static class WalletEndpoints
 
     public static WebApplication MapWallet(this WebApplication app)
     {
-        var wallet = app.MapGroup("/v1/members/{memberId}/wallet");
-        wallet.MapGet("/", GetWalletAsync).RequireSelfOrOperator();
-        wallet.MapPost("/recharge", RechargeAsync).RequireSelf();
-        wallet.MapGet("/history", HistoryAsync).RequireSelfOrOperator();
-        app.MapGet("/v1/recharges/{rechargeId}", GetRechargeAsync).RequireAuthorization();
+        var wallet = app.MapGroup("/v1/members/{memberId}/wallet").WithTags(ApiTags.Wallet);
+        wallet.MapGet("/", GetWalletAsync).RequireSelfOrOperator()
+            .WithName("GetWallet").WithSummary("Read a wallet's balance");
+        wallet.MapPost("/recharge", RechargeAsync).RequireSelf().WithIdempotencyKey()
+            .WithName("Recharge").WithSummary("Recharge the wallet from the linked bank account")
+            .WithDescription("`amount` in won: a positive multiple of the recharge unit, at most the single-recharge cap, and the balance with the recharges in flight stays within the wallet's cap (by default 10,000, 2,000,000 and 2,000,000 won). 200 with the new balance when the bank answers in time; otherwise 202 with the recharge's address, and the recharge carries on.")
+            .ProducesProblemFor(StatusCodes.Status400BadRequest, "`invalid-amount`: the amount is not positive, or not a multiple of the recharge unit.")
+            .ProducesProblemFor(StatusCodes.Status403Forbidden, "`member-suspended`: the member is suspended.")
+            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`recharge-cap-exceeded`, `balance-cap-exceeded`: over the single-recharge cap or the wallet's; `no-linked-bank-account`; `bank-refused`: the bank refused the transfer and nothing was charged.");
+        wallet.MapGet("/history", HistoryAsync).RequireSelfOrOperator()
+            .WithName("GetWalletHistory").WithSummary("List a wallet's changes, newest first, a page at a time")
+            .WithDescription($"`limit` is 1 to {LedgerQueries.PageSizeMax} (default 20); pass the previous page's `nextCursor` as `cursor` for the next page.")
+            .ProducesProblemFor(StatusCodes.Status400BadRequest, $"`invalid-page`: `limit` is not 1 to {LedgerQueries.PageSizeMax}; `invalid-cursor`: `cursor` is not a `nextCursor` given before.");
+        app.MapGet("/v1/recharges/{rechargeId}", GetRechargeAsync).RequireAuthorization()
+            .WithName("GetRecharge").WithTags(ApiTags.Wallet).WithSummary("Read a recharge")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-recharge`: no recharge with the id is visible to the caller.");
         return app;
     }
 

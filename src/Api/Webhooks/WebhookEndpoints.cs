@@ -1,5 +1,6 @@
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
+using MyPay.Api.OpenApi;
 using MyPay.Grains.Members;
 using MyPay.Grains.Webhooks;
 using Orleans;
@@ -16,8 +17,14 @@ public static class WebhookEndpoints
 
     public static WebApplication MapWebhooks(this WebApplication app)
     {
-        app.MapPut("/v1/merchants/{merchantId}/webhook", SetAsync).RequireSelfOrOperator("merchantId");
-        app.MapGet("/v1/merchants/{merchantId}/webhook", GetAsync).RequireSelfOrOperator("merchantId");
+        app.MapPut("/v1/merchants/{merchantId}/webhook", SetAsync).RequireSelfOrOperator("merchantId")
+            .WithName("SetWebhook").WithTags(ApiTags.Webhooks).WithSummary("Register or replace a merchant's webhook")
+            .WithDescription("`url` (http or https) and `secret`, which signs each delivery in the `MyPay-Signature` header and is never shown again.")
+            .ProducesProblemFor(StatusCodes.Status400BadRequest, "`invalid-webhook`: `url` or `secret` is missing or malformed.")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-merchant`: no merchant has the id.");
+        app.MapGet("/v1/merchants/{merchantId}/webhook", GetAsync).RequireSelfOrOperator("merchantId")
+            .WithName("GetWebhook").WithTags(ApiTags.Webhooks).WithSummary("Read a merchant's webhook, without its secret")
+            .ProducesProblemFor(StatusCodes.Status404NotFound, "`no-webhook`: the merchant has registered none.");
         return app;
     }
 
