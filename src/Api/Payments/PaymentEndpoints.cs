@@ -20,7 +20,7 @@ public static class PaymentEndpoints
     {
         app.MapPost("/v1/payments", PayAsync).RequireAuthorization().WithIdempotencyKey()
             .WithName("Pay").WithTags(ApiTags.Payments).WithSummary("Pay a merchant from the wallet")
-            .WithDescription("The signed-in member pays `merchantId` `amount` won (1 to the payment cap, 2,000,000 by default), with an optional `orderId`. When the wallet is short and a bank account is linked, the shortfall is first recharged, rounded up to 10,000 won. The merchant is charged its commission rate; the payer pays the amount alone.")
+            .WithDescription("The signed-in member pays `merchantId` `amount` won (1 to the payment cap, 2,000,000 by default), with an optional `orderId`. When the wallet is short and a bank account is linked, the shortfall is first recharged, rounded up to 10,000 won; if the bank has not answered that top-up in time the answer is 202 with the recharge's address, nothing is paid yet, and the payment is to be sent again with the same key once the recharge has succeeded. The merchant is charged its commission rate; the payer pays the amount alone.")
             .ProducesValidationProblemFor("`invalid-payment`: `merchantId`, `amount` or `orderId` is missing or malformed; `errors` names each.")
             .ProducesProblemFor(StatusCodes.Status403Forbidden, "`forbidden`: the operator cannot pay; `member-suspended`: the payer is suspended.")
             .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`insufficient-funds`, `top-up-failed`: the wallet is short and could not be topped up; `paying-self`, `unknown-merchant`, `not-a-merchant`, `merchant-suspended`: the payee cannot take the payment.");
@@ -33,7 +33,7 @@ public static class PaymentEndpoints
             .ProducesProblemFor(StatusCodes.Status400BadRequest, "`invalid-amount`: the amount is not a positive number of won.")
             .ProducesProblemFor(StatusCodes.Status403Forbidden, "`forbidden`: the payer cannot refund; the merchant or an operator does.")
             .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-payment`: no payment with the id is visible to the caller.")
-            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`refund-exceeds-payment`: more than is left of the payment to refund.");
+            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`refund-exceeds-payment`: more than is left of the payment to refund; `refund-above-balance-cap`: the payer's wallet has no room for it under the balance cap, and nothing moved.");
         return app;
     }
 
