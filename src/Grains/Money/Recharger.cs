@@ -15,7 +15,7 @@ namespace MyPay.Grains.Money;
 /// </summary>
 public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanking, TimeProvider time)
 {
-    public async Task<RechargeAttempt> RechargeAsync(string memberId, long amountWon, OperationKey operation, TimeSpan wait)
+    public async Task<RechargeAttempt> RechargeAsync(string memberId, long amountWon, OperationKey operation, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         var member = grains.GetGrain<IMemberGrain>(memberId);
         if (await member.GetProfile() is not { Status: MemberStatus.Active })
@@ -43,7 +43,7 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
         }
 
         var running = FinishAsync(reservation.Recharge);
-        if (await Task.WhenAny(running, Task.Delay(wait, time)) != running)
+        if (await Task.WhenAny(running, Task.Delay(wait, time, cancellationToken)) != running)
         {
             return new RechargeAttempt(RechargeAttemptStatus.Pending, reservation, null);
         }

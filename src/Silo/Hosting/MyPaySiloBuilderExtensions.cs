@@ -35,8 +35,8 @@ public static class MyPaySiloBuilderExtensions
     public static readonly TimeSpan MinimumReminderPeriod = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Configures this process's Orleans silo for MyPay, in one place: its cluster id, service id, ports and
-    /// address from <see cref="MyPaySiloOptions"/> (validated at start-up); membership in PostgreSQL through Orleans'
+    /// Configures this process's Orleans silo for MyPay, in one place: its cluster id, service id, ports, address and
+    /// grain call timeout from <see cref="MyPaySiloOptions"/> (validated at start-up); membership in PostgreSQL through Orleans'
     /// ADO.NET provider on MyPay's schema, its migration applied with the rest; and grains and reminders stored as
     /// <see cref="UseMyPayStorage"/> stores them.
     /// </summary>
@@ -62,6 +62,9 @@ public static class MyPaySiloBuilderExtensions
             endpoints.SiloPort = mine.Value.SiloPort;
             endpoints.GatewayPort = mine.Value.GatewayPort;
         });
+
+        silo.Services.AddOptions<SiloMessagingOptions>().Configure<IOptions<MyPaySiloOptions>>((messaging, mine) =>
+            messaging.ResponseTimeout = mine.Value.GrainCallTimeout);
 
         silo.Services.AddMigrations(MigrationSource.Clustering);
         return silo
