@@ -79,6 +79,9 @@ public sealed class OrleansHostingTests : IAsyncLifetime
     [InlineData(MyPaySiloOptions.ClusterIdVariable, "")]
     [InlineData(MyPaySiloOptions.ServiceIdVariable, " ")]
     [InlineData(MyPaySiloOptions.AdvertisedAddressVariable, "localhost")]
+    [InlineData(MyPaySiloOptions.GrainCallTimeoutVariable, "30 seconds")]
+    [InlineData(MyPaySiloOptions.GrainCallTimeoutVariable, "00:00:00.500")]
+    [InlineData(MyPaySiloOptions.GrainCallTimeoutVariable, "01:00:00")]
     public async Task Start_WithABadSetting_FailsNamingTheSetting(string variable, string value)
     {
         var validation = await StartingFailsValidationAsync(new Dictionary<string, string> { [variable] = value });

@@ -73,6 +73,31 @@ public sealed class GroupCommitTests(SiloDatabase database) : IClassFixture<Silo
         Assert.Null(await storage.ReadAsync(malformed, CancellationToken.None).WaitAsync(TestSilo.Timeout));
     }
 
+    [Fact]
+    public async Task Write_WhenTheQueueIsFull_IsRefusedAtOnce_AndTheQueuedWritesStillCommit()
+    {
+        // The committer is held on a row lock, so writes queue; past the limit the next is refused, not left waiting.
+        await using var storage = new PostgresGrainStorage(database.DataSource, new PostgresStorageOptions { ConcurrentCommits = 1, QueuedWritesMax = 2 });
+        var (first, second, refused) = (NewGrain(), NewGrain(), NewGrain());
+        Task<WriteOutcome>[] queued;
+        await using (var hold = await CommitterHold.StartAsync(database, storage))
+        {
+            queued = [WriteAsync(storage, first, 0, "v1"), WriteAsync(storage, second, 0, "v1")];
+
+            var refusal = await Assert.ThrowsAsync<StorageOverloadedException>(() => WriteAsync(storage, refused, 0, "v1", Operation("refused")));
+            Assert.Equal(refused, refusal.Grain);
+            Assert.Contains("2 writes", refusal.Message, StringComparison.Ordinal);
+            await hold.ReleaseAsync();
+        }
+
+        Assert.All(await Task.WhenAll(queued).WaitAsync(TestSilo.Timeout), outcome => Assert.Equal(WriteOutcome.CommittedAt(1), outcome));
+        Assert.Null(await storage.ReadAsync(refused, CancellationToken.None).WaitAsync(TestSilo.Timeout));
+        Assert.Null(await storage.ReadOperationAsync(refused, "refused", CancellationToken.None).WaitAsync(TestSilo.Timeout));
+
+        // Once the queue drains, writes are taken again.
+        Assert.Equal(WriteOutcome.CommittedAt(1), await WriteAsync(storage, refused, 0, "v1", Operation("refused")));
+    }
+
     /// <summary>
     /// Holds a row lock on <paramref name="blocker"/>, has <paramref name="storage"/>'s committer block on it,
     /// queues the writes <paramref name="queue"/> makes, then releases the lock: the queued writes form the next batch.

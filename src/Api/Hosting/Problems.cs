@@ -45,10 +45,11 @@ public static class Problems
         TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + type);
 
     /// <summary>
-    /// Maps faults outside the request's control to their status: the database being unreachable, a
-    /// grain being overloaded, or the silo holding a grain being unreachable is a 503 the client may retry
-    /// (with the same idempotency key); a lost version race after bounded retries is a 409. A request body
-    /// past the size limit or a malformed body is the client's 4xx. Anything else is a bug and stays a 500.
+    /// Maps faults outside the request's control to their status: the database being unreachable or behind (the
+    /// store's queue full), a grain being overloaded, a grain call timing out, or the silo holding a grain being
+    /// unreachable is a 503 the client may retry (with the same idempotency key) after <c>Retry-After</c> seconds; a lost
+    /// version race after bounded retries is a 409. A request body past the size limit or a malformed body is the client's
+    /// 4xx. Anything else is a bug and stays a 500.
     /// </summary>
     private sealed class InfrastructureExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
     {
@@ -61,12 +62,22 @@ public static class Problems
             || (exception is NpgsqlException && PostgresGrainStorage.IsUnavailable(exception))
             || (exception.InnerException is { } inner && IsDatabaseUnavailable(inner));
 
+        /// <summary>Whether <paramref name="exception"/> is a <typeparamref name="TException"/>, or wraps one.</summary>
+        private static bool Beneath<TException>(Exception? exception)
+            where TException : Exception =>
+            exception is TException || (exception?.InnerException is { } inner && Beneath<TException>(inner));
+
         public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
         {
             (int Status, string Type, string Title)? problem = exception switch
             {
                 _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "storage-unavailable", "The database is unavailable; retry later with the same Idempotency-Key."),
                 GrainOverloadedException => (StatusCodes.Status503ServiceUnavailable, "overloaded", "Too many requests for this resource; retry later with the same Idempotency-Key."),
+                _ when Beneath<StorageOverloadedException>(exception) => (StatusCodes.Status503ServiceUnavailable, "storage-overloaded", "Too many writes are waiting for the database; retry later with the same Idempotency-Key."),
+
+                // A grain call that got no answer within the silo's response timeout (MYPAY_GRAIN_CALL_TIMEOUT): the grain
+                // may still be working on it, so whether it took effect is unknown; a retry with the same key applies it once.
+                TimeoutException => (StatusCodes.Status503ServiceUnavailable, "timeout", "The request took too long; retry later with the same Idempotency-Key."),
 
                 // A call to a grain on another node that died: Orleans refuses the message until the cluster declares
                 // that silo dead (after its missed probes, some seconds) and the grain activates on a live one. Whether

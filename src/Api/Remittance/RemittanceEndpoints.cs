@@ -45,7 +45,8 @@ public static class RemittanceEndpoints
         IOptions<RemittanceOptions> options,
         IOptions<RechargeApiOptions> wait,
         IOptions<FirmbankingOptions> firmbanking,
-        TimeProvider time)
+        TimeProvider time,
+        CancellationToken cancellationToken)
     {
         if (user.MemberId() is not { } senderId)
         {
@@ -81,7 +82,8 @@ public static class RemittanceEndpoints
 
         var started = new RemittanceRequest(senderId, request.ToMemberId, account, request.Amount!.Value, operation.Id, operation.RequestHash, time.GetUtcNow());
         var running = grains.GetGrain<IRemittanceGrain>(remittanceId).Start(started);
-        if (await Task.WhenAny(running, Task.Delay(wait.Value.SynchronousWait, time)) != running)
+        // A client that goes away ends the wait, not the remittance: the grain carries it on either way.
+        if (await Task.WhenAny(running, Task.Delay(wait.Value.SynchronousWait, time, cancellationToken)) != running)
         {
             // Still waiting for the bank: the grain is busy in its turn, so the answer is built from the request.
             return TypedResults.Accepted(

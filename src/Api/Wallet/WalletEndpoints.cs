@@ -54,7 +54,8 @@ public static class WalletEndpoints
         HttpRequest http,
         Recharger recharger,
         IOptions<WalletLimits> limits,
-        IOptions<RechargeApiOptions> options)
+        IOptions<RechargeApiOptions> options,
+        CancellationToken cancellationToken)
     {
         var operation = Idempotency.TryRead(http, $"recharge\n{memberId}\n{request.Amount}", out var missingKey);
         if (operation is null)
@@ -71,7 +72,8 @@ public static class WalletEndpoints
         RechargeAttempt attempt;
         try
         {
-            attempt = await recharger.RechargeAsync(memberId, request.Amount, operation, options.Value.SynchronousWait);
+            // A client that goes away ends the wait for the bank, not the recharge, which the wallet carries on.
+            attempt = await recharger.RechargeAsync(memberId, request.Amount, operation, options.Value.SynchronousWait, cancellationToken);
         }
         catch (OperationKeyReusedException)
         {

@@ -16,7 +16,7 @@ namespace MyPay.Grains.Money;
 /// </summary>
 public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanking, WalletLimits limits, TimeProvider time)
 {
-    public async Task<RechargeAttempt> RechargeAsync(string memberId, long amountWon, OperationKey operation, TimeSpan wait)
+    public async Task<RechargeAttempt> RechargeAsync(string memberId, long amountWon, OperationKey operation, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         var member = grains.GetGrain<IMemberGrain>(memberId);
         var wallet = grains.GetGrain<IWalletGrain>(memberId);
@@ -26,7 +26,7 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
         {
             // A retried request is answered as the first was, whatever changed since (a suspension, an unlinked account).
             return await wallet.FindRecharge(operation) is { } first
-                ? await ContinueAsync(first, wait)
+                ? await ContinueAsync(first, wait, cancellationToken)
                 : new RechargeAttempt(profile is { Status: MemberStatus.Active } ? RechargeAttemptStatus.NoLinkedBankAccount : RechargeAttemptStatus.MemberNotActive, null, null);
         }
 
@@ -39,7 +39,7 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
         // The wallet arms its reminder that resumes recharges before it writes the reservation. A repeated operation
         // gets the first reservation back, with the first recharge as it was reserved: that one is carried on (or,
         // finished, answered again, each step returning its first result).
-        return await ContinueAsync(await wallet.ReserveRecharge(pending, operation), wait);
+        return await ContinueAsync(await wallet.ReserveRecharge(pending, operation), wait, cancellationToken);
     }
 
     /// <summary>
@@ -67,9 +67,10 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
 
     /// <summary>
     /// A reservation carried on: a refusal is the answer; a reserved recharge is driven, waited for up to
-    /// <paramref name="wait"/> (<see cref="Timeout.InfiniteTimeSpan"/>: until the bank has answered or its answer is unknown).
+    /// <paramref name="wait"/> (<see cref="Timeout.InfiniteTimeSpan"/>: until the bank has answered or its answer is unknown), or
+    /// until the caller goes away (the recharge carries on either way).
     /// </summary>
-    private async Task<RechargeAttempt> ContinueAsync(RechargeOutcome reservation, TimeSpan wait)
+    private async Task<RechargeAttempt> ContinueAsync(RechargeOutcome reservation, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         if (reservation.Status != RechargeStatus.Reserved)
         {
@@ -77,7 +78,7 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
         }
 
         var running = FinishAsync(reservation.Recharge);
-        if (wait != Timeout.InfiniteTimeSpan && await Task.WhenAny(running, Task.Delay(wait, time)) != running)
+        if (wait != Timeout.InfiniteTimeSpan && await Task.WhenAny(running, Task.Delay(wait, time, cancellationToken)) != running)
         {
             return new RechargeAttempt(RechargeAttemptStatus.Pending, reservation, null);
         }

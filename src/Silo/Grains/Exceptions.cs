@@ -34,3 +34,15 @@ public sealed class GrainOverloadedException(GrainId grain, int mailboxCapacity)
 [Orleans.GenerateSerializer]
 public sealed class StorageUnavailableException(string message, Exception inner)
     : Orleans.Runtime.OrleansException(message, inner);
+
+/// <summary>
+/// The store's queue of writes waiting for a commit is full (the database has fallen behind): this write was refused
+/// before anything was written, so the caller may retry later, with the same operation key.
+/// </summary>
+[Orleans.GenerateSerializer]
+public sealed class StorageOverloadedException(GrainId grain, int queuedWritesMax)
+    : Orleans.Runtime.OrleansException($"The write of grain {grain} was refused: {queuedWritesMax} writes are already waiting for the database, the store's limit.")
+{
+    [Orleans.Id(0)]
+    public GrainId Grain { get; } = grain;
+}

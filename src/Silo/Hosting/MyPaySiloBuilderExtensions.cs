@@ -1,9 +1,11 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MyPay.Silo.Events;
 using MyPay.Silo.Migrations;
 using MyPay.Silo.Storage.Postgres;
+using MyPay.Silo.Storage.Retention;
 using Npgsql;
 using Orleans;
 using Orleans.Configuration;
@@ -35,8 +37,8 @@ public static class MyPaySiloBuilderExtensions
     public static readonly TimeSpan MinimumReminderPeriod = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Configures this process's Orleans silo for MyPay, in one place: its cluster id, service id, ports and
-    /// address from <see cref="MyPaySiloOptions"/> (validated at start-up); membership in PostgreSQL through Orleans'
+    /// Configures this process's Orleans silo for MyPay, in one place: its cluster id, service id, ports, address and
+    /// grain call timeout from <see cref="MyPaySiloOptions"/> (validated at start-up); membership in PostgreSQL through Orleans'
     /// ADO.NET provider on MyPay's schema, its migration applied with the rest; and grains and reminders stored as
     /// <see cref="UseMyPayStorage"/> stores them.
     /// </summary>
@@ -63,6 +65,9 @@ public static class MyPaySiloBuilderExtensions
             endpoints.GatewayPort = mine.Value.GatewayPort;
         });
 
+        silo.Services.AddOptions<SiloMessagingOptions>().Configure<IOptions<MyPaySiloOptions>>((messaging, mine) =>
+            messaging.ResponseTimeout = mine.Value.GrainCallTimeout);
+
         silo.Services.AddMigrations(MigrationSource.Clustering);
         return silo
             .UseMyPayStorage(databaseUrl)
@@ -72,7 +77,8 @@ public static class MyPaySiloBuilderExtensions
     /// <summary>
     /// Stores this silo's grains and reminders in PostgreSQL, as every MyPay silo does whatever finds its peers (a
     /// node's membership table, or a test cluster's own): grain storage through
-    /// <see cref="Storage.GroupCommitGrainStorage"/> over the process's group-committing store, as the default
+    /// <see cref="Storage.GroupCommitGrainStorage"/> over the process's group-committing store (operation keys kept for
+    /// <see cref="OperationKeyOptions.Retention"/>, then pruned by one reminder for the cluster), as the default
     /// provider (a grain's <c>[PersistentState]</c> with no storage name commits with everyone else's; give further
     /// names with <see cref="GroupCommitStorageExtensions.AddGroupCommitGrainStorage"/>), and the
     /// <see cref="GroupCommitStorageExtensions.BulkProviderName"/> provider for large writes, on a committer of its own; durable reminders through
@@ -93,6 +99,12 @@ public static class MyPaySiloBuilderExtensions
 
         silo.Services.AddPostgresGrainStorage(databaseUrl);
         silo.Services.AddMigrations(MigrationSource.Reminders);
+
+        // Operation keys are kept for their retention, then pruned by one reminder for the cluster.
+        silo.Services.AddOptions<OperationKeyOptions>().BindConfiguration(OperationKeyOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton<OperationKeyPruner>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ArmOperationKeyRetentionWhenActive>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrateBeforeSiloStarts>();
 
         // Events:Delivery=false: events are still written to the outbox, in their changes' transactions, but no stream

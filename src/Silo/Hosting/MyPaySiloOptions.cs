@@ -18,6 +18,7 @@ public sealed class MyPaySiloOptions
     public const string SiloPortVariable = "MYPAY_SILO_PORT";
     public const string GatewayPortVariable = "MYPAY_GATEWAY_PORT";
     public const string AdvertisedAddressVariable = "MYPAY_ADVERTISED_ADDRESS";
+    public const string GrainCallTimeoutVariable = "MYPAY_GRAIN_CALL_TIMEOUT";
 
     /// <summary>
     /// The cluster this silo joins: silos with the same id on the same database form one cluster. Default
@@ -48,6 +49,17 @@ public sealed class MyPaySiloOptions
     [Required(AllowEmptyStrings = false, ErrorMessage = $"{AdvertisedAddressVariable} must be an IP address.")]
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// How long a grain call waits for its answer before it fails with a <see cref="TimeoutException"/> (Orleans'
+    /// response timeout, <c>SiloMessagingOptions.ResponseTimeout</c>), which the API answers with a 503 to retry with
+    /// the same Idempotency-Key. Default 30 s (Orleans' own): well above a grain call that waits on the database (a
+    /// commit takes milliseconds) and above the bounded waits the API makes for the bank, so a call times out only when
+    /// something is stuck. The grain is not stopped: it finishes its turn, and a caller that retries waits behind it.
+    /// From 1 s to 10 min, as <c>hh:mm:ss</c>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = $"{GrainCallTimeoutVariable} must be a time from 00:00:01 to 00:10:00.")]
+    public TimeSpan GrainCallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Copies the <c>MYPAY_</c> settings that are present over the defaults; a malformed port names its setting.</summary>
     internal void Read(IConfiguration configuration)
     {
@@ -56,6 +68,19 @@ public sealed class MyPaySiloOptions
         AdvertisedAddress = configuration[AdvertisedAddressVariable] ?? AdvertisedAddress;
         SiloPort = ReadPort(configuration, SiloPortVariable, SiloPort);
         GatewayPort = ReadPort(configuration, GatewayPortVariable, GatewayPort);
+        GrainCallTimeout = ReadTime(configuration, GrainCallTimeoutVariable, GrainCallTimeout);
+    }
+
+    private static TimeSpan ReadTime(IConfiguration configuration, string variable, TimeSpan fallback)
+    {
+        var text = configuration[variable];
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        // An unparsable time becomes zero, which the range check reports under the setting's name.
+        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var time) ? time : TimeSpan.Zero;
     }
 
     private static int ReadPort(IConfiguration configuration, string variable, int fallback)

@@ -19,16 +19,25 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
 {
     private readonly NpgsqlDataSource dataSource;
     private readonly PostgresStorageOptions options;
-    private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(
-        new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    private readonly Channel<PendingWrite> queue;
     private readonly Task[] committers;
     private readonly Dictionary<Type, IRecordWriter> recordWriters;
+    private volatile bool disposed;
 
     public PostgresGrainStorage(NpgsqlDataSource dataSource, PostgresStorageOptions options, IEnumerable<IRecordWriter>? recordWriters = null)
     {
         this.dataSource = dataSource;
         this.options = options;
         this.recordWriters = (recordWriters ?? []).ToDictionary(writer => writer.RecordType);
+
+        // Bounded, and never waited on: a write that finds it full is refused (TryWrite), so a database that fell behind
+        // sheds load at once instead of gathering callers until each one times out.
+        queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(options.QueuedWritesMax)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = false,
+            SingleWriter = false,
+        });
         committers = [.. Enumerable.Range(0, options.ConcurrentCommits).Select(_ => Task.Run(CommitLoopAsync))];
     }
 
@@ -86,13 +95,18 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         }
 
         var pending = new PendingWrite(write);
-        ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(pending), this);
+        if (!queue.Writer.TryWrite(pending))
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return Task.FromException<WriteOutcome>(new StorageOverloadedException(write.Grain, options.QueuedWritesMax));
+        }
 
         return pending.Completion.Task;
     }
 
     public async ValueTask DisposeAsync()
     {
+        disposed = true;
         queue.Writer.TryComplete();
         await Task.WhenAll(committers);
     }

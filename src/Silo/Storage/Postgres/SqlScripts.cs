@@ -9,6 +9,8 @@ internal static class SqlScripts
 
     public static string WriteStates { get; } = Load("write_states.sql");
 
+    public static string PruneOperations { get; } = Load("prune_operations.sql");
+
     private static string Load(string name)
     {
         var assembly = typeof(SqlScripts).Assembly;

@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using MyPay.Grains.Banking;
+using MyPay.Grains.Money;
+using MyPay.Silo.Grains;
+using Orleans;
+
+namespace MyPay.Grains.Tests;
+
+/// <summary>The bank command tests' cluster: a bank that holds every transfer until the test lets it answer.</summary>
+public sealed class SlowBankHost() : GrainHost(services => services.AddSingleton<SlowBank>().AddSingleton<IBankGateway>(provider => provider.GetRequiredService<SlowBank>()))
+{
+    public SlowBank Bank => Services.GetRequiredService<SlowBank>();
+}
+
+/// <summary>
+/// A bank command has two drivers at once when the request that started it is still waiting for a slow bank and a
+/// reminder tick resumes it (a wallet is reentrant, and Orleans fires a reminder again once a tick's call times out), or
+/// when two ticks overlap. What keeps money moving once: the firmbanking grain is not reentrant, so a second driver's call
+/// waits for the first to finish and then finds the outcome recorded; the bank is asked before any re-send and dedupes
+/// the request id; the wallet's credit is keyed by the recharge, and a release changes only a pending recharge.
+/// (A second activation on another node, should membership briefly allow one, is held by the stored version: one that
+/// loaded no record loses its first write and sends nothing, one that loaded Sent asks the bank before re-sending under
+/// the same id, and of two outcome writes the second is stale and refused.) Making the firmbanking grain reentrant fails
+/// both tests.
+/// </summary>
+public sealed class BankCommandDriverTests(SlowBankHost host) : IClassFixture<SlowBankHost>
+{
+    private static readonly BankAccountNumber Member = new("004", "123-456");
+    private static readonly BankAccountNumber Corporate = new("088", "100-000-000001");
+
+    /// <summary>The name of the reminder a wallet resumes its recharges with.</summary>
+    private const string ResumeReminder = "resume";
+
+    [Fact]
+    public async Task Execute_TwiceWhileTheBankIsSlow_SendsOnce_AndRecordsOneOutcome()
+    {
+        var requestId = $"fb-race-{Guid.NewGuid():N}";
+        var grain = host.Grains.GetGrain<IFirmbankingGrain>(requestId);
+        var command = new FirmbankingCommand("m-race", "test", Member, Corporate, 10_000);
+
+        var first = grain.Execute(command);
+        await host.Bank.WaitUntilReceivedAsync(requestId);
+        var second = grain.Execute(command);
+        var resumed = grain.ResolveUnfinished();
+        await Task.Delay(200);
+        Assert.False(second.IsCompleted, "A second driver must wait for the first, not act beside it.");
+        host.Bank.Answer(requestId);
+
+        var records = await Task.WhenAll(first, second, resumed!).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, host.Bank.TransfersReceived(requestId));
+        Assert.All(records, record => Assert.Equal(FirmbankingStatus.Succeeded, record!.Status));
+        Assert.Single(records[0]!.History, step => step.What == "succeeded");
+        Assert.Equivalent(records[0], await grain.GetRecord(), strict: true);
+    }
+
+    [Fact]
+    public async Task Recharge_DrivenByItsRequestAndByTheWalletsTick_AtOnce_MovesMoneyOnce_AndCreditsOnce()
+    {
+        var memberId = $"member-{Guid.NewGuid():N}";
+        var rechargeId = $"rc{Guid.NewGuid():N}";
+        var wallet = host.Grains.GetGrain<IWalletGrain>(memberId);
+        var pending = new RechargeRecord(
+            rechargeId, memberId, 30_000, Member, "key-1", $"recharge:{rechargeId}", RechargeProgress.Pending, null, null, DateTimeOffset.UtcNow, null);
+        Assert.Equal(RechargeStatus.Reserved, (await wallet.ReserveRecharge(pending, new OperationKey("key-1", "recharge:30000"))).Status);
+
+        // The request's driver (as the charge endpoint runs it) reaches the bank, which is slow; the wallet's reminder
+        // ticks meanwhile, twice, as it would on a second node or after a tick's call timed out.
+        var recharger = host.Services.GetRequiredService<Recharger>();
+        var byRequest = recharger.FinishAsync(pending);
+        await host.Bank.WaitUntilReceivedAsync(pending.FirmbankingRequestId);
+        var reminders = wallet.AsReference<IRemindable>();
+        var ticks = new[] { reminders.ReceiveReminder(ResumeReminder, default), reminders.ReceiveReminder(ResumeReminder, default) };
+        await Task.Delay(200);
+        host.Bank.Answer(pending.FirmbankingRequestId);
+
+        var finished = await byRequest.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAll(ticks).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(RechargeProgress.Succeeded, finished.Status);
+        Assert.Equal(1, host.Bank.TransfersReceived(pending.FirmbankingRequestId));
+        Assert.Equal(30_000, await wallet.GetBalance());
+        Assert.Single(await host.Rows.JournalAsync(memberId), entry => entry.Kind == "recharge");
+        var row = Assert.Single(await host.Rows.RechargesAsync(memberId));
+        Assert.Equal(RechargeProgress.Succeeded, row.Status);
+    }
+}
+
+/// <summary>
+/// A bank that applies a request id at most once, as the real one does, and answers a transfer only when the test says
+/// so; asked about a request it holds, it has no answer yet.
+/// </summary>
+public sealed class SlowBank : IBankGateway
+{
+    private readonly ConcurrentDictionary<string, int> received = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> answers = new(StringComparer.Ordinal);
+
+    public int TransfersReceived(string requestId) => received.GetValueOrDefault(requestId);
+
+    public void Answer(string requestId) => Gate(requestId).TrySetResult();
+
+    public async Task WaitUntilReceivedAsync(string requestId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (TransfersReceived(requestId) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The bank did not receive {requestId} within 10 s.");
+            await Task.Delay(10);
+        }
+    }
+
+    public Task<AccountLookup> LookUpAccountAsync(BankAccountNumber account, CancellationToken cancellationToken) =>
+        Task.FromResult(new AccountLookup(AccountLookupStatus.Open, "김민수"));
+
+    public async Task<TransferOutcome> TransferAsync(BankTransfer transfer, CancellationToken cancellationToken)
+    {
+        received.AddOrUpdate(transfer.RequestId, 1, (_, count) => count + 1);
+        await Gate(transfer.RequestId).Task;
+        return new TransferOutcome(TransferStatus.Succeeded, null, FeeWon: 100);
+    }
+
+    public Task<TransferOutcome> GetTransferAsync(string requestId, CancellationToken cancellationToken) => Task.FromResult(
+        TransfersReceived(requestId) == 0 ? new TransferOutcome(TransferStatus.NotFound, null)
+        : Gate(requestId).Task.IsCompleted ? new TransferOutcome(TransferStatus.Succeeded, null, FeeWon: 100)
+        : TransferOutcome.Unanswered("still working on it"));
+
+    public Task<CorporateStatement?> GetCorporateStatementAsync(CancellationToken cancellationToken) => Task.FromResult<CorporateStatement?>(null);
+
+    private TaskCompletionSource Gate(string requestId) =>
+        answers.GetOrAdd(requestId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+}
