@@ -100,7 +100,7 @@ public static class RemittanceEndpoints
                 $"Sending {record.Request.AmountWon} won{(record.FeeWon > 0 ? $" plus a {record.FeeWon} won fee" : "")} needs more than the wallet holds."),
             RemittanceStatus.Voided => Problems.Problem(
                 StatusCodes.Status422UnprocessableEntity, "bank-refused", "The bank refused the transfer; the money is back in the wallet.",
-                $"Remittance {record.RemittanceId} was refused by the bank: {record.FailureReason}."),
+                $"Remittance {record.RemittanceId} was refused by the bank: {Messages.Reason(record.FailureReason)}."),
             _ => TypedResults.Accepted($"/v1/remittances/{record.RemittanceId}", RemittanceResponse.From(record)),
         };
     }
@@ -151,7 +151,7 @@ public static class RemittanceEndpoints
 
         if (request.Amount is not > 0 || request.Amount > options.RemittanceCapWon)
         {
-            errors["amount"] = [$"amount must be 1 to {options.RemittanceCapWon} won; got {request.Amount}."];
+            errors["amount"] = [Messages.AmountOutOfRange(request.Amount, options.RemittanceCapWon)];
         }
 
         return errors;

@@ -26,7 +26,7 @@ public static class ReportEndpoints
         {
             return Problems.Problem(
                 StatusCodes.Status400BadRequest, "invalid-region", "The region is not valid.",
-                $"Give region as 1 to {RegionProjection.RegionLengthMax} characters of an address, as in ?region=서울; got {region?.Length ?? 0}.");
+                $"Give region as 1 to {RegionProjection.RegionLengthMax} characters of an address, as in ?region=서울; {(region is null ? "region is missing" : $"got {region.Length} characters")}.");
         }
 
         return TypedResults.Ok(await projection.ReportAsync(region.Trim(), cancellationToken));
