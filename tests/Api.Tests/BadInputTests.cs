@@ -63,6 +63,8 @@ public sealed class BadInputTests(BankFixture fixture) : IClassFixture<BankFixtu
     [InlineData("body-over-the-limit", 413, "body-too-large")]
     [InlineData("chunked-body-over-the-limit", 413, "body-too-large")]
     [InlineData("text-body", 415, "unsupported-media-type")]
+    [InlineData("unknown-charset", 415, "unsupported-media-type")]
+    [InlineData("text-accepted-only", 401, "unauthenticated")]
     [InlineData("truncated-json", 400, "bad-request")]
     [InlineData("no-body", 400, "bad-request")]
     public async Task FrameworkRefusal_IsProblemWithMyPaysType(string refusal, int status, string type)
@@ -80,6 +82,8 @@ public sealed class BadInputTests(BankFixture fixture) : IClassFixture<BankFixtu
             "body-over-the-limit" => (member.Client, Payment(new StringContent(tooLarge, Encoding.UTF8, "application/json"))),
             "chunked-body-over-the-limit" => (member.Client, Payment(new UnknownLengthContent(tooLarge))),
             "text-body" => (member.Client, Payment(new StringContent("amount=1000", Encoding.UTF8, "text/plain"))),
+            "unknown-charset" => (member.Client, Payment(WithContentType(new ByteArrayContent("""{"amount":1000}"""u8.ToArray()), "application/json; charset=nonsense"))),
+            "text-accepted-only" => (anonymous, WithAccept(new HttpRequestMessage(HttpMethod.Get, $"/v1/members/{member.Id}/wallet"), "text/html")),
             "truncated-json" => (member.Client, Payment(new StringContent("""{"amount":""", Encoding.UTF8, "application/json"))),
             "no-body" => (member.Client, Payment(null)),
             _ => throw new ArgumentOutOfRangeException(nameof(refusal), refusal, "No such case."),
@@ -166,6 +170,56 @@ public sealed class BadInputTests(BankFixture fixture) : IClassFixture<BankFixtu
         AssertSaysMissing(field is null ? problem.GetProperty("detail").GetString() : problem.GetProperty("errors").GetProperty(field)[0].GetString());
     }
 
+    /// <summary>PostgreSQL's text cannot hold NUL: a string with one is the client's 4xx wherever it is sent, never the database's 500.</summary>
+    [Theory]
+    [InlineData("anonymous", "POST", "/v1/auth/token", """{"username":"a\u0000b","password":"correct horse battery"}""")]
+    [InlineData("anonymous", "POST", "/v1/members", """{"type":"customer","name":"김\u0000민수","email":"nul@example.com","password":"correct horse battery"}""")]
+    [InlineData("operator", "GET", "/v1/reports/money-by-region?region=%00", null)]
+    [InlineData("operator", "GET", "/v1/reports/money-by-region?region=%EC%84%9C%00", null)]
+    [InlineData("merchant", "PUT", "/v1/merchants/{0}/webhook", """{"url":"https://exa\u0000mple.com/hook","secret":"a-secret-0123456789-0123456789"}""")]
+    [InlineData("merchant", "PATCH", "/v1/members/{0}", """{"address":"서울\u0000"}""")]
+    [InlineData("customer", "POST", "/v1/payments", """{"merchantId":"m1","amount":1000,"orderId":"order\u0000"}""")]
+    [InlineData("customer", "POST", "/v1/members/{0}/bank-accounts", """{"bankCode":"004","accountNumber":"123\u0000456"}""")]
+    public async Task NulInAString_IsRefusedAsAProblem(string caller, string method, string route, string? body)
+    {
+        var merchant = await app.RegisterAsync("merchant", "동네 빵집");
+        var customer = await app.RegisterAsync();
+        using var operatorClient = await app.OperatorAsync();
+        using var anonymous = app.CreateClient();
+        var (client, memberId) = caller switch
+        {
+            "operator" => (operatorClient, customer.Id),
+            "merchant" => (merchant.Client, merchant.Id),
+            "customer" => (customer.Client, customer.Id),
+            _ => (anonymous, customer.Id),
+        };
+        using var request = new HttpRequestMessage(new HttpMethod(method), string.Format(System.Globalization.CultureInfo.InvariantCulture, route, memberId))
+        {
+            Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", "nul");
+
+        using var response = await client.SendAsync(request);
+
+        Assert.InRange((int)response.StatusCode, 400, 499);
+        await response.AssertProblemAsync((int)response.StatusCode);
+    }
+
+    /// <summary>An id that is all whitespace would become a grain key Orleans refuses to make: it is simply no such record.</summary>
+    [Theory]
+    [InlineData("/v1/remittances/%20")]
+    [InlineData("/v1/remittances/%C2%85%E2%80%A8")]
+    [InlineData("/v1/firmbanking/%20")]
+    [InlineData("/v1/firmbanking/%E2%80%A9")]
+    public async Task WhitespaceRecordId_Is404Problem(string path)
+    {
+        using var operatorClient = await app.OperatorAsync();
+
+        using var response = await operatorClient.GetAsync(new Uri(path, UriKind.Relative));
+
+        await response.AssertProblemAsync(404);
+    }
+
     private static void AssertSaysMissing(string? message)
     {
         Assert.NotNull(message);
@@ -178,6 +232,18 @@ public sealed class BadInputTests(BankFixture fixture) : IClassFixture<BankFixtu
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/payments") { Content = content };
         request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        return request;
+    }
+
+    private static HttpContent WithContentType(HttpContent content, string contentType)
+    {
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
+    }
+
+    private static HttpRequestMessage WithAccept(HttpRequestMessage request, string mediaType)
+    {
+        request.Headers.Accept.ParseAdd(mediaType);
         return request;
     }
 

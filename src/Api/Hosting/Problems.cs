@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Storage.Postgres;
 using Npgsql;
@@ -24,6 +25,7 @@ public static class Problems
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
             GiveMyPaysType(context.ProblemDetails);
         });
+        services.AddSingleton<IProblemDetailsWriter, JsonProblemWriter>();
         services.AddExceptionHandler<InfrastructureExceptionHandler>();
 
         // Binding failures (malformed JSON, a missing body) throw, so the handler below can say what was wrong.
@@ -88,6 +90,7 @@ public static class Problems
     {
         { InnerException: JsonException json } =>
             $"The JSON body could not be read at {json.Path ?? "$"} (line {json.LineNumber + 1}, byte {json.BytePositionInLine}): a value of the wrong type or out of range, a property given twice, or malformed JSON.",
+        { StatusCode: StatusCodes.Status415UnsupportedMediaType } when request.HasJsonContentType() => exception.Message,
         { StatusCode: StatusCodes.Status415UnsupportedMediaType } => "Send the body as JSON, with Content-Type: application/json.",
         { StatusCode: StatusCodes.Status400BadRequest } when request.ContentLength == 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count == 0) =>
             "The request needs a JSON body.",
@@ -97,6 +100,24 @@ public static class Problems
     /// <summary>A problem response with its stable type, for a business rejection.</summary>
     public static ProblemHttpResult Problem(int status, string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + type);
+
+    /// <summary>
+    /// Writes a problem as JSON whatever the request's Accept header asks for: MyPay answers in JSON only, and the
+    /// framework's writer declines "Accept: text/html", which left a plain-text or empty refusal. Registered after
+    /// the framework's writer, it writes only what that one declines.
+    /// </summary>
+    private sealed class JsonProblemWriter(IOptions<ProblemDetailsOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IProblemDetailsWriter
+    {
+        public bool CanWrite(ProblemDetailsContext context) => true;
+
+        public ValueTask WriteAsync(ProblemDetailsContext context)
+        {
+            var problem = context.ProblemDetails;
+            problem.Status ??= context.HttpContext.Response.StatusCode;
+            options.Value.CustomizeProblemDetails?.Invoke(context);
+            return new ValueTask(context.HttpContext.Response.WriteAsJsonAsync(problem, problem.GetType(), json.Value.SerializerOptions, "application/problem+json"));
+        }
+    }
 
     /// <summary>
     /// Maps faults outside the request's control to their status: the database being unreachable, a

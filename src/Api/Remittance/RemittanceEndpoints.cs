@@ -108,7 +108,7 @@ public static class RemittanceEndpoints
     /// <summary>A remittance, for its sender, its recipient member and operators. Others get 404.</summary>
     private static async Task<Results<Ok<RemittanceResponse>, ProblemHttpResult>> GetAsync(string remittanceId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var record = remittanceId.Length is > 0 and <= 64 ? await grains.GetGrain<IRemittanceGrain>(remittanceId).GetRecord() : null;
+        var record = RecordIds.IsValid(remittanceId, 64) ? await grains.GetGrain<IRemittanceGrain>(remittanceId).GetRecord() : null;
         var member = user.MemberId();
         return record is not null && (user.IsOperator() || member == record.Request.SenderId || member == record.Request.RecipientMemberId)
             ? TypedResults.Ok(RemittanceResponse.From(record))
