@@ -24,6 +24,15 @@ public sealed class BankFixture : IAsyncLifetime
         await Database.DisposeAsync();
     }
 
+    /// <summary>A node on this fixture's database and bank, ready to serve, the bank's faults cleared first.</summary>
+    public async Task<MyPayApp> StartNodeAsync()
+    {
+        await ClearFaultsAsync();
+        var app = new MyPayApp(Database.ConnectionString, Bank.BaseAddress);
+        (await app.CreateReadyClientAsync()).Dispose();
+        return app;
+    }
+
     /// <summary>Opens an account with a unique number at the bank; returns its code and number.</summary>
     public async Task<(string BankCode, string AccountNumber)> OpenAccountAsync(string holderName, long balanceWon, string bankCode = "004", string status = "open")
     {

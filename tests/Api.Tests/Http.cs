@@ -57,13 +57,14 @@ internal static class Http
         return wallet.GetProperty("balance").GetInt64();
     }
 
-    /// <summary>Asserts an <c>application/problem+json</c> response with this status, and returns its body.</summary>
+    /// <summary>Asserts an <c>application/problem+json</c> response with this status and one of MyPay's types, and returns its body.</summary>
     public static async Task<JsonElement> AssertProblemAsync(this HttpResponseMessage response, int status)
     {
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(status, problem.GetProperty("status").GetInt32());
+        Assert.StartsWith(MyPay.Api.Hosting.Problems.TypeBase, problem.ProblemType(), StringComparison.Ordinal);
         return problem;
     }
 

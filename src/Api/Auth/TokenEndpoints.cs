@@ -24,7 +24,9 @@ public static class TokenEndpoints
     private static async Task<Results<Ok<TokenIssuer.TokenResponse>, ProblemHttpResult>> IssueTokenAsync(
         TokenRequest request, MemberRegistry members, Passwords passwords, TokenIssuer tokens, IOptions<AuthOptions> options, IConfiguration configuration)
     {
-        if (string.IsNullOrEmpty(request.Username) || string.IsNullOrEmpty(request.Password) || request.Password.Length > MemberRules.PasswordLengthMax)
+        // No username holds a control character, and PostgreSQL's text cannot even be asked about a NUL.
+        if (string.IsNullOrEmpty(request.Username) || request.Username.Any(char.IsControl)
+            || string.IsNullOrEmpty(request.Password) || request.Password.Length > MemberRules.PasswordLengthMax)
         {
             return InvalidCredentials();
         }

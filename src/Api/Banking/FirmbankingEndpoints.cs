@@ -22,7 +22,7 @@ public static class FirmbankingEndpoints
     /// <summary>One bank command: for the member it was made for, and for operators. Others get 404, not 403, so ids cannot be probed.</summary>
     private static async Task<Results<Ok<FirmbankingResponse>, ProblemHttpResult>> GetAsync(string requestId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        if (requestId.Length is 0 or > 100)
+        if (!RecordIds.IsValid(requestId, 100))
         {
             return NotFound(requestId);
         }

@@ -1,3 +1,5 @@
+using Microsoft.Net.Http.Headers;
+
 namespace MyPay.Api.Hosting;
 
 public static class Limits
@@ -17,6 +19,8 @@ public static class Limits
     /// <summary>
     /// Refuses a declared body over the limit before anything reads it. Kestrel enforces the same
     /// limit on bodies of unknown length; this check makes every server (the test host too) answer alike.
+    /// A body in another charset than UTF-8 is refused too: JSON between systems is UTF-8 (RFC 8259), and the
+    /// framework's reader throws on a charset it does not know, which was a 500.
     /// </summary>
     public static WebApplication UseMyPayLimits(this WebApplication app)
     {
@@ -24,7 +28,19 @@ public static class Limits
             ? throw new BadHttpRequestException(
                 $"The request body of {context.Request.ContentLength} bytes is over the limit of {RequestBodyBytesMax} bytes.",
                 StatusCodes.Status413PayloadTooLarge)
-            : next(context));
+            : NotUtf8Charset(context.Request) is { } charset
+                ? throw new BadHttpRequestException(
+                    $"The request body's charset is '{charset}'; send JSON in UTF-8.", StatusCodes.Status415UnsupportedMediaType)
+                : next(context));
         return app;
     }
+
+    /// <summary>The charset the Content-Type names, unless it is UTF-8 or none.</summary>
+    private static string? NotUtf8Charset(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+        && mediaType.Charset.HasValue
+        && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
+        && !mediaType.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
+            ? mediaType.Charset.Value
+            : null;
 }

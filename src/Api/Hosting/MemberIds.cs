@@ -12,5 +12,10 @@ public static class MemberIds
         StatusCodes.Status400BadRequest,
         "invalid-member-id",
         "The member id is not valid.",
-        $"A member id is 1 to {LengthMax} letters, digits, '-' or '_'; got {Math.Min(memberId.Length, LengthMax)}+ characters.");
+        $"A member id is 1 to {LengthMax} letters, digits, '-' or '_'; {memberId.Length switch
+        {
+            0 => "the id is missing",
+            > LengthMax => $"got more than {LengthMax} characters",
+            _ => $"got {memberId.Length} characters, not all of them allowed",
+        }}.");
 }

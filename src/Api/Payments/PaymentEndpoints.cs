@@ -59,7 +59,7 @@ public static class PaymentEndpoints
 
         if (request.Amount is not > 0 || request.Amount > limits.Value.PaymentCapWon)
         {
-            errors["amount"] = [$"amount must be 1 to {limits.Value.PaymentCapWon} won; got {request.Amount}."];
+            errors["amount"] = [Messages.AmountOutOfRange(request.Amount, limits.Value.PaymentCapWon)];
         }
 
         if (request.OrderId is { } orderId && (orderId.Length == 0 || orderId.Length > limits.Value.OrderIdLengthMax || orderId.Any(char.IsControl)))
@@ -173,7 +173,7 @@ public static class PaymentEndpoints
                 StatusCodes.Status422UnprocessableEntity, "refund-above-balance-cap", "The payer's wallet has no room for the refund.",
                 $"Refunding {outcome.AmountWon} won would take the payer's wallet above its balance cap; nothing moved. Refund a smaller part, or pay the payer back another way."),
             RefundStatus.NotAPositiveAmount => Problems.Problem(
-                StatusCodes.Status400BadRequest, "invalid-amount", "The amount must be positive.", $"Refund amount {request.Amount} won is not a positive number of won."),
+                StatusCodes.Status400BadRequest, "invalid-amount", "The amount must be positive.", request.Amount is { } amountWon ? $"Refund amount {amountWon} won is not a positive number of won." : "The refund amount is missing; give a positive number of won."),
             _ => Problems.Problem(
                 StatusCodes.Status422UnprocessableEntity, "refund-exceeds-payment", "More than remains to refund.",
                 $"Payment {paymentId} has {outcome.RemainingWon} won left to refund; asked for {outcome.AmountWon} won."),
@@ -189,8 +189,8 @@ public static class PaymentEndpoints
         "The wallet was short and the automatic top-up failed; nothing was paid.",
         topUp.Status switch
         {
-            RechargeAttemptStatus.BankRefused => $"The bank refused the top-up: {topUp.Record?.FailureReason}.",
-            RechargeAttemptStatus.Rejected => $"The top-up was refused: {topUp.Reservation?.Status}.",
+            RechargeAttemptStatus.BankRefused => $"The bank refused the top-up: {Messages.Reason(topUp.Record?.FailureReason)}.",
+            RechargeAttemptStatus.Rejected => $"The top-up was refused: {Messages.Reason(topUp.Reservation?.Status.ToString())}.",
             _ => $"The top-up could not start: {topUp.Status}.",
         });
 

@@ -121,14 +121,14 @@ public static class RemittanceEndpoints
             },
             RemittanceStatus.Voided => Problems.Problem(
                 StatusCodes.Status422UnprocessableEntity, "bank-refused", "The bank refused the transfer; the money is back in the wallet.",
-                $"Remittance {record.RemittanceId} was refused by the bank: {record.FailureReason}."),
+                $"Remittance {record.RemittanceId} was refused by the bank: {Messages.Reason(record.FailureReason)}."),
             _ => TypedResults.Accepted($"/v1/remittances/{record.RemittanceId}", RemittanceResponse.From(record)),
         };
 
     /// <summary>A remittance, for its sender, its recipient member and operators. Others get 404.</summary>
     private static async Task<Results<Ok<RemittanceResponse>, ProblemHttpResult>> GetAsync(string remittanceId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var record = remittanceId.Length is > 0 and <= 64 ? await grains.GetGrain<IRemittanceGrain>(remittanceId).GetRecord() : null;
+        var record = RecordIds.IsValid(remittanceId, 64) ? await grains.GetGrain<IRemittanceGrain>(remittanceId).GetRecord() : null;
         var member = user.MemberId();
         return record is not null && (user.IsOperator() || member == record.Request.SenderId || member == record.Request.RecipientMemberId)
             ? TypedResults.Ok(RemittanceResponse.From(record))
@@ -171,7 +171,7 @@ public static class RemittanceEndpoints
 
         if (request.Amount is not > 0 || request.Amount > options.RemittanceCapWon)
         {
-            errors["amount"] = [$"amount must be 1 to {options.RemittanceCapWon} won; got {request.Amount}."];
+            errors["amount"] = [Messages.AmountOutOfRange(request.Amount, options.RemittanceCapWon)];
         }
 
         return errors;

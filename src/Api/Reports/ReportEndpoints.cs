@@ -26,11 +26,11 @@ public static class ReportEndpoints
     private static async Task<Results<Ok<RegionMoney>, ProblemHttpResult>> MoneyByRegionAsync(
         string? region, RegionProjection projection, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(region) || region.Length > RegionProjection.RegionLengthMax)
+        if (string.IsNullOrWhiteSpace(region) || region.Length > RegionProjection.RegionLengthMax || region.Any(char.IsControl))
         {
             return Problems.Problem(
                 StatusCodes.Status400BadRequest, "invalid-region", "The region is not valid.",
-                $"Give region as 1 to {RegionProjection.RegionLengthMax} characters of an address, as in ?region=서울; got {region?.Length ?? 0}.");
+                $"Give region as 1 to {RegionProjection.RegionLengthMax} characters of an address without control characters, as in ?region=서울; {(region is null ? "region is missing" : $"got {region.Length} characters")}.");
         }
 
         return TypedResults.Ok(await projection.ReportAsync(region.Trim(), cancellationToken));

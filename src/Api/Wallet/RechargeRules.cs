@@ -18,7 +18,7 @@ public static class RechargeRules
             $"Amount {amountWon} won is above the cap of {limits.RechargeCapWon} won per recharge."),
         RechargeStatus.AboveTheBalanceCap => Problems.Problem(
             StatusCodes.Status422UnprocessableEntity, "balance-cap-exceeded", "The wallet would exceed its balance cap.",
-            $"Balance {balanceWon} won, with recharges still in flight, plus {amountWon} won is above the wallet cap of {limits.BalanceCapWon} won."),
+            $"{(balanceWon is { } heldWon ? $"Balance {heldWon} won" : "The balance")}, with recharges still in flight, plus {amountWon} won is above the wallet cap of {limits.BalanceCapWon} won."),
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Not a rejection."),
     };
 }

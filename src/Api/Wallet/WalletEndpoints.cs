@@ -64,16 +64,21 @@ public static class WalletEndpoints
         }
 
         // Rules that need no balance are checked here, so a malformed request never reaches the wallet or records its key.
-        if (limits.Value.RejectRecharge(request.Amount) is { } rejection)
+        if (request.Amount is not { } amountWon)
         {
-            return RechargeRules.Problem(rejection, request.Amount, limits.Value);
+            return Problems.Problem(StatusCodes.Status400BadRequest, "invalid-amount", "The amount is missing.", "amount is missing; give a positive number of won.");
+        }
+
+        if (limits.Value.RejectRecharge(amountWon) is { } rejection)
+        {
+            return RechargeRules.Problem(rejection, amountWon, limits.Value);
         }
 
         RechargeAttempt attempt;
         try
         {
             // A client that goes away ends the wait for the bank, not the recharge, which the wallet carries on.
-            attempt = await recharger.RechargeAsync(memberId, request.Amount, operation, options.Value.SynchronousWait, cancellationToken);
+            attempt = await recharger.RechargeAsync(memberId, amountWon, operation, options.Value.SynchronousWait, cancellationToken);
         }
         catch (OperationKeyReusedException)
         {
@@ -83,10 +88,10 @@ public static class WalletEndpoints
         return attempt switch
         {
             { Status: RechargeAttemptStatus.Succeeded, Record: { } record } => TypedResults.Ok(RechargeResponse.From(record)),
-            { Status: RechargeAttemptStatus.Pending, Reservation: { } reservation } => Pending(reservation.RechargeId, memberId, request.Amount),
+            { Status: RechargeAttemptStatus.Pending, Reservation: { } reservation } => Pending(reservation.RechargeId, memberId, amountWon),
             { Status: RechargeAttemptStatus.BankRefused, Record: { } record } => Problems.Problem(
                 StatusCodes.Status422UnprocessableEntity, "bank-refused", "The bank refused the transfer; nothing was charged.",
-                $"Recharge {record.RechargeId} failed at the bank: {record.FailureReason}."),
+                $"Recharge {record.RechargeId} failed at the bank: {Messages.Reason(record.FailureReason)}."),
             { Status: RechargeAttemptStatus.Rejected, Reservation: { } reservation } =>
                 RechargeRules.Problem(reservation.Status, reservation.AmountWon, limits.Value, reservation.BalanceWon),
             { Status: RechargeAttemptStatus.NoLinkedBankAccount } => Problems.Problem(
@@ -131,8 +136,8 @@ public static class WalletEndpoints
     private static Accepted<RechargeResponse> Pending(string rechargeId, string memberId, long amountWon) =>
         TypedResults.Accepted($"/v1/recharges/{rechargeId}", new RechargeResponse(rechargeId, memberId, amountWon, "pending", null, null));
 
-    /// <summary>The body of a recharge: the amount in whole won, a JSON number.</summary>
-    public sealed record RechargeRequest(long Amount);
+    /// <summary>The body of a recharge: the amount in whole won, a JSON number (null when the body leaves it out).</summary>
+    public sealed record RechargeRequest(long? Amount);
 
     public sealed record WalletResponse(string MemberId, long Balance);
 
