@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using MyPay.Grains;
+using Orleans;
+using Orleans.Runtime;
 
 namespace MyPay.Api.Tests;
 
@@ -8,7 +12,8 @@ namespace MyPay.Api.Tests;
 /// The money rules that hold without exceptions: the balance cap binds every credit (a member's remittance, a refund, a
 /// recharge, and the recharges still in flight) however requests interleave; a retried request is answered as the first
 /// was, whatever changed since; keys MyPay derives for its own steps never meet a client's; and auto top-up serves
-/// remittances as it serves payments. Against the real bank simulator and PostgreSQL.
+/// remittances as it serves payments; a key repeated after the retention of operation keys is refused with nothing moved.
+/// Against the real bank simulator and PostgreSQL.
 /// </summary>
 public sealed class MoneyRuleTests(BankFixture fixture) : IClassFixture<BankFixture>, IAsyncLifetime
 {
@@ -209,6 +214,102 @@ public sealed class MoneyRuleTests(BankFixture fixture) : IClassFixture<BankFixt
         Assert.Equal(await IdAsync(paid, "paymentId"), await IdAsync(paidAgain, "paymentId"));
         Assert.Equal(5_000, await payer.Client.BalanceAsync(payer.Id));
         await AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task Pay_RepeatedAfterTheRetention_Is422KeyExpired_MovesNothing_AndPaymentsAtTheSameMomentSucceed()
+    {
+        var payer = await MemberWithWalletAsync(100_000);
+        var merchant = await app.RegisterAsync("merchant", "오래된 키 상점");
+        var others = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => MemberWithWalletAsync(10_000)));
+        using var paid = await payer.Client.PayAsync(merchant.Id, 10_000, "old-payment");
+        Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
+        await ForgetOperationKeysAsync(payer.Id);
+
+        // The same body, and another, each beside payments of other members made at the same moment.
+        foreach (var amountWon in new long[] { 10_000, 20_000 })
+        {
+            var repeat = payer.Client.PayAsync(merchant.Id, amountWon, "old-payment");
+            var unrelated = others.Select(other => other.Client.PayAsync(merchant.Id, 1_000, $"unrelated-{amountWon}-{other.Id}")).ToList();
+
+            using var refused = await repeat;
+            Assert.Equal(ProblemBase + "idempotency-key-expired", (await refused.AssertProblemAsync(422)).ProblemType());
+            foreach (var response in await Task.WhenAll(unrelated))
+            {
+                Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+                response.Dispose();
+            }
+        }
+
+        Assert.Equal(90_000, await payer.Client.BalanceAsync(payer.Id));
+        Assert.All(await Task.WhenAll(others.Select(other => other.Client.BalanceAsync(other.Id))), balance => Assert.Equal(8_000, balance));
+        Assert.Equal(1, await fixture.Database.ScalarAsync<long>($"SELECT count(*) FROM payment WHERE payer_id = '{payer.Id}'"));
+        await AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task Recharge_RepeatedAfterTheRetention_Is422KeyExpired_BeforeTheBankMovesAnyMoney()
+    {
+        var member = await MemberWithWalletAsync(0);
+        using var recharged = await RechargeAsync(member, 50_000, expectedBalanceWon: 50_000, "old-recharge");
+        await ForgetOperationKeysAsync(member.Id);
+        var bankBalanceWon = await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!);
+        var corporateWon = await fixture.CorporateBalanceAsync();
+
+        using var repeated = await member.Client.RechargeAsync(member.Id, 50_000, "old-recharge");
+        using var otherBody = await member.Client.RechargeAsync(member.Id, 30_000, "old-recharge");
+
+        Assert.Equal(ProblemBase + "idempotency-key-expired", (await repeated.AssertProblemAsync(422)).ProblemType());
+        Assert.Equal(ProblemBase + "idempotency-key-expired", (await otherBody.AssertProblemAsync(422)).ProblemType());
+        await AssertLedgerConsistentAsync();
+        Assert.Equal(50_000, await member.Client.BalanceAsync(member.Id));
+        Assert.Equal(bankBalanceWon, await fixture.BalanceAsync(member.BankCode!, member.AccountNumber!));
+        Assert.Equal(corporateWon, await fixture.CorporateBalanceAsync());
+        Assert.Equal(1, await fixture.Database.ScalarAsync<long>($"SELECT count(*) FROM recharge WHERE member_id = '{member.Id}'"));
+    }
+
+    [Fact]
+    public async Task Send_UnderAKeyAPaymentUsedBeforeTheRetention_Is422KeyExpired_AndMovesNothing()
+    {
+        // Within the retention this is the same key with another body (422 idempotency-key-reused); after it, the payment's
+        // ledger entry still holds the key, and the remittance must not be left pending for ever.
+        var sender = await MemberWithWalletAsync(100_000);
+        var merchant = await app.RegisterAsync("merchant", "송금 전 상점");
+        var friend = await app.RegisterAsync();
+        using var paid = await sender.Client.PayAsync(merchant.Id, 10_000, "spent-key");
+        Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
+        await ForgetOperationKeysAsync(sender.Id);
+
+        using var sent = await sender.Client.SendToMemberAsync(friend.Id, 10_000, "spent-key");
+        using var again = await sender.Client.SendToMemberAsync(friend.Id, 10_000, "spent-key");
+
+        Assert.Equal(ProblemBase + "idempotency-key-expired", (await sent.AssertProblemAsync(422)).ProblemType());
+        Assert.Equal(ProblemBase + "idempotency-key-expired", (await again.AssertProblemAsync(422)).ProblemType());
+        Assert.Equal(90_000, await sender.Client.BalanceAsync(sender.Id));
+        Assert.Equal(0, await friend.Client.BalanceAsync(friend.Id));
+        await AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task IdempotencyKeyConstraints_NameTheUniqueKeysOfTheSchema()
+    {
+        foreach (var name in IdempotencyKeyConstraints.Names)
+        {
+            Assert.Equal(1, await fixture.Database.ScalarAsync<long>($"SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = '{name}' AND i.indisunique"));
+        }
+    }
+
+    /// <summary>
+    /// What the retention leaves of a member's requests made long ago: their operation keys deleted, as the prune
+    /// deletes them, and the wallet's activation (which remembers recent keys) collected, as an idle one is.
+    /// </summary>
+    private async Task ForgetOperationKeysAsync(string memberId)
+    {
+        Assert.True(await fixture.Database.ScalarAsync<long>($"""
+            WITH pruned AS (DELETE FROM silo_grain_operation WHERE grain_type = 'wallet' AND grain_key = '{memberId}' RETURNING 1)
+            SELECT count(*) FROM pruned
+            """) > 0);
+        await app.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
     }
 
     /// <summary>

@@ -74,6 +74,43 @@ public sealed class GroupCommitTests(SiloDatabase database) : IClassFixture<Silo
     }
 
     [Fact]
+    public async Task Batch_WithItemsWhoseRecordsBreakAConstraint_FailsThemAlone_AndCommitsItsOtherItems()
+    {
+        // A record breaking a constraint of its table (here a unique key on a grain's values, and the table's CHECK) rolls
+        // the transaction back: the write that carried it must fail alone, naming the constraint, as a stale one does.
+        await CreateRecordTableAsync();
+        await using var storage = new PostgresGrainStorage(database.DataSource, new PostgresStorageOptions { ConcurrentCommits = 1 }, [new TestRecordWriter()]);
+        var (blocker, before, taken, negative, recorded, plain) = (NewGrain(), NewGrain(), NewGrain(), NewGrain(), NewGrain(), NewGrain());
+        Assert.Equal(WriteOutcome.CommittedAt(1), await WriteAsync(storage, blocker, 0, "v1"));
+        Assert.Equal(WriteOutcome.CommittedAt(1), await WriteAsync(storage, taken, 0, "v1", [new TestRecord(taken.Key, 7, 7)]));
+
+        var writes = await QueueWhileCommitterIsHeldAsync(storage, blocker, () =>
+        [
+            WriteAsync(storage, before, 0, "v1", [new TestRecord(before.Key, 1, 1)], Operation("before")),
+            WriteAsync(storage, taken, 1, "v2", [new TestRecord(taken.Key, 7, 14)], Operation("again")),
+            WriteAsync(storage, negative, 0, "v1", [new TestRecord(negative.Key, -1, 0)]),
+            WriteAsync(storage, recorded, 0, "v1", [new TestRecord(recorded.Key, 2, 2)]),
+            WriteAsync(storage, plain, 0, "v1"),
+        ]);
+
+        Assert.Equal(WriteOutcome.CommittedAt(1), await writes[0]);
+        var unique = await Assert.ThrowsAsync<RecordConflictException>(() => writes[1]);
+        Assert.Equal((taken, "test_record", "test_record_one_value_per_grain"), (unique.Grain, unique.Table, unique.Constraint));
+        var check = await Assert.ThrowsAsync<RecordConflictException>(() => writes[2]);
+        Assert.Equal((negative, "test_record", "test_record_value_check"), (check.Grain, check.Table, check.Constraint));
+        Assert.Equal(WriteOutcome.CommittedAt(1), await writes[3]);
+        Assert.Equal(WriteOutcome.CommittedAt(1), await writes[4]);
+        Assert.Equal((1L, "v1"), await ReadAsync(storage, taken));
+        Assert.Null(await storage.ReadAsync(negative, CancellationToken.None).WaitAsync(TestSilo.Timeout));
+        Assert.Null(await storage.ReadOperationAsync(taken, "again", CancellationToken.None).WaitAsync(TestSilo.Timeout));
+        Assert.NotNull(await storage.ReadOperationAsync(before, "before", CancellationToken.None).WaitAsync(TestSilo.Timeout));
+        Assert.Equal(1, await database.ScalarAsync<long>($"SELECT count(*) FROM test_record WHERE grain_key = '{before.Key}'"));
+        Assert.Equal(1, await database.ScalarAsync<long>($"SELECT count(*) FROM test_record WHERE grain_key = '{taken.Key}'"));
+        Assert.Equal(1, await database.ScalarAsync<long>($"SELECT count(*) FROM test_record WHERE grain_key = '{recorded.Key}'"));
+        Assert.Equal(0, await database.ScalarAsync<long>($"SELECT count(*) FROM test_record WHERE grain_key = '{negative.Key}'"));
+    }
+
+    [Fact]
     public async Task Write_WhenTheQueueIsFull_IsRefusedAtOnce_AndTheQueuedWritesStillCommit()
     {
         // The committer is held on a row lock, so writes queue; past the limit the next is refused, not left waiting.
@@ -102,7 +139,11 @@ public sealed class GroupCommitTests(SiloDatabase database) : IClassFixture<Silo
     /// Holds a row lock on <paramref name="blocker"/>, has <paramref name="storage"/>'s committer block on it,
     /// queues the writes <paramref name="queue"/> makes, then releases the lock: the queued writes form the next batch.
     /// </summary>
-    private async Task<WriteOutcome[]> WhileCommitterIsHeldAsync(PostgresGrainStorage storage, GrainId blocker, Func<Task<WriteOutcome>[]> queue)
+    private async Task<WriteOutcome[]> WhileCommitterIsHeldAsync(PostgresGrainStorage storage, GrainId blocker, Func<Task<WriteOutcome>[]> queue) =>
+        await Task.WhenAll(await QueueWhileCommitterIsHeldAsync(storage, blocker, queue)).WaitAsync(TestSilo.Timeout);
+
+    /// <summary>As <see cref="WhileCommitterIsHeldAsync"/>, returning each queued write's task, for writes that may fail.</summary>
+    private async Task<Task<WriteOutcome>[]> QueueWhileCommitterIsHeldAsync(PostgresGrainStorage storage, GrainId blocker, Func<Task<WriteOutcome>[]> queue)
     {
         Task<WriteOutcome> held;
         Task<WriteOutcome>[] queued;
@@ -125,7 +166,17 @@ public sealed class GroupCommitTests(SiloDatabase database) : IClassFixture<Silo
         }
 
         Assert.Equal(WriteOutcome.CommittedAt(2), await held);
-        return await Task.WhenAll(queued).WaitAsync(TestSilo.Timeout);
+        return queued;
+    }
+
+    /// <summary>The table of <see cref="TestRecordWriter"/>, with a unique key on a grain's values for records to break.</summary>
+    private async Task CreateRecordTableAsync()
+    {
+        foreach (var sql in new[] { TestRecordWriter.CreateTable, "CREATE UNIQUE INDEX IF NOT EXISTS test_record_one_value_per_grain ON test_record (grain_key, value)" })
+        {
+            await using var command = database.DataSource.CreateCommand(sql);
+            await command.ExecuteNonQueryAsync();
+        }
     }
 
     private static GrainId NewGrain() => new("batch", Guid.NewGuid().ToString("N"));
@@ -133,7 +184,11 @@ public sealed class GroupCommitTests(SiloDatabase database) : IClassFixture<Silo
     private static OperationRecord Operation(string id) => new(id, "hash", Encoding.UTF8.GetBytes("result"));
 
     private static Task<WriteOutcome> WriteAsync(PostgresGrainStorage storage, GrainId grain, long expectedVersion, string payload, params OperationRecord[] operations) =>
-        storage.WriteAsync(new StateWrite(grain, expectedVersion, Encoding.UTF8.GetBytes(payload), operations), CancellationToken.None)
+        WriteAsync(storage, grain, expectedVersion, payload, [], operations);
+
+    private static Task<WriteOutcome> WriteAsync(
+        PostgresGrainStorage storage, GrainId grain, long expectedVersion, string payload, IReadOnlyList<object> records, params OperationRecord[] operations) =>
+        storage.WriteAsync(new StateWrite(grain, expectedVersion, Encoding.UTF8.GetBytes(payload), operations) { Records = records }, CancellationToken.None)
             .WaitAsync(TestSilo.Timeout);
 
     private static async Task<(long Version, string Payload)?> ReadAsync(PostgresGrainStorage storage, GrainId grain)

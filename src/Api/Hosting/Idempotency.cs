@@ -50,4 +50,15 @@ public static class Idempotency
         "idempotency-key-reused",
         "The Idempotency-Key was already used with a different request.",
         $"Key '{key}' was first used with another request body; use a new key for a new request.");
+
+    /// <summary>
+    /// A key the member used longer ago than operation keys are kept (their retention): its first result is gone, and
+    /// what MyPay keeps for ever (one ledger entry, payment and recharge per member and key) refused the request, with
+    /// nothing moved (see <see cref="MyPay.Grains.IdempotencyKeyConstraints"/>).
+    /// </summary>
+    public static ProblemHttpResult KeyExpired(string key) => Problems.Problem(
+        StatusCodes.Status422UnprocessableEntity,
+        "idempotency-key-expired",
+        "The Idempotency-Key was used more than the retention ago.",
+        $"Key '{key}' was used longer ago than idempotency keys are kept, so its first result is gone and nothing was done; use a new key for a new request.");
 }

@@ -4,6 +4,7 @@ using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Api.OpenApi;
 using MyPay.Api.Wallet;
+using MyPay.Grains;
 using MyPay.Grains.Money;
 using MyPay.Grains.Payments;
 using MyPay.Grains.Settlement;
@@ -23,7 +24,7 @@ public static class PaymentEndpoints
             .WithDescription("The signed-in member pays `merchantId` `amount` won (1 to the payment cap, 2,000,000 by default), with an optional `orderId`. When the wallet is short and a bank account is linked, the shortfall is first recharged, rounded up to 10,000 won; if the bank has not answered that top-up in time the answer is 202 with the recharge's address, nothing is paid yet, and the payment is to be sent again with the same key once the recharge has succeeded. The merchant is charged its commission rate; the payer pays the amount alone.")
             .ProducesValidationProblemFor("`invalid-payment`: `merchantId`, `amount` or `orderId` is missing or malformed; `errors` names each.")
             .ProducesProblemFor(StatusCodes.Status403Forbidden, "`forbidden`: the operator cannot pay; `member-suspended`: the payer is suspended.")
-            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`insufficient-funds`, `top-up-failed`: the wallet is short and could not be topped up; `paying-self`, `unknown-merchant`, `not-a-merchant`, `merchant-suspended`: the payee cannot take the payment.");
+            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`insufficient-funds`, `top-up-failed`: the wallet is short and could not be topped up; `paying-self`, `unknown-merchant`, `not-a-merchant`, `merchant-suspended`: the payee cannot take the payment; `idempotency-key-expired`: the key was used longer ago than keys are kept (30 days by default), and nothing was done.");
         app.MapGet("/v1/payments/{paymentId}", GetAsync).RequireAuthorization()
             .WithName("GetPayment").WithTags(ApiTags.Payments).WithSummary("Read a payment")
             .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-payment`: no payment with the id is visible to the caller.");
@@ -86,6 +87,10 @@ public static class PaymentEndpoints
         catch (OperationKeyReusedException)
         {
             return Idempotency.KeyReused(operation.Id);
+        }
+        catch (RecordConflictException conflict) when (IdempotencyKeyConstraints.IsExpiredKey(conflict))
+        {
+            return Idempotency.KeyExpired(operation.Id);
         }
 
         return result switch

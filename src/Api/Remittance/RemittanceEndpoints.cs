@@ -24,7 +24,7 @@ public static class RemittanceEndpoints
             .WithDescription("Either `toMemberId`, or `toBankCode` and `toAccountNumber`; `amount` in won (1 to the remittance cap, 2,000,000 by default). To a member it is free and credited at once. To a bank account the wallet gives the amount plus MyPay's fee (500 won by default), held until the bank moves the money, and returned whole if the bank refuses. A short wallet with a linked account is first topped up by the shortfall, rounded up to 10,000 won. 202 with the remittance's address while the bank has not answered.")
             .ProducesValidationProblemFor("`invalid-remittance`: the recipient or amount is missing or malformed; `errors` names each.")
             .ProducesProblemFor(StatusCodes.Status403Forbidden, "`forbidden`: the operator cannot send money; `member-suspended`: the sender is suspended.")
-            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`sending-to-self`, `unknown-recipient`, `recipient-cap-exceeded`: the recipient cannot take the money; `insufficient-funds`: the wallet holds less than the amount and fee, and no linked account tops it up; `top-up-failed`: the automatic top-up failed; `bank-refused`: the bank refused the transfer and the money is back in the wallet.");
+            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`sending-to-self`, `unknown-recipient`, `recipient-cap-exceeded`: the recipient cannot take the money; `insufficient-funds`: the wallet holds less than the amount and fee, and no linked account tops it up; `top-up-failed`: the automatic top-up failed; `bank-refused`: the bank refused the transfer and the money is back in the wallet; `idempotency-key-expired`: the key was used for another request longer ago than keys are kept (30 days by default), and nothing was sent.");
         app.MapGet("/v1/remittances/{remittanceId}", GetAsync).RequireAuthorization()
             .WithName("GetRemittance").WithTags(ApiTags.Remittances).WithSummary("Read a remittance")
             .ProducesProblemFor(StatusCodes.Status404NotFound, "`unknown-remittance`: no remittance with the id is visible to the caller.");
@@ -109,6 +109,7 @@ public static class RemittanceEndpoints
             RemittanceStatus.Failed => record.FailureReason switch
             {
                 RemittanceGrain.KeyReused => Idempotency.KeyReused(operation.Id),
+                RemittanceGrain.KeyExpired => Idempotency.KeyExpired(operation.Id),
                 RemittanceGrain.RecipientCapExceeded => Problems.Problem(
                     StatusCodes.Status422UnprocessableEntity, "recipient-cap-exceeded", "The recipient's wallet would exceed its cap.",
                     $"Member {record.Request.RecipientMemberId} cannot take {record.Request.AmountWon} won more under the balance cap; nothing moved."),

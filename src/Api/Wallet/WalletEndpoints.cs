@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Api.OpenApi;
+using MyPay.Grains;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
@@ -28,7 +29,7 @@ public static class WalletEndpoints
             .WithDescription("`amount` in won: a positive multiple of the recharge unit, at most the single-recharge cap, and the balance with the recharges in flight stays within the wallet's cap (by default 10,000, 2,000,000 and 2,000,000 won). 200 with the new balance when the bank answers in time; otherwise 202 with the recharge's address, and the recharge carries on.")
             .ProducesProblemFor(StatusCodes.Status400BadRequest, "`invalid-amount`: the amount is not positive, or not a multiple of the recharge unit.")
             .ProducesProblemFor(StatusCodes.Status403Forbidden, "`member-suspended`: the member is suspended.")
-            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`recharge-cap-exceeded`, `balance-cap-exceeded`: over the single-recharge cap or the wallet's; `no-linked-bank-account`; `bank-refused`: the bank refused the transfer and nothing was charged.");
+            .ProducesProblemFor(StatusCodes.Status422UnprocessableEntity, "`recharge-cap-exceeded`, `balance-cap-exceeded`: over the single-recharge cap or the wallet's; `no-linked-bank-account`; `bank-refused`: the bank refused the transfer and nothing was charged; `idempotency-key-expired`: the key was used longer ago than keys are kept (30 days by default), and nothing was done.");
         wallet.MapGet("/history", HistoryAsync).RequireSelfOrOperator()
             .WithName("GetWalletHistory").WithSummary("List a wallet's changes, newest first, a page at a time")
             .WithDescription($"`limit` is 1 to {LedgerQueries.PageSizeMax} (default 20); pass the previous page's `nextCursor` as `cursor` for the next page.")
@@ -83,6 +84,10 @@ public static class WalletEndpoints
         catch (OperationKeyReusedException)
         {
             return Idempotency.KeyReused(operation.Id);
+        }
+        catch (RecordConflictException conflict) when (IdempotencyKeyConstraints.IsExpiredKey(conflict))
+        {
+            return Idempotency.KeyExpired(operation.Id);
         }
 
         return attempt switch

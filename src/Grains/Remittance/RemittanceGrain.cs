@@ -10,6 +10,7 @@ using Orleans.Concurrency;
 using Orleans.Runtime;
 using OperationKey = MyPay.Silo.Grains.OperationKey;
 using OperationKeyReusedException = MyPay.Silo.Grains.OperationKeyReusedException;
+using RecordConflictException = MyPay.Silo.Grains.RecordConflictException;
 using StorageId = MyPay.Silo.Grains.GrainId;
 
 namespace MyPay.Grains.Remittance;
@@ -52,6 +53,12 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
 
     /// <summary>The failure reason of a remittance whose Idempotency-Key the sender had used for another request.</summary>
     public const string KeyReused = "idempotency-key-reused";
+
+    /// <summary>
+    /// The failure reason of a remittance whose Idempotency-Key the sender had used for another request longer ago than
+    /// operation keys are kept (<see cref="IdempotencyKeyConstraints"/>).
+    /// </summary>
+    public const string KeyExpired = "idempotency-key-expired";
 
     /// <summary>The failure reason of a remittance the recipient's wallet had no room for under its balance cap.</summary>
     public const string RecipientCapExceeded = "recipient-cap-exceeded";
@@ -178,6 +185,12 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
         {
             // The sender's key was already spent on another request (a recharge, a payment): nothing moved.
             failure = KeyReused;
+        }
+        catch (RecordConflictException conflict) when (IdempotencyKeyConstraints.IsExpiredKey(conflict))
+        {
+            // Spent so long ago that its operation key is pruned, while the ledger or a recharge still holds it: the
+            // refused write (the debit, or the top-up's reservation) wrote nothing.
+            failure = KeyExpired;
         }
 
         if (failure is not null)

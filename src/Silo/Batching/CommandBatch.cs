@@ -25,7 +25,9 @@ namespace MyPay.Silo.Batching;
 /// <see cref="CommandBatchOptions.ConflictRetriesMax"/> times in a row; commands must therefore depend on the state
 /// and their arguments only. A write whose outcome is unknown (the database failed mid-commit) fails its callers,
 /// reloads the state, and re-applies the commands that arrived meanwhile; if the state cannot be reloaded, every
-/// waiting command fails and the activation is deactivated, so the next call starts from storage.
+/// waiting command fails and the activation is deactivated, so the next call starts from storage. A write refused because
+/// a command's records broke a constraint of their table (<see cref="RecordConflictException"/>: nothing was written)
+/// writes its commands again one per write, so that only that command fails.
 /// </para>
 /// <para>
 /// A command with an <see cref="OperationKey"/> takes effect at most once for this state (which must then be an
@@ -75,6 +77,12 @@ public sealed class CommandBatch<TState>
     /// <summary>Set while a failed write is being settled and the state reloaded: commands arriving meanwhile wait, unapplied.</summary>
     private bool reloading;
 
+    /// <summary>
+    /// How many of the next writes carry one command each: after a write of several failed on a record's constraint
+    /// (<see cref="RecordConflictException"/>), writing its commands one by one finds the one whose records broke it.
+    /// </summary>
+    private int writesAlone;
+
     /// <param name="grain">The grain that owns the state: deactivated should its state become unknown.</param>
     /// <param name="persistent">The grain's state, stored by a <see cref="GroupCommitGrainStorage"/>.</param>
     /// <param name="stateName">The state's name, as given to <c>[PersistentState]</c>.</param>
@@ -97,6 +105,8 @@ public sealed class CommandBatch<TState>
     private Queue<PendingCommand> Waiting => waiting ??= new();
 
     private int WaitingCount => waiting?.Count ?? 0;
+
+    private int CommandsPerWrite => writesAlone > 0 ? 1 : options.CommandsPerWriteMax;
 
     /// <summary>
     /// Applies <paramref name="command"/> to the state and completes once a write holding its effect has committed,
@@ -141,7 +151,7 @@ public sealed class CommandBatch<TState>
         }
 
         var pending = new PendingCommand<TResult>(command, operation, reapply);
-        if (!reloading && applied.Count < options.CommandsPerWriteMax && WaitingCount == 0)
+        if (!reloading && applied.Count < CommandsPerWrite && WaitingCount == 0)
         {
             working ??= Copy(inFlight ?? Committed);
             if (!TryApply(pending))
@@ -229,6 +239,7 @@ public sealed class CommandBatch<TState>
                 }
 
                 writing = applied;
+                writesAlone = Math.Max(writesAlone - 1, 0);
                 var snapshot = working!;
                 applied = [];
                 working = null;
@@ -329,8 +340,14 @@ public sealed class CommandBatch<TState>
 
                 FailAll([.. batch.Where(command => !command.Reapply)], conflict);
                 return [.. batch.Where(command => command.Reapply)];
+            case RecordConflictException when batch.Count > 1:
+                // Nothing was written, and which command's records broke the constraint is unknown: each is written
+                // again alone, so that only that one fails, with this exception.
+                writesAlone = batch.Count;
+                return batch;
             default:
-                // Whether the write committed is unknown: only a reload can tell, and the callers are told it failed.
+                // Whether the write committed is unknown (a record conflict of a command written alone: it did not): only a
+                // reload can tell, and the callers are told it failed.
                 FailAll(batch, failure);
                 return [];
         }
@@ -371,7 +388,7 @@ public sealed class CommandBatch<TState>
     /// <summary>Moves waiting commands into the next write, applying each, up to the write's limit.</summary>
     private void ApplyWaiting()
     {
-        while (WaitingCount > 0 && applied.Count < options.CommandsPerWriteMax)
+        while (WaitingCount > 0 && applied.Count < CommandsPerWrite)
         {
             var command = Waiting.Dequeue();
             working ??= Copy(inFlight ?? Committed);

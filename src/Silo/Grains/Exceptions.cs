@@ -46,3 +46,24 @@ public sealed class StorageOverloadedException(GrainId grain, int queuedWritesMa
     [Orleans.Id(0)]
     public GrainId Grain { get; } = grain;
 }
+
+/// <summary>
+/// A record a grain's write carried (<see cref="Storage.PendingRecords.Append"/>) broke a constraint of its table: nothing
+/// of the write was stored, while the other writes of its group commit were. What the constraint means is its owner's to
+/// say (a unique key on a request's id, say, that outlived the operation key that guarded it). An Orleans exception, so
+/// that Orleans' state bridge passes it to the grain as it is.
+/// </summary>
+[Orleans.GenerateSerializer]
+public sealed class RecordConflictException(GrainId grain, string table, string constraint)
+    : Orleans.Runtime.OrleansException($"A record written with grain {grain} broke constraint '{constraint}' of table '{table}': nothing of the write was stored.")
+{
+    [Orleans.Id(0)]
+    public GrainId Grain { get; } = grain;
+
+    [Orleans.Id(1)]
+    public string Table { get; } = table;
+
+    /// <summary>The constraint's name, or empty when a trigger raised the violation without naming one.</summary>
+    [Orleans.Id(2)]
+    public string Constraint { get; } = constraint;
+}

@@ -10,7 +10,8 @@ namespace MyPay.Silo.Storage;
 /// <para>
 /// A writer adds its statements to the batch that ends with the transaction's COMMIT, so every writer's
 /// records and the commit travel in one round trip. A writer's statements are invariants' last line of
-/// defence: a constraint they violate aborts the whole batch, which then fails for every grain in it.
+/// defence: a constraint they violate rolls the batch back, and the store commits it again without the write whose
+/// records broke it, which fails alone with <see cref="Grains.RecordConflictException"/>.
 /// Writers should be multi-row statements (unnest), so hundreds of records cost one statement.
 /// </para>
 /// </summary>

@@ -126,12 +126,38 @@ public sealed class CommandBatchTests(OrleansStorageCluster fixture) : IClassFix
         var tally = fixture.Grains.GetGrain<IBatchedTallyGrain>(key);
         await tally.Add(4).WaitAsync(TestSilo.Timeout);
 
-        await Assert.ThrowsAnyAsync<Exception>(() => tally.AddRefusedByTheDatabase(100).WaitAsync(TestSilo.Timeout));
+        var refused = await Assert.ThrowsAsync<RecordConflictException>(() => tally.AddRefusedByTheDatabase(100).WaitAsync(TestSilo.Timeout));
 
+        Assert.Equal("test_record_value_check", refused.Constraint);
         Assert.Equal(4, await tally.Committed());
         Assert.Equal(5, await tally.Add(1).WaitAsync(TestSilo.Timeout));
         await fixture.AssertStoredAsync(BatchedTallyGrain.StateName, key, version: 2, total: 5);
         Assert.Equal([new TestRecord(key, 4, 4), new TestRecord(key, 1, 5)], await fixture.Database.ReadRecordsAsync(key));
+    }
+
+    [Fact]
+    public async Task CommandWhoseRecordTheDatabaseRefuses_FailsAlone_AndTheCommandsSharingItsWriteCommit()
+    {
+        var key = NewKey();
+        var tally = fixture.Grains.GetGrain<IBatchedTallyGrain>(key);
+        await using var hold = await fixture.HoldCommitterAsync();
+
+        // The first write waits on the held committer; the three commands after it are applied meanwhile and share the next.
+        var first = tally.Add(1);
+        await fixture.WaitForQueuedWritesAsync(1);
+        var ten = tally.Add(10);
+        var refused = tally.AddRefusedByTheDatabase(100);
+        var twenty = tally.Add(20);
+        Assert.Equal(0, await tally.Committed());
+        await hold.ReleaseAsync();
+
+        var conflict = await Assert.ThrowsAsync<RecordConflictException>(() => refused.WaitAsync(TestSilo.Timeout));
+        Assert.Equal("test_record_value_check", conflict.Constraint);
+        Assert.Equal(1, await first.WaitAsync(TestSilo.Timeout));
+        var totals = await Task.WhenAll(ten, twenty).WaitAsync(TestSilo.Timeout);
+        Assert.True(totals.SequenceEqual([11, 31]) || totals.SequenceEqual([31, 21]), $"Totals {string.Join(", ", totals)} do not follow one order.");
+        Assert.Equal(31, await tally.Committed());
+        Assert.Equal([1L, 10L, 20L], (await fixture.Database.ReadRecordsAsync(key)).Select(record => record.Value).Order());
     }
 
     [Fact]

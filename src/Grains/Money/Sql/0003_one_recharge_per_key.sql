@@ -1,0 +1,12 @@
+-- One recharge per member and Idempotency-Key, as the ledger keeps one entry per member and key. The wallet's operation
+-- keys answer a repeated key, but they are pruned after their retention (Silo:OperationKeys:Retention) and this table is
+-- not: a key repeated after that is applied afresh, and this index refuses its reservation before the bank moves any
+-- money (the write fails alone, a RecordConflictException naming the index). Without it the reservation committed, the
+-- bank moved the money, and the credit's ledger entry, under the key already taken, could never commit.
+--
+-- Rows already stored cannot break it: a row is inserted only by the reservation that records its key as the wallet's
+-- operation key (the row's idempotency_key is that key's id; an auto top-up's is derived, "auto-top-up {key}"), unique in
+-- silo_grain_operation, and a repeat of a recorded key replays the first reservation instead of inserting a row. Only a
+-- repeat after a prune could have inserted a second row, and keys are pruned only since the retention came, 30 days by
+-- default.
+CREATE UNIQUE INDEX IF NOT EXISTS recharge_member_id_idempotency_key_key ON recharge (member_id, idempotency_key);
