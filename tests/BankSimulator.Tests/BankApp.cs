@@ -1,21 +1,28 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using MyPay.BankSimulator.Ledger;
+using Npgsql;
 
 namespace MyPay.BankSimulator.Tests;
 
 /// <summary>
 /// A fresh bank per test, served by real Kestrel on a free port: a lost response must drop a real
-/// TCP connection, which the in-memory test server cannot do.
+/// TCP connection, which the in-memory test server cannot do. Its books are a database of its own on the
+/// PostgreSQL server of <c>./mypay test</c>, dropped with the app, or books given to it that outlive it.
 /// </summary>
 public sealed class BankApp : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> settings;
+    private readonly BankBooks? ownBooks;
 
     /// <param name="settings">Configuration, such as <c>["Bank:RandomSeed"] = "7"</c>.</param>
-    public BankApp(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="books">The database to keep the books in, for a bank restarted on the same books; none for a fresh one.</param>
+    public BankApp(IReadOnlyDictionary<string, string?>? settings = null, BankBooks? books = null)
     {
         this.settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(), StringComparer.Ordinal);
+        ownBooks = books is null ? new BankBooks() : null;
+        this.settings.TryAdd(BankDatabase.UrlVariable, (books ?? ownBooks)!.ConnectionString);
 
         // A listen option rather than UseKestrel(0): the factory applies a port by rewriting the server's
         // addresses after the host is built, which races with Program.cs starting the server on its own thread.
@@ -29,6 +36,49 @@ public sealed class BankApp : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (ownBooks is not null)
+        {
+            await ownBooks.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>
+/// A bank's database on the test server (<c>MYPAY_DATABASE_URL</c>, set by <c>./mypay test</c>), named but not created:
+/// the bank creates it at start, as it creates <c>mypay_bank</c>. Dropped when disposed.
+/// </summary>
+public sealed class BankBooks : IAsyncDisposable
+{
+    private readonly string serverConnectionString;
+
+    public BankBooks()
+    {
+        var url = Environment.GetEnvironmentVariable("MYPAY_DATABASE_URL");
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            throw new InvalidOperationException("MYPAY_DATABASE_URL is not set. Run the tests with ./mypay test, which starts PostgreSQL and sets it.");
+        }
+
+        serverConnectionString = BankDatabase.ToConnectionString(url);
+        Name = $"bank_test_{Guid.NewGuid():N}";
+        ConnectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = Name }.ConnectionString;
+    }
+
+    public string Name { get; }
+
+    public string ConnectionString { get; }
+
+    public async ValueTask DisposeAsync()
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(serverConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
     }
 }
 

@@ -34,7 +34,7 @@ public static class TransferEndpoints
             return FaultEndpoints.BankUnavailable(bankCodes);
         }
 
-        var result = ledger.Transfer(order);
+        var result = await ledger.TransferAsync(order);
         Log(loggers.CreateLogger(typeof(TransferEndpoints)), order, result);
 
         // The transfer is applied (or refused, or replayed) before the answer is lost: the client must ask.
@@ -70,7 +70,7 @@ public static class TransferEndpoints
         }
 
         // An unknown id involves no bank, so it suffers no fault.
-        if (ledger.FindTransfer(requestId) is not { } record)
+        if (await ledger.FindTransferAsync(requestId, cancellationToken) is not { } record)
         {
             return Problems.Problem(
                 StatusCodes.Status404NotFound,
@@ -92,7 +92,7 @@ public static class TransferEndpoints
         StatusCodes.Status503ServiceUnavailable,
         "ledger-full",
         "The simulator cannot record more transfers.",
-        $"The simulator remembers at most {transfersMax} transfers (Bank:TransfersMax) and holds that many; nothing was applied. Restart it, or raise the limit.");
+        $"The books record at most {transfersMax} transfers (Bank:TransfersMax) and hold that many; nothing was applied. Raise the limit, or start the bank on a fresh database.");
 
     private static void Log(ILogger logger, TransferOrder order, TransferResult result)
     {
