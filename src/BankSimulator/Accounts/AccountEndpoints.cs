@@ -69,9 +69,10 @@ public static class AccountEndpoints
             return Problems.UnknownBank(bankCode);
         }
 
-        return await faults.InjectAsync([bankCode], cancellationToken) switch
+        var injection = await faults.InjectAsync([bankCode], cancellationToken);
+        return injection.Fault switch
         {
-            InjectedFault.BankUnavailable => FaultEndpoints.BankUnavailable([bankCode]),
+            InjectedFault.BankUnavailable => FaultEndpoints.BankUnavailable([bankCode], injection.ErrorStatus),
             InjectedFault.LostResponse => LostResponse.Instance,
             _ => await ledger.FindAccountAsync(new AccountKey(bankCode, accountNumber), cancellationToken) is { } account
                 ? TypedResults.Ok(AccountResponse.Of(account))

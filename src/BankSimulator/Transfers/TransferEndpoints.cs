@@ -28,17 +28,17 @@ public static class TransferEndpoints
         }
 
         string[] bankCodes = [order.From.BankCode, order.To.BankCode];
-        var fault = await faults.InjectAsync(bankCodes, cancellationToken);
-        if (fault == InjectedFault.BankUnavailable)
+        var injection = await faults.InjectAsync(bankCodes, cancellationToken);
+        if (injection.Fault == InjectedFault.BankUnavailable)
         {
-            return FaultEndpoints.BankUnavailable(bankCodes);
+            return FaultEndpoints.BankUnavailable(bankCodes, injection.ErrorStatus);
         }
 
         var result = await ledger.TransferAsync(order);
         Log(loggers.CreateLogger(typeof(TransferEndpoints)), order, result);
 
         // The transfer is applied (or refused, or replayed) before the answer is lost: the client must ask.
-        if (fault == InjectedFault.LostResponse)
+        if (injection.Fault == InjectedFault.LostResponse)
         {
             return LostResponse.Instance;
         }
@@ -80,9 +80,10 @@ public static class TransferEndpoints
         }
 
         string[] bankCodes = [record.Order.From.BankCode, record.Order.To.BankCode];
-        return await faults.InjectAsync(bankCodes, cancellationToken) switch
+        var injection = await faults.InjectAsync(bankCodes, cancellationToken);
+        return injection.Fault switch
         {
-            InjectedFault.BankUnavailable => FaultEndpoints.BankUnavailable(bankCodes),
+            InjectedFault.BankUnavailable => FaultEndpoints.BankUnavailable(bankCodes, injection.ErrorStatus),
             InjectedFault.LostResponse => LostResponse.Instance,
             _ => TypedResults.Ok(TransferResponse.Of(record)),
         };
