@@ -1,15 +1,14 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using MyPay.BankSimulator.Ledger;
-using Npgsql;
+using MyPay.Testing;
 
 namespace MyPay.BankSimulator.Tests;
 
 /// <summary>
 /// A fresh bank per test, served by real Kestrel on a free port: a lost response must drop a real
-/// TCP connection, which the in-memory test server cannot do. Its books are a database of its own on the
-/// PostgreSQL server of <c>./mypay test</c>, dropped with the app, or books given to it that outlive it.
+/// TCP connection, which the in-memory test server cannot do. Its books are its own on the PostgreSQL server
+/// of <c>./mypay test</c>, dropped with the app, or books given to it that outlive it.
 /// </summary>
 public sealed class BankApp : WebApplicationFactory<Program>
 {
@@ -22,7 +21,7 @@ public sealed class BankApp : WebApplicationFactory<Program>
     {
         this.settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(), StringComparer.Ordinal);
         ownBooks = books is null ? new BankBooks() : null;
-        this.settings.TryAdd(BankDatabase.UrlVariable, (books ?? ownBooks)!.ConnectionString);
+        this.settings.TryAdd(BankBooks.UrlVariable, (books ?? ownBooks)!.ConnectionString);
 
         // A listen option rather than UseKestrel(0): the factory applies a port by rewriting the server's
         // addresses after the host is built, which races with Program.cs starting the server on its own thread.
@@ -45,40 +44,6 @@ public sealed class BankApp : WebApplicationFactory<Program>
         {
             await ownBooks.DisposeAsync();
         }
-    }
-}
-
-/// <summary>
-/// A bank's database on the test server (<c>MYPAY_DATABASE_URL</c>, set by <c>./mypay test</c>), named but not created:
-/// the bank creates it at start, as it creates <c>mypay_bank</c>. Dropped when disposed.
-/// </summary>
-public sealed class BankBooks : IAsyncDisposable
-{
-    private readonly string serverConnectionString;
-
-    public BankBooks()
-    {
-        var url = Environment.GetEnvironmentVariable("MYPAY_DATABASE_URL");
-        if (string.IsNullOrWhiteSpace(url))
-        {
-            throw new InvalidOperationException("MYPAY_DATABASE_URL is not set. Run the tests with ./mypay test, which starts PostgreSQL and sets it.");
-        }
-
-        serverConnectionString = BankDatabase.ToConnectionString(url);
-        Name = $"bank_test_{Guid.NewGuid():N}";
-        ConnectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = Name }.ConnectionString;
-    }
-
-    public string Name { get; }
-
-    public string ConnectionString { get; }
-
-    public async ValueTask DisposeAsync()
-    {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(serverConnectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
     }
 }
 

@@ -15,8 +15,7 @@ public sealed class BankRestartTests(PostgresDatabase database) : IClassFixture<
     [Fact]
     public async Task BankAndNodeKilled_RestartedOnTheSameBooks_CorporateCashStillReconcilesAndRechargesGoOn()
     {
-        await using var books = new PostgresDatabase();
-        await books.InitializeAsync();
+        await using var books = new BankBooks();
         string id, token;
         await using (var bank = await BuiltProcess.StartBankAsync(books))
         await using (var node = await NodeProcess.StartAsync(database.ConnectionString, bank.BaseAddress))

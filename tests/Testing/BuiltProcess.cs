@@ -14,8 +14,8 @@ public sealed class BuiltProcess : IAsyncDisposable
     private readonly Process process;
     private readonly StringWriter output;
 
-    /// <summary>A database this process was given for itself, dropped after it ends (the bank's books).</summary>
-    private PostgresDatabase? ownDatabase;
+    /// <summary>Books this process was given for itself, dropped after it ends (a bank's).</summary>
+    private BankBooks? ownBooks;
 
     /// <summary>What ASP.NET Core's host logs once Kestrel listens, before the address it bound.</summary>
     private const string ListeningOn = "Now listening on: ";
@@ -118,17 +118,16 @@ public sealed class BuiltProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// The bank simulator, fresh: its seed accounts and MyPay's corporate account, no faults, and its books in a
-    /// database of its own, dropped when it is disposed.
+    /// The bank simulator, fresh: its seed accounts and MyPay's corporate account, no faults, and books of its own,
+    /// dropped when it is disposed.
     /// </summary>
     public static async Task<BuiltProcess> StartBankAsync()
     {
-        var books = new PostgresDatabase();
-        await books.InitializeAsync();
+        var books = new BankBooks();
         try
         {
             var bank = await StartBankAsync(books);
-            bank.ownDatabase = books;
+            bank.ownBooks = books;
             return bank;
         }
         catch
@@ -139,8 +138,8 @@ public sealed class BuiltProcess : IAsyncDisposable
     }
 
     /// <summary>The bank simulator keeping its books in <paramref name="books"/>: started again on them, it has every account and transfer it had.</summary>
-    public static Task<BuiltProcess> StartBankAsync(PostgresDatabase books) =>
-        StartAsync("BankSimulator", "/health/live", new Dictionary<string, string> { ["MYPAY_BANK_DATABASE_URL"] = books.ConnectionString });
+    public static Task<BuiltProcess> StartBankAsync(BankBooks books) =>
+        StartAsync("BankSimulator", "/health/live", new Dictionary<string, string> { [BankBooks.UrlVariable] = books.ConnectionString });
 
     /// <summary>SIGKILL: no shutdown hook runs, nothing is flushed, as in a crash.</summary>
     public async Task KillAsync()
@@ -158,9 +157,9 @@ public sealed class BuiltProcess : IAsyncDisposable
 
         Client.Dispose();
         process.Dispose();
-        if (ownDatabase is not null)
+        if (ownBooks is not null)
         {
-            await ownDatabase.DisposeAsync();
+            await ownBooks.DisposeAsync();
         }
     }
 

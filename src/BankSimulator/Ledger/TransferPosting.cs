@@ -8,11 +8,11 @@ namespace MyPay.BankSimulator.Ledger;
 /// A new order decided against its accounts, as the ledger locked them for it: refused with a reason and nothing
 /// moved, or applied, with the balances it leaves. Pure, so that the ledger writes exactly what was decided.
 /// </summary>
-/// <param name="accounts">The order's from- and to-accounts that exist (the corporate one among them when it is either).</param>
+/// <param name="accounts">The accounts as they stand, locked: at least the order's from- and to-accounts that exist.</param>
 /// <param name="corporate">MyPay's corporate account, which pays <paramref name="corporateFeeWon"/> per transfer it takes part in.</param>
 internal sealed class TransferPosting(IReadOnlyDictionary<AccountKey, Account> accounts, AccountKey corporate, long corporateFeeWon)
 {
-    /// <summary>The order's outcome, and the accounts it changed (none when refused).</summary>
+    /// <summary>The order's outcome, and the accounts it changed as they stand after it (none when refused).</summary>
     public (TransferRecord Record, IReadOnlyList<Account> Changed) Post(TransferOrder order, DateTimeOffset completedAt)
     {
         // Endpoints refuse these; a transfer to itself would credit a stale copy and create money.
@@ -25,7 +25,8 @@ internal sealed class TransferPosting(IReadOnlyDictionary<AccountKey, Account> a
             return (new TransferRecord(order, TransferStatus.Failed, reason, completedAt), []);
         }
 
-        var balances = accounts.ToDictionary(entry => entry.Key, entry => entry.Value.BalanceWon);
+        // The corporate account is the from- or the to-account whenever there is a fee.
+        var balances = new[] { order.From, order.To }.ToDictionary(key => key, key => accounts[key].BalanceWon);
         balances[order.From] -= order.AmountWon;
         balances[order.To] += order.AmountWon;
         if (feeWon > 0)
