@@ -419,6 +419,14 @@ pg_down() {
   pg_unlock
 }
 
+# database_url NAME: MYPAY_DATABASE_URL (a postgresql:// URL) with another database name, on the same server.
+database_url() {
+  if [[ ! "$MYPAY_DATABASE_URL" =~ ^(postgres(ql)?://[^/?#]*)(/[^?#]*)?(.*)$ ]]; then
+    die "MYPAY_DATABASE_URL is not a postgresql:// URL, so no other database on its server can be named from it (for the bank simulator, set MYPAY_BANK_DATABASE_URL)"
+  fi
+  echo "${BASH_REMATCH[1]}/$1${BASH_REMATCH[4]}"
+}
+
 # Hides the password of a connection URL: errors and logs never show a secret.
 mask_url() {
   sed -E 's#^([a-z]+://[^:/@]+):[^@]*@#\1:***@#' <<<"$1"

@@ -20,14 +20,15 @@ var app = builder.Build();
 
 app.UseBankProblems();
 app.UseBankLimits();
-app.OpenStartingAccounts();
+await app.PrepareBankDatabaseAsync();
+await app.OpenStartingAccountsAsync();
 app.MapHealth();
 app.MapBanks();
 app.MapAccounts();
 app.MapTransfers();
 app.MapFaults();
 
-app.Run();
+await app.RunAsync();
 
 /// <summary>Entry point, visible to the tests' <c>WebApplicationFactory</c>.</summary>
 public partial class Program;

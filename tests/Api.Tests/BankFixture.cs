@@ -76,9 +76,10 @@ public sealed class BankFixture : IAsyncLifetime
     public async Task<long> CorporateBalanceAsync() =>
         (await Bank.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/corporate")).GetProperty("balance").GetInt64();
 
-    public async Task SetFaultsAsync(string bankCode, double errorRate = 0, double lostResponseRate = 0, int latencyMs = 0)
+    /// <summary>Sets a bank's faults; an error answers <paramref name="errorStatus"/> (503, 429 or 408).</summary>
+    public async Task SetFaultsAsync(string bankCode, double errorRate = 0, double lostResponseRate = 0, int latencyMs = 0, int errorStatus = 503)
     {
-        using var response = await Bank.Client.PutAsJsonAsync($"/faults/{bankCode}", new { latencyMs, errorRate, lostResponseRate });
+        using var response = await Bank.Client.PutAsJsonAsync($"/faults/{bankCode}", new { latencyMs, errorRate, lostResponseRate, errorStatus });
         response.EnsureSuccessStatusCode();
     }
 

@@ -126,6 +126,39 @@ public sealed class FirmbankingTests(BankFixture fixture) : IClassFixture<BankFi
         Assert.Equal(40_000, await fixture.BalanceAsync(bankCode, accountNumber));
     }
 
+    [Theory]
+    [InlineData(429)]
+    [InlineData(408)]
+    public async Task Execute_BankThrottlesOrTimesOutEveryRetry_IsUnknownNotAnError_AndResolvesByAskingTheBank(int errorStatus)
+    {
+        // 429 and 408 left after the retries are "no answer yet", as a 503 is: the command stays Unknown (a recharge answers
+        // 202), and asking the bank for the request id later settles it. They used to throw, which became a 500.
+        var member = await app.RegisterAsync();
+        var (bankCode, accountNumber) = await fixture.OpenAccountAsync("김민수", 50_000, bankCode: "020");
+        await fixture.SetFaultsAsync("020", errorRate: 1, errorStatus: errorStatus);
+        var requestId = NewRequestId();
+
+        var whileThrottled = await Request(requestId).Execute(new FirmbankingCommand(member.Id, "test", new BankAccountNumber(bankCode, accountNumber), Corporate, 10_000));
+        await fixture.ClearFaultsAsync();
+        var resolved = await Request(requestId).ResolveUnfinished();
+
+        Assert.Equal(FirmbankingStatus.Unknown, whileThrottled.Status);
+        Assert.Contains($"the bank answered {errorStatus}", whileThrottled.History[^1].What, StringComparison.Ordinal);
+        Assert.Equal(FirmbankingStatus.Succeeded, resolved!.Status);
+        Assert.Equal(40_000, await fixture.BalanceAsync(bankCode, accountNumber));
+    }
+
+    [Fact]
+    public async Task Recharge_BankThrottlesEveryRetry_Answers202NotA500()
+    {
+        var member = await fixture.FundedMemberAsync(app, bankBalanceWon: 100_000, bankCode: "020");
+        await fixture.SetFaultsAsync("020", errorRate: 1, errorStatus: 429);
+
+        using var response = await member.Client.RechargeAsync(member.Id, 10_000, $"throttled-{Guid.NewGuid():N}");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
     [Fact]
     public async Task ManyRequests_UnderErrorsAndLostResponses_EndFinal_MoveMoneyOnce_AndMatchTheBank()
     {

@@ -25,6 +25,32 @@ public sealed class FaultTests
         await asked.AssertProblemAsync(404, "unknown-transfer");
     }
 
+    [Theory]
+    [InlineData(429, "too-many-requests")]
+    [InlineData(408, "request-timeout")]
+    public async Task TransferAndItsStatus_ErrorStatusSet_AnswerItAndApplyNothing(int status, string type)
+    {
+        // A bank may throttle (429) or time a request out (408) instead of being down: nothing is applied either way.
+        await using var bank = new BankApp();
+        using var client = bank.CreateClient();
+        var from = await client.OpenAsync("004", "100-1", 100_000);
+        var to = await client.OpenAsync("088", "200-1", 0);
+        await client.TransferOutcomeAsync("before", from, to, 1_000);
+        await client.SetFaultsAsync("004", errorRate: 1, errorStatus: status);
+
+        using var transfer = await client.TransferAsync("throttled", from, to, 10_000);
+        using var asked = await client.GetAsync("/transfers/before");
+        using var lookedUp = await client.GetAsync(from.Path);
+
+        await transfer.AssertProblemAsync(status, type);
+        await asked.AssertProblemAsync(status, type);
+        await lookedUp.AssertProblemAsync(status, type);
+        await client.ResetFaultsAsync();
+        Assert.Equal(99_000, await client.BalanceAsync(from));
+        using var never = await client.GetAsync("/transfers/throttled");
+        await never.AssertProblemAsync(404, "unknown-transfer");
+    }
+
     [Fact]
     public async Task Transfer_ErrorRateOneAtTheToBank_Returns503()
     {
@@ -268,6 +294,8 @@ public sealed class FaultTests
     [InlineData("""{"errorRate":-0.01}""", "errorRate")]
     [InlineData("""{"errorRate":1.01}""", "errorRate")]
     [InlineData("""{"lostResponseRate":2}""", "lostResponseRate")]
+    [InlineData("""{"errorStatus":500}""", "errorStatus")]
+    [InlineData("""{"errorStatus":404}""", "errorStatus")]
     public async Task PutFaults_OutOfRange_Returns400AndChangesNothing(string body, string field)
     {
         await using var bank = new BankApp();
@@ -350,5 +378,6 @@ public sealed class FaultTests
         Assert.Equal(latencyMs, faults.GetProperty("latencyMs").GetInt32());
         Assert.Equal(errorRate, faults.GetProperty("errorRate").GetDouble());
         Assert.Equal(lostResponseRate, faults.GetProperty("lostResponseRate").GetDouble());
+        Assert.Equal(503, faults.GetProperty("errorStatus").GetInt32());
     }
 }

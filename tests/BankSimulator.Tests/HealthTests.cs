@@ -1,17 +1,15 @@
 using System.Net;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace MyPay.BankSimulator.Tests;
 
-public sealed class HealthTests : IClassFixture<WebApplicationFactory<Program>>
+public sealed class HealthTests
 {
-    private readonly HttpClient client;
-
-    public HealthTests(WebApplicationFactory<Program> bank) => client = bank.CreateClient();
-
     [Fact]
     public async Task Live_IsOk()
     {
+        await using var bank = new BankApp();
+        using var client = bank.CreateClient();
+
         using var response = await client.GetAsync(new Uri("/health/live", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -20,6 +18,9 @@ public sealed class HealthTests : IClassFixture<WebApplicationFactory<Program>>
     [Fact]
     public async Task UnknownRoute_IsProblem()
     {
+        await using var bank = new BankApp();
+        using var client = bank.CreateClient();
+
         using var response = await client.GetAsync(new Uri("/nope", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);

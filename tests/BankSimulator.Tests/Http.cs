@@ -66,9 +66,10 @@ internal static class Http
     }
 
     public static async Task<HttpResponseMessage> SetFaultsAsync(
-        this HttpClient client, string bankCode, int latencyMs = 0, double errorRate = 0, double lostResponseRate = 0)
+        this HttpClient client, string bankCode, int latencyMs = 0, double errorRate = 0, double lostResponseRate = 0, int errorStatus = 503)
     {
-        var response = await client.SendJsonAsync(HttpMethod.Put, $"/faults/{bankCode}", JsonSerializer.Serialize(new { latencyMs, errorRate, lostResponseRate }));
+        var response = await client.SendJsonAsync(
+            HttpMethod.Put, $"/faults/{bankCode}", JsonSerializer.Serialize(new { latencyMs, errorRate, lostResponseRate, errorStatus }));
         Assert.Equal(200, (int)response.StatusCode);
         return response;
     }

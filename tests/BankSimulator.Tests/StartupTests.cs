@@ -85,6 +85,16 @@ public sealed class StartupTests
         Assert.Contains($"{option}: ", Messages(exception), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Start_NoDatabaseUrl_FailsNamingTheVariable()
+    {
+        await using var bank = new BankApp(new Dictionary<string, string?> { [Ledger.BankDatabase.UrlVariable] = "" });
+
+        var exception = Assert.ThrowsAny<Exception>(() => bank.CreateClient());
+
+        Assert.Contains("MYPAY_BANK_DATABASE_URL is not set", Messages(exception), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"accounts": [{"bankCode": "004", "accountNumber": "1", "holderName": "x", "balance": -5}]}""", "account 0")]
     [InlineData("""{"accounts": [{"bankCode": "004", "accountNumber": "1", "holderName": "x"}, {"bankCode": "999", "accountNumber": "1", "holderName": "y"}]}""", "account 1")]

@@ -61,20 +61,33 @@ public sealed class FirmbankingGrainTests(GrainHost host) : IClassFixture<GrainH
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]
-    public async Task Execute_NonPositiveAmount_IsRefusedAndRecordsNothing(long amountWon)
+    public async Task Execute_NonPositiveAmount_FailsWithItsReason_NeverSentNorRecorded(long amountWon)
     {
-        var grain = host.Grains.GetGrain<IFirmbankingGrain>("fb-3");
+        // A business outcome, not an exception (callers used to catch ArgumentException to give back what they held).
+        var grain = host.Grains.GetGrain<IFirmbankingGrain>($"fb-3-{-amountWon}");
+        var command = new FirmbankingCommand("m1", "test", Member, Corporate, amountWon);
 
-        await Assert.ThrowsAsync<ArgumentException>(() => grain.Execute(new FirmbankingCommand("m1", "test", Member, Corporate, amountWon)));
+        var record = await grain.Execute(command);
+        var repeated = await grain.Execute(command);
+
+        Assert.Equal(FirmbankingStatus.Failed, record.Status);
+        Assert.Contains($"never sent to the bank: a bank command moves a positive amount between two accounts; got {amountWon} won", record.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(["requested", $"failed: {record.FailureReason}"], record.History.Select(step => step.What));
+        Assert.Equal((FirmbankingStatus.Failed, record.FailureReason), (repeated.Status, repeated.FailureReason));
         Assert.Null(await grain.GetRecord());
     }
 
     [Fact]
-    public async Task Execute_SameAccountBothSides_IsRefused()
+    public async Task Execute_SameAccountBothSides_FailsWithItsReason_NeverSent()
     {
         var grain = host.Grains.GetGrain<IFirmbankingGrain>("fb-4");
 
-        await Assert.ThrowsAsync<ArgumentException>(() => grain.Execute(new FirmbankingCommand("m1", "test", Member, Member, 10_000)));
+        var record = await grain.Execute(new FirmbankingCommand("m1", "test", Member, Member, 10_000));
+
+        Assert.Equal(FirmbankingStatus.Failed, record.Status);
+        Assert.Equal(0, record.FeeWon);
+        Assert.Contains($"from {Member} to {Member}", record.FailureReason, StringComparison.Ordinal);
+        Assert.Null(await grain.GetRecord());
     }
 
     [Fact]

@@ -14,6 +14,9 @@ public sealed class BuiltProcess : IAsyncDisposable
     private readonly Process process;
     private readonly StringWriter output;
 
+    /// <summary>Books this process was given for itself, dropped after it ends (a bank's).</summary>
+    private BankBooks? ownBooks;
+
     /// <summary>What ASP.NET Core's host logs once Kestrel listens, before the address it bound.</summary>
     private const string ListeningOn = "Now listening on: ";
 
@@ -114,9 +117,29 @@ public sealed class BuiltProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The bank simulator, fresh: its seed accounts and MyPay's corporate account, no faults.</summary>
-    public static Task<BuiltProcess> StartBankAsync() =>
-        StartAsync("BankSimulator", "/health/live", new Dictionary<string, string>());
+    /// <summary>
+    /// The bank simulator, fresh: its seed accounts and MyPay's corporate account, no faults, and books of its own,
+    /// dropped when it is disposed.
+    /// </summary>
+    public static async Task<BuiltProcess> StartBankAsync()
+    {
+        var books = new BankBooks();
+        try
+        {
+            var bank = await StartBankAsync(books);
+            bank.ownBooks = books;
+            return bank;
+        }
+        catch
+        {
+            await books.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The bank simulator keeping its books in <paramref name="books"/>: started again on them, it has every account and transfer it had.</summary>
+    public static Task<BuiltProcess> StartBankAsync(BankBooks books) =>
+        StartAsync("BankSimulator", "/health/live", new Dictionary<string, string> { [BankBooks.UrlVariable] = books.ConnectionString });
 
     /// <summary>SIGKILL: no shutdown hook runs, nothing is flushed, as in a crash.</summary>
     public async Task KillAsync()
@@ -134,6 +157,10 @@ public sealed class BuiltProcess : IAsyncDisposable
 
         Client.Dispose();
         process.Dispose();
+        if (ownBooks is not null)
+        {
+            await ownBooks.DisposeAsync();
+        }
     }
 
     private async Task WaitUntilReadyAsync(string readyPath)

@@ -12,13 +12,20 @@ public sealed class BankPipeline(IOptions<BankOptions> options)
 {
     public ResiliencePipeline<HttpResponseMessage> Pipeline { get; } = Build(options.Value);
 
+    /// <summary>
+    /// An answer worth trying again, and, left after the retries, no answer yet: the bank is in trouble (5xx), or put
+    /// the request off (408 Request Timeout, 429 Too Many Requests). None says whether a transfer moved money.
+    /// </summary>
+    public static bool IsTransient(HttpStatusCode status) =>
+        (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+
     private static ResiliencePipeline<HttpResponseMessage> Build(BankOptions options)
     {
         var transient = new PredicateBuilder<HttpResponseMessage>()
             .Handle<HttpRequestException>()
             .Handle<TimeoutRejectedException>()
             .Handle<IOException>()
-            .HandleResult(response => (int)response.StatusCode >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests);
+            .HandleResult(response => IsTransient(response.StatusCode));
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
         if (options.RetriesMax > 0)
         {

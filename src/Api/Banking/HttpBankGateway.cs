@@ -103,15 +103,16 @@ public sealed partial class HttpBankGateway(HttpClient http, BankPipeline pipeli
             cancellationToken);
 
     /// <summary>
-    /// A 200 carries the bank's recorded outcome. A 5xx left after retries is an answer we could not get.
-    /// Any other status means MyPay sent something the bank could not accept (a reused id, a malformed
-    /// body): a bug, so it throws rather than guess whether money moved.
+    /// A 200 carries the bank's recorded outcome. A transient answer left after the retries (5xx, 408, 429) is an
+    /// answer we could not get: Unknown, resolved later by asking the bank for the request id's status. Any other
+    /// status means MyPay sent something the bank could not accept (a reused id, a malformed body): a bug, so it
+    /// throws rather than guess whether money moved.
     /// </summary>
     private static async Task<TransferOutcome> ReadOutcomeAsync(HttpResponseMessage response, string requestId, CancellationToken cancellationToken)
     {
-        if ((int)response.StatusCode >= 500)
+        if (BankPipeline.IsTransient(response.StatusCode))
         {
-            return TransferOutcome.Unanswered($"the bank answered {(int)response.StatusCode}");
+            return TransferOutcome.Unanswered($"the bank answered {(int)response.StatusCode} after the retries");
         }
 
         if (!response.IsSuccessStatusCode)

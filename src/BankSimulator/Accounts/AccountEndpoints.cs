@@ -10,17 +10,17 @@ public static class AccountEndpoints
 {
     public static WebApplication MapAccounts(this WebApplication app)
     {
-        app.MapPost("/accounts", Open);
+        app.MapPost("/accounts", OpenAsync);
         var account = app.MapGroup("/banks/{bankCode}/accounts/{accountNumber}");
         account.MapGet("/", GetAsync);
-        account.MapPatch("/", Change);
-        app.MapGet("/corporate", GetCorporate);
-        app.MapGet("/corporate/statement", GetCorporateStatement);
+        account.MapPatch("/", ChangeAsync);
+        app.MapGet("/corporate", GetCorporateAsync);
+        app.MapGet("/corporate/statement", GetCorporateStatementAsync);
         return app;
     }
 
     /// <summary>Opens an account, for tests and demos. Never suffers faults: it is set-up, not banking.</summary>
-    private static Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult> Open(OpenAccountRequest request, BankLedger ledger)
+    private static async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> OpenAsync(OpenAccountRequest request, BankLedger ledger)
     {
         var errors = new ValidationErrors();
         if (AccountRules.TryCreate(request, errors) is not { } account)
@@ -33,7 +33,7 @@ public static class AccountEndpoints
             return Problems.UnknownBank(account.Key.BankCode);
         }
 
-        return ledger.Open(account) switch
+        return await ledger.OpenAsync(account) switch
         {
             OpenAccountResult.Opened => TypedResults.Created(Location(account.Key), AccountResponse.Of(account)),
             OpenAccountResult.AlreadyExists => Problems.Problem(
@@ -69,18 +69,19 @@ public static class AccountEndpoints
             return Problems.UnknownBank(bankCode);
         }
 
-        return await faults.InjectAsync([bankCode], cancellationToken) switch
+        var injection = await faults.InjectAsync([bankCode], cancellationToken);
+        return injection.Fault switch
         {
-            InjectedFault.BankUnavailable => FaultEndpoints.BankUnavailable([bankCode]),
+            InjectedFault.BankUnavailable => FaultEndpoints.BankUnavailable([bankCode], injection.ErrorStatus),
             InjectedFault.LostResponse => LostResponse.Instance,
-            _ => ledger.FindAccount(new AccountKey(bankCode, accountNumber)) is { } account
+            _ => await ledger.FindAccountAsync(new AccountKey(bankCode, accountNumber), cancellationToken) is { } account
                 ? TypedResults.Ok(AccountResponse.Of(account))
                 : UnknownAccount(bankCode, accountNumber),
         };
     }
 
     /// <summary>Closes or reopens an account, for tests. Never suffers faults.</summary>
-    private static Results<Ok<AccountResponse>, ValidationProblem, ProblemHttpResult> Change(
+    private static async Task<Results<Ok<AccountResponse>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
         string bankCode, string accountNumber, ChangeAccountRequest request, BankLedger ledger)
     {
         var errors = RouteErrors(bankCode, accountNumber).Add("status", request.Status is null ? "is required: \"open\" or \"closed\"." : null);
@@ -94,7 +95,7 @@ public static class AccountEndpoints
             return Problems.UnknownBank(bankCode);
         }
 
-        return ledger.ChangeStatus(new AccountKey(bankCode, accountNumber), status) is { } account
+        return await ledger.ChangeStatusAsync(new AccountKey(bankCode, accountNumber), status) is { } account
             ? TypedResults.Ok(AccountResponse.Of(account))
             : UnknownAccount(bankCode, accountNumber);
     }
@@ -103,10 +104,10 @@ public static class AccountEndpoints
     /// MyPay's corporate account, opened at start, for reconciliation (대사) against MyPay's ledger.
     /// Never suffers faults: it is the statement a test or an operator compares against.
     /// </summary>
-    private static Ok<AccountResponse> GetCorporate(BankLedger ledger, IOptions<BankOptions> options)
+    private static async Task<Ok<AccountResponse>> GetCorporateAsync(BankLedger ledger, IOptions<BankOptions> options, CancellationToken cancellationToken)
     {
         var key = options.Value.CorporateAccount;
-        var account = ledger.FindAccount(key)
+        var account = await ledger.FindAccountAsync(key, cancellationToken)
             ?? throw new InvalidOperationException($"The corporate account {key} is missing; it is opened at start and never removed.");
         return TypedResults.Ok(AccountResponse.Of(account));
     }
@@ -116,11 +117,11 @@ public static class AccountEndpoints
     /// MyPay's ledger with. Each line is the amount that moved (into the account positive, out of it negative) and the
     /// fee the bank charged the account for it. Never suffers faults, as <c>/corporate</c>.
     /// </summary>
-    private static Ok<StatementResponse> GetCorporateStatement(BankLedger ledger, IOptions<BankOptions> options)
+    private static async Task<Ok<StatementResponse>> GetCorporateStatementAsync(BankLedger ledger, IOptions<BankOptions> options, CancellationToken cancellationToken)
     {
         var key = options.Value.CorporateAccount;
-        var lines = ledger.CorporateStatement();
-        var balanceWon = ledger.FindAccount(key)?.BalanceWon
+        var lines = await ledger.CorporateStatementAsync(cancellationToken);
+        var balanceWon = (await ledger.FindAccountAsync(key, cancellationToken))?.BalanceWon
             ?? throw new InvalidOperationException($"The corporate account {key} is missing; it is opened at start and never removed.");
         return TypedResults.Ok(new StatementResponse(
             key.BankCode,

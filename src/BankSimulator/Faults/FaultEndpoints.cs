@@ -21,12 +21,20 @@ public static class FaultEndpoints
 
     public static IServiceCollection AddFaults(this IServiceCollection services) => services.AddSingleton<FaultInjector>();
 
-    /// <summary>The 503 of a bank that erred: nothing was applied, so the same request may be sent again.</summary>
-    public static ProblemHttpResult BankUnavailable(IReadOnlyCollection<string> bankCodes) => Problems.Problem(
-        StatusCodes.Status503ServiceUnavailable,
-        "bank-unavailable",
-        "The bank is unavailable.",
-        $"Bank {string.Join(" or ", bankCodes.Distinct(StringComparer.Ordinal))} did not answer; nothing was applied. Send the same request again, with the same request id.");
+    /// <summary>The answer of a bank that erred (503, 429 or 408): nothing was applied, so the same request may be sent again.</summary>
+    public static ProblemHttpResult BankUnavailable(IReadOnlyCollection<string> bankCodes, int status)
+    {
+        var banks = string.Join(" or ", bankCodes.Distinct(StringComparer.Ordinal));
+        const string Again = "nothing was applied. Send the same request again, with the same request id.";
+        return status switch
+        {
+            StatusCodes.Status429TooManyRequests => Problems.Problem(
+                status, "too-many-requests", "The bank is throttling requests.", $"Bank {banks} refused the request for now; {Again}"),
+            StatusCodes.Status408RequestTimeout => Problems.Problem(
+                status, "request-timeout", "The bank timed the request out.", $"Bank {banks} gave up waiting for the request; {Again}"),
+            _ => Problems.Problem(StatusCodes.Status503ServiceUnavailable, "bank-unavailable", "The bank is unavailable.", $"Bank {banks} did not answer; {Again}"),
+        };
+    }
 
     /// <summary>Every bank of the network, with its faults (zero when none are set).</summary>
     private static Ok<FaultResponse[]> GetAll(FaultInjector injector) =>
@@ -35,14 +43,18 @@ public static class FaultEndpoints
     private static Results<Ok<FaultResponse>, ValidationProblem, ProblemHttpResult> Set(
         string bankCode, FaultRequest request, FaultInjector injector, ILogger<FaultInjector> logger)
     {
-        var settings = new FaultSettings(request.LatencyMs ?? 0, request.ErrorRate ?? 0, request.LostResponseRate ?? 0);
+        var settings = new FaultSettings(
+            request.LatencyMs ?? 0, request.ErrorRate ?? 0, request.LostResponseRate ?? 0, request.ErrorStatus ?? StatusCodes.Status503ServiceUnavailable);
         var errors = new ValidationErrors()
             .Add("bankCode", AccountRules.BankCodeError(bankCode))
             .Add("latencyMs", settings.LatencyMs is < 0 or > FaultSettings.LatencyMsMax
                 ? $"must be 0 to {FaultSettings.LatencyMsMax} milliseconds; got {settings.LatencyMs}."
                 : null)
             .Add("errorRate", RateError(settings.ErrorRate))
-            .Add("lostResponseRate", RateError(settings.LostResponseRate));
+            .Add("lostResponseRate", RateError(settings.LostResponseRate))
+            .Add("errorStatus", FaultSettings.ErrorStatuses.Contains(settings.ErrorStatus)
+                ? null
+                : $"must be one of {string.Join(", ", FaultSettings.ErrorStatuses)}; got {settings.ErrorStatus}.");
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -54,7 +66,7 @@ public static class FaultEndpoints
         }
 
         injector.Set(bankCode, settings);
-        FaultLog.FaultsSet(logger, bankCode, settings.LatencyMs, settings.ErrorRate, settings.LostResponseRate);
+        FaultLog.FaultsSet(logger, bankCode, settings.LatencyMs, settings.ErrorRate, settings.ErrorStatus, settings.LostResponseRate);
         return TypedResults.Ok(FaultResponse.Of(bankCode, settings));
     }
 

@@ -45,10 +45,11 @@ public sealed class FaultInjector(IOptions<BankOptions> options, TimeProvider ti
     /// first so that a change of settings during the wait does not change what this request suffers.
     /// A client that gives up during the wait cancels it, and nothing is applied.
     /// </summary>
-    public async Task<InjectedFault> InjectAsync(IReadOnlyCollection<string> bankCodes, CancellationToken cancellationToken)
+    public async Task<Injection> InjectAsync(IReadOnlyCollection<string> bankCodes, CancellationToken cancellationToken)
     {
         var latencyMs = 0;
         var fault = InjectedFault.None;
+        var errorStatus = StatusCodes.Status503ServiceUnavailable;
         lock (gate)
         {
             var involved = bankCodes
@@ -61,6 +62,7 @@ public sealed class FaultInjector(IOptions<BankOptions> options, TimeProvider ti
                 if (random.NextDouble() < settings.ErrorRate)
                 {
                     fault = InjectedFault.BankUnavailable;
+                    errorStatus = settings.ErrorStatus;
                 }
             }
 
@@ -80,6 +82,6 @@ public sealed class FaultInjector(IOptions<BankOptions> options, TimeProvider ti
             await Task.Delay(TimeSpan.FromMilliseconds(latencyMs), time, cancellationToken);
         }
 
-        return fault;
+        return new Injection(fault, errorStatus);
     }
 }

@@ -2,8 +2,8 @@ namespace MyPay.BankSimulator.Faults;
 
 public static partial class FaultLog
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "Faults of bank {BankCode} set: latency {LatencyMs} ms, error rate {ErrorRate}, lost-response rate {LostResponseRate}")]
-    public static partial void FaultsSet(ILogger logger, string bankCode, int latencyMs, double errorRate, double lostResponseRate);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Faults of bank {BankCode} set: latency {LatencyMs} ms, error rate {ErrorRate} (answered {ErrorStatus}), lost-response rate {LostResponseRate}")]
+    public static partial void FaultsSet(ILogger logger, string bankCode, int latencyMs, double errorRate, int errorStatus, double lostResponseRate);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Faults of every bank reset")]
     public static partial void FaultsReset(ILogger logger);

@@ -47,16 +47,16 @@ public sealed class BankOptions
     public int? RandomSeed { get; set; }
 
     /// <summary>
-    /// Most accounts the simulator holds, 1 to 10,000,000. Default 100,000: ample for a load test, and a
-    /// bound on memory. Past it, opening an account is refused with 503 <c>ledger-full</c>.
+    /// Most accounts the books hold, 1 to 10,000,000. Default 100,000: ample for a load test, and a
+    /// bound on the database. Past it, opening an account is refused with 503 <c>ledger-full</c>.
     /// </summary>
     public int AccountsMax { get; set; } = 100_000;
 
     /// <summary>
-    /// Most transfers (succeeded or failed) the simulator remembers, 1 to 10,000,000. Default 1,000,000,
-    /// a few hundred megabytes at most. Transfers are never forgotten while the process lives, since a
-    /// forgotten request id could move money twice; past the bound new transfers are refused with 503
-    /// <c>ledger-full</c> until a restart.
+    /// Most transfers (succeeded or failed) the books record, 1 to 10,000,000. Default 1,000,000, a few
+    /// hundred megabytes of database at most. Transfers are never forgotten, since a forgotten request id
+    /// could move money twice; past the bound new transfers are refused with 503 <c>ledger-full</c>, across
+    /// restarts too (the count is in the books), until the bound is raised or the bank starts on fresh books.
     /// </summary>
     public int TransfersMax { get; set; } = 1_000_000;
 

@@ -1,206 +1,364 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
 using Microsoft.Extensions.Options;
 using MyPay.BankSimulator.Accounts;
-using MyPay.BankSimulator.Banks;
 using MyPay.BankSimulator.Hosting;
 using MyPay.BankSimulator.Transfers;
+using Npgsql;
 
 namespace MyPay.BankSimulator.Ledger;
 
 /// <summary>
-/// Every account and every transfer of every bank, in memory. One lock guards all of it: a transfer
-/// checks both accounts, moves the money and records its outcome in one critical section, so it is
-/// atomic, a request id is applied at most once however many copies arrive together, and no balance is
-/// ever seen half-moved. A simulator's throughput needs nothing finer, and nothing finer is this easy
-/// to trust. A restart forgets everything but the seed.
+/// Every account and every transfer of every bank, kept in the bank's PostgreSQL database, so that they outlive the
+/// process as a real bank's books do. Transfers are decided and committed in groups, one group at a time: a group's
+/// transaction locks its accounts, reads which request ids are recorded, decides each order in arrival order against
+/// the balances the ones before it left, writes the new transfers and balances, and commits before anyone is answered.
+/// So a transfer is atomic, a request id is applied at most once however many copies arrive together, no balance is
+/// ever seen half-moved, and whatever the bank answered is still there after a crash. One bank process per database.
 /// </summary>
-public sealed class BankLedger(IOptions<BankOptions> options, TimeProvider time)
+public sealed class BankLedger(NpgsqlDataSource database, IOptions<BankOptions> options, TimeProvider time) : IDisposable
 {
-    private readonly Lock gate = new();
-    private readonly Dictionary<AccountKey, Account> accounts = [];
-    private readonly Dictionary<string, TransferRecord> transfers = new(StringComparer.Ordinal);
+    /// <summary>Most orders one commit carries: a bound on a transaction's size and on how long its callers wait.</summary>
+    public const int TransfersPerCommitMax = 256;
+
+    private const string AccountColumns = "bank_code, account_number, holder_name, status, balance_won";
+
+    private const string TransferColumns =
+        "request_id, from_bank_code, from_account_number, to_bank_code, to_account_number, amount_won, status, reason, completed_at, fee_won";
+
     private readonly int accountsMax = options.Value.AccountsMax;
     private readonly int transfersMax = options.Value.TransfersMax;
     private readonly AccountKey corporate = options.Value.CorporateAccount;
     private readonly long corporateFeeWon = options.Value.CorporateFeeWon;
+    private readonly SemaphoreSlim transferGate = new(1, 1);
+    private readonly ConcurrentQueue<PendingTransfer> waiting = new();
 
-    public OpenAccountResult Open(Account account)
+    public void Dispose() => transferGate.Dispose();
+
+    /// <summary>Opens an account, counted against <see cref="BankOptions.AccountsMax"/> in the same transaction.</summary>
+    public async Task<OpenAccountResult> OpenAsync(Account account)
     {
-        Assert(account.BalanceWon is >= 0 and <= AccountRules.BalanceWonMax, $"Account {account.Key} would open with {account.BalanceWon} won.");
-        lock (gate)
+        TransferPosting.Assert(account.BalanceWon is >= 0 and <= AccountRules.BalanceWonMax, $"Account {account.Key} would open with {account.BalanceWon} won.");
+        await using var connection = await database.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var open = new NpgsqlCommand(
+            $"""
+            WITH opened AS (
+                INSERT INTO bank_account ({AccountColumns}) VALUES (@bank_code, @account_number, @holder_name, @status, @balance_won)
+                ON CONFLICT DO NOTHING
+                RETURNING 1
+            ), counted AS (
+                UPDATE bank_ledger_size SET accounts = accounts + 1
+                WHERE accounts < @accounts_max AND EXISTS (SELECT FROM opened)
+                RETURNING 1
+            )
+            SELECT EXISTS (SELECT FROM opened), EXISTS (SELECT FROM counted)
+            """,
+            connection,
+            transaction)
         {
-            if (accounts.ContainsKey(account.Key))
+            Parameters =
             {
-                return OpenAccountResult.AlreadyExists;
-            }
-
-            if (accounts.Count >= accountsMax)
-            {
-                return OpenAccountResult.LedgerFull;
-            }
-
-            accounts.Add(account.Key, account);
-            return OpenAccountResult.Opened;
+                new("bank_code", account.Key.BankCode),
+                new("account_number", account.Key.AccountNumber),
+                new("holder_name", account.HolderName),
+                new("status", StatusText(account.Status)),
+                new("balance_won", account.BalanceWon),
+                new("accounts_max", (long)accountsMax),
+            },
+        };
+        var (opened, counted) = await ReadPairAsync(open);
+        if (!opened)
+        {
+            return OpenAccountResult.AlreadyExists;
         }
+
+        if (!counted)
+        {
+            return OpenAccountResult.LedgerFull;
+        }
+
+        await transaction.CommitAsync();
+        return OpenAccountResult.Opened;
     }
 
-    public Account? FindAccount(AccountKey key)
+    public async Task<Account?> FindAccountAsync(AccountKey key, CancellationToken cancellationToken)
     {
-        lock (gate)
-        {
-            return accounts.GetValueOrDefault(key);
-        }
+        await using var find = database.CreateCommand($"SELECT {AccountColumns} FROM bank_account WHERE bank_code = @bank_code AND account_number = @account_number");
+        find.Parameters.AddWithValue("bank_code", key.BankCode);
+        find.Parameters.AddWithValue("account_number", key.AccountNumber);
+        return (await ReadAccountsAsync(find, cancellationToken)).SingleOrDefault();
     }
 
     /// <summary>Opens or closes an account; null when there is no such account.</summary>
-    public Account? ChangeStatus(AccountKey key, AccountStatus status)
+    public async Task<Account?> ChangeStatusAsync(AccountKey key, AccountStatus status)
     {
-        lock (gate)
-        {
-            if (!accounts.TryGetValue(key, out var account))
-            {
-                return null;
-            }
-
-            var changed = account with { Status = status };
-            accounts[key] = changed;
-            return changed;
-        }
+        await using var change = database.CreateCommand(
+            $"UPDATE bank_account SET status = @status WHERE bank_code = @bank_code AND account_number = @account_number RETURNING {AccountColumns}");
+        change.Parameters.AddWithValue("status", StatusText(status));
+        change.Parameters.AddWithValue("bank_code", key.BankCode);
+        change.Parameters.AddWithValue("account_number", key.AccountNumber);
+        return (await ReadAccountsAsync(change, CancellationToken.None)).SingleOrDefault();
     }
 
-    /// <summary>The corporate account's statement: every transfer that moved its money, oldest first.</summary>
-    public IReadOnlyList<TransferRecord> CorporateStatement()
+    /// <summary>The corporate account's statement: every transfer that moved its money, in the order the bank applied them.</summary>
+    public async Task<IReadOnlyList<TransferRecord>> CorporateStatementAsync(CancellationToken cancellationToken)
     {
-        lock (gate)
-        {
-            return [.. transfers.Values
-                .Where(record => record.Status == TransferStatus.Succeeded && (record.Order.From == corporate || record.Order.To == corporate))
-                .OrderBy(record => record.CompletedAt)];
-        }
+        await using var statement = database.CreateCommand(
+            $"""
+            SELECT {TransferColumns} FROM bank_transfer
+            WHERE status = 'succeeded'
+              AND ((from_bank_code = @bank_code AND from_account_number = @account_number) OR (to_bank_code = @bank_code AND to_account_number = @account_number))
+            ORDER BY position
+            """);
+        statement.Parameters.AddWithValue("bank_code", corporate.BankCode);
+        statement.Parameters.AddWithValue("account_number", corporate.AccountNumber);
+        return await ReadTransfersAsync(statement, cancellationToken);
     }
 
-    public TransferRecord? FindTransfer(string requestId)
+    public async Task<TransferRecord?> FindTransferAsync(string requestId, CancellationToken cancellationToken)
     {
-        lock (gate)
-        {
-            return transfers.GetValueOrDefault(requestId);
-        }
+        await using var find = database.CreateCommand($"SELECT {TransferColumns} FROM bank_transfer WHERE request_id = @request_id");
+        find.Parameters.AddWithValue("request_id", requestId);
+        return (await ReadTransfersAsync(find, cancellationToken)).SingleOrDefault();
     }
 
     /// <summary>
-    /// Applies an order once. A repeat of a recorded request id gets the first outcome, whatever the
-    /// balances are now; the same id with another order is refused. A refusal (insufficient funds, a
-    /// closed account) is recorded like a success, so its repeats are refused too.
+    /// Applies an order once. A repeat of a recorded request id gets the first outcome, whatever the balances are
+    /// now; the same id with another order is refused. A refusal (insufficient funds, a closed account) is recorded
+    /// like a success, so its repeats are refused too. Answered once committed; not cancellable: once begun, a
+    /// transfer is decided and committed.
     /// </summary>
-    public TransferResult Transfer(TransferOrder order)
+    /// <remarks>
+    /// Orders are committed in groups, in arrival order, one group at a time (as the in-memory ledger's single lock
+    /// ran them one at a time): nearly every transfer takes the corporate account, so they cannot run side by side,
+    /// and one commit per transfer capped the bank at a few dozen transfers a second on a busy machine (a thousand
+    /// concurrent recharges took minutes). Whoever holds the gate commits every order waiting, up to
+    /// <see cref="TransfersPerCommitMax"/>; the others find theirs answered when they get the gate.
+    /// </remarks>
+    public async Task<TransferResult> TransferAsync(TransferOrder order)
     {
-        // Endpoints refuse these; a transfer to itself would credit a stale copy and create money.
-        Assert(order.From != order.To, $"Transfer {order.RequestId} is from and to {order.From}.");
-        Assert(order.AmountWon is > 0 and <= AccountRules.BalanceWonMax, $"Transfer {order.RequestId} is for {order.AmountWon} won.");
-
-        lock (gate)
+        var pending = new PendingTransfer(order);
+        waiting.Enqueue(pending);
+        while (!pending.Answer.Task.IsCompleted)
         {
-            if (transfers.TryGetValue(order.RequestId, out var first))
+            await transferGate.WaitAsync();
+            try
             {
-                return first.Order == order
-                    ? new TransferResult.Recorded(first, Replayed: true)
-                    : new TransferResult.RequestIdReused(first);
+                if (!pending.Answer.Task.IsCompleted)
+                {
+                    var group = new List<PendingTransfer>();
+                    while (group.Count < TransfersPerCommitMax && waiting.TryDequeue(out var next))
+                    {
+                        group.Add(next);
+                    }
+
+                    await CommitAsync(group);
+                }
+            }
+            finally
+            {
+                transferGate.Release();
+            }
+        }
+
+        return await pending.Answer.Task;
+    }
+
+    /// <summary>Decides and commits a group of orders in one transaction, then answers each; a failed commit fails them all, and applies none.</summary>
+    private async Task CommitAsync(List<PendingTransfer> group)
+    {
+        try
+        {
+            var answers = await DecideAndWriteAsync([.. group.Select(pending => pending.Order)]);
+            for (var index = 0; index < group.Count; index++)
+            {
+                group[index].Answer.SetResult(answers[index]);
+            }
+        }
+        catch (Exception exception)
+        {
+            foreach (var pending in group)
+            {
+                pending.Answer.TrySetException(exception);
+            }
+        }
+    }
+
+    private async Task<List<TransferResult>> DecideAndWriteAsync(IReadOnlyList<TransferOrder> orders)
+    {
+        await using var connection = await database.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+
+        // In one round trip: the orders' accounts, locked in key order (so another writer never waits on this one in a
+        // cycle), then the request ids already recorded and the count of transfers.
+        AccountKey[] keys = [.. orders.SelectMany(order => new[] { order.From, order.To }).Distinct()];
+        await using var read = new NpgsqlBatch(connection, transaction);
+        read.BatchCommands.Add(new NpgsqlBatchCommand(
+            $"""
+            SELECT {AccountColumns} FROM bank_account
+            WHERE (bank_code, account_number) IN (SELECT * FROM unnest(@bank_codes, @account_numbers))
+            ORDER BY bank_code, account_number
+            FOR UPDATE
+            """)
+        {
+            Parameters = { new("bank_codes", keys.Select(key => key.BankCode).ToArray()), new("account_numbers", keys.Select(key => key.AccountNumber).ToArray()) },
+        });
+        read.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {TransferColumns} FROM bank_transfer WHERE request_id = ANY (@request_ids)")
+        {
+            Parameters = { new("request_ids", orders.Select(order => order.RequestId).Distinct().ToArray()) },
+        });
+        read.BatchCommands.Add(new NpgsqlBatchCommand("SELECT transfers FROM bank_ledger_size"));
+        Dictionary<AccountKey, Account> accounts;
+        Dictionary<string, TransferRecord> recorded;
+        long transfersCount;
+        await using (var reader = await read.ExecuteReaderAsync())
+        {
+            accounts = (await ReadAllAsync(reader, ReadAccount)).ToDictionary(account => account.Key);
+            await reader.NextResultAsync();
+            recorded = (await ReadAllAsync(reader, ReadTransfer)).ToDictionary(record => record.Order.RequestId, StringComparer.Ordinal);
+            await reader.NextResultAsync();
+            await reader.ReadAsync();
+            transfersCount = reader.GetInt64(0);
+        }
+
+        // Each order in arrival order, against the balances the ones before it left.
+        var answers = new List<TransferResult>(orders.Count);
+        var added = new List<TransferRecord>();
+        var changed = new Dictionary<AccountKey, Account>();
+        var posting = new TransferPosting(accounts, corporate, corporateFeeWon);
+        foreach (var order in orders)
+        {
+            if (recorded.TryGetValue(order.RequestId, out var first))
+            {
+                answers.Add(Repeated(order, first));
+                continue;
             }
 
-            if (transfers.Count >= transfersMax)
+            if (transfersCount + added.Count >= transfersMax)
             {
-                return new TransferResult.LedgerFull(transfersMax);
+                answers.Add(new TransferResult.LedgerFull(transfersMax));
+                continue;
             }
 
-            var feeWon = order.From == corporate || order.To == corporate ? corporateFeeWon : 0;
-            var reason = Refusal(order) ?? FeeRefusal(order, feeWon);
-            if (reason is null)
+            var (record, moved) = posting.Post(order, Microseconds(time.GetUtcNow()));
+            foreach (var account in moved)
             {
-                Move(order);
-                ChargeFee(feeWon);
+                accounts[account.Key] = changed[account.Key] = account;
             }
 
-            var record = new TransferRecord(
-                order, reason is null ? TransferStatus.Succeeded : TransferStatus.Failed, reason, time.GetUtcNow(), reason is null ? feeWon : 0);
-            transfers.Add(order.RequestId, record);
-            return new TransferResult.Recorded(record, Replayed: false);
+            recorded[order.RequestId] = record;
+            added.Add(record);
+            answers.Add(new TransferResult.Recorded(record, Replayed: false));
         }
+
+        if (added.Count > 0)
+        {
+            await WriteAsync(connection, transaction, added, changed.Values);
+            await transaction.CommitAsync();
+        }
+
+        return answers;
     }
 
-    /// <summary>Why the order cannot be applied, checked in the order a bank would; null when it can.</summary>
-    private TransferFailureReason? Refusal(TransferOrder order)
+    /// <summary>The new transfers (in order, so their positions follow it), their count, and the balances they left, in one statement.</summary>
+    private static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<TransferRecord> added, IEnumerable<Account> changed)
     {
-        var fromAccount = accounts.GetValueOrDefault(order.From);
-        var toAccount = accounts.GetValueOrDefault(order.To);
-        if (!BankDirectory.Exists(order.From.BankCode) || !BankDirectory.Exists(order.To.BankCode))
-        {
-            return TransferFailureReason.UnknownBank;
-        }
-
-        if (fromAccount is null || toAccount is null)
-        {
-            return TransferFailureReason.UnknownAccount;
-        }
-
-        if (fromAccount.Status == AccountStatus.Closed || toAccount.Status == AccountStatus.Closed)
-        {
-            return TransferFailureReason.AccountClosed;
-        }
-
-        if (fromAccount.BalanceWon < order.AmountWon)
-        {
-            return TransferFailureReason.InsufficientFunds;
-        }
-
-        return toAccount.BalanceWon > AccountRules.BalanceWonMax - order.AmountWon ? TransferFailureReason.BalanceLimitExceeded : null;
+        await using var write = new NpgsqlCommand(
+            $"""
+            WITH recorded AS (
+                INSERT INTO bank_transfer ({TransferColumns})
+                SELECT request_id, from_bank_code, from_account_number, to_bank_code, to_account_number, amount_won, status, reason, completed_at, fee_won
+                FROM unnest(@request_ids, @from_bank_codes, @from_account_numbers, @to_bank_codes, @to_account_numbers, @amounts_won, @statuses, @reasons, @completed_ats, @fees_won)
+                    WITH ORDINALITY AS added (request_id, from_bank_code, from_account_number, to_bank_code, to_account_number, amount_won, status, reason, completed_at, fee_won, arrival)
+                ORDER BY arrival
+            ), counted AS (
+                UPDATE bank_ledger_size SET transfers = transfers + cardinality(@request_ids)
+            )
+            UPDATE bank_account SET balance_won = changed.balance_won
+            FROM unnest(@changed_bank_codes, @changed_account_numbers, @changed_balances_won) AS changed (bank_code, account_number, balance_won)
+            WHERE bank_account.bank_code = changed.bank_code AND bank_account.account_number = changed.account_number
+            """,
+            connection,
+            transaction);
+        write.Parameters.AddWithValue("request_ids", added.Select(record => record.Order.RequestId).ToArray());
+        write.Parameters.AddWithValue("from_bank_codes", added.Select(record => record.Order.From.BankCode).ToArray());
+        write.Parameters.AddWithValue("from_account_numbers", added.Select(record => record.Order.From.AccountNumber).ToArray());
+        write.Parameters.AddWithValue("to_bank_codes", added.Select(record => record.Order.To.BankCode).ToArray());
+        write.Parameters.AddWithValue("to_account_numbers", added.Select(record => record.Order.To.AccountNumber).ToArray());
+        write.Parameters.AddWithValue("amounts_won", added.Select(record => record.Order.AmountWon).ToArray());
+        write.Parameters.AddWithValue("statuses", added.Select(record => record.Status == TransferStatus.Succeeded ? "succeeded" : "failed").ToArray());
+        write.Parameters.AddWithValue("reasons", added.Select(record => record.Reason?.ToString()).ToArray());
+        write.Parameters.AddWithValue("completed_ats", added.Select(record => record.CompletedAt).ToArray());
+        write.Parameters.AddWithValue("fees_won", added.Select(record => record.FeeWon).ToArray());
+        write.Parameters.AddWithValue("changed_bank_codes", changed.Select(account => account.Key.BankCode).ToArray());
+        write.Parameters.AddWithValue("changed_account_numbers", changed.Select(account => account.Key.AccountNumber).ToArray());
+        write.Parameters.AddWithValue("changed_balances_won", changed.Select(account => account.BalanceWon).ToArray());
+        await write.ExecuteNonQueryAsync();
     }
 
-    /// <summary>A transfer the corporate account could not pay the fee of, after the transfer itself, is refused whole.</summary>
-    private TransferFailureReason? FeeRefusal(TransferOrder order, long feeWon)
+    /// <summary>An order waiting for its group's commit.</summary>
+    private sealed record PendingTransfer(TransferOrder Order)
     {
-        if (feeWon == 0)
+        public TaskCompletionSource<TransferResult> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private static TransferResult Repeated(TransferOrder order, TransferRecord first) => first.Order == order
+        ? new TransferResult.Recorded(first, Replayed: true)
+        : new TransferResult.RequestIdReused(first);
+
+    /// <summary>PostgreSQL keeps microseconds: the time is rounded down to them before it is answered, so a replay read back from the database answers the same bytes.</summary>
+    private static DateTimeOffset Microseconds(DateTimeOffset time) => new(time.UtcTicks - (time.UtcTicks % 10), TimeSpan.Zero);
+
+    private static string StatusText(AccountStatus status) => status == AccountStatus.Open ? "open" : "closed";
+
+    private static async Task<(bool First, bool Second)> ReadPairAsync(NpgsqlCommand command)
+    {
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetBoolean(0), reader.GetBoolean(1));
+    }
+
+    private static async Task<List<Account>> ReadAccountsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadAllAsync(reader, ReadAccount, cancellationToken);
+    }
+
+    private static async Task<List<TransferRecord>> ReadTransfersAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadAllAsync(reader, ReadTransfer, cancellationToken);
+    }
+
+    /// <summary>The rows of the reader's current result.</summary>
+    private static async Task<List<T>> ReadAllAsync<T>(DbDataReader reader, Func<DbDataReader, T> read, CancellationToken cancellationToken = default)
+    {
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken))
         {
-            return null;
+            rows.Add(read(reader));
         }
 
-        var corporateAfterWon = accounts[corporate].BalanceWon + (order.To == corporate ? order.AmountWon : -order.AmountWon);
-        return corporateAfterWon < feeWon ? TransferFailureReason.InsufficientFunds : null;
+        return rows;
     }
 
-    private void ChargeFee(long feeWon)
-    {
-        if (feeWon == 0)
-        {
-            return;
-        }
+    private static Account ReadAccount(DbDataReader reader) => new(
+        new AccountKey(reader.GetString(0), reader.GetString(1)),
+        reader.GetString(2),
+        reader.GetString(3) == "open" ? AccountStatus.Open : AccountStatus.Closed,
+        reader.GetInt64(4));
 
-        var account = accounts[corporate];
-        Assert(account.BalanceWon >= feeWon, $"The corporate account holds {account.BalanceWon} won, less than the {feeWon} won fee.");
-        accounts[corporate] = account with { BalanceWon = account.BalanceWon - feeWon };
-    }
-
-    /// <summary>Moves the money of an order that <see cref="Refusal"/> accepted, so both accounts exist.</summary>
-    private void Move(TransferOrder order)
-    {
-        var fromAccount = accounts[order.From];
-        var toAccount = accounts[order.To];
-        var debited = fromAccount with { BalanceWon = fromAccount.BalanceWon - order.AmountWon };
-        var credited = toAccount with { BalanceWon = toAccount.BalanceWon + order.AmountWon };
-
-        // Both balances are checked before either is written, so a broken invariant leaves the ledger as it was.
-        Assert(debited.BalanceWon >= 0, $"Transfer {order.RequestId} would leave {fromAccount.Key} at {debited.BalanceWon} won.");
-        Assert(credited.BalanceWon <= AccountRules.BalanceWonMax, $"Transfer {order.RequestId} would take {toAccount.Key} to {credited.BalanceWon} won.");
-        accounts[fromAccount.Key] = debited;
-        accounts[toAccount.Key] = credited;
-    }
-
-    /// <summary>A broken invariant is a bug: it throws, and nothing catches it to carry on.</summary>
-    private static void Assert(bool invariant, string message)
-    {
-        if (!invariant)
-        {
-            throw new InvalidOperationException($"Ledger invariant broken: {message}");
-        }
-    }
+    private static TransferRecord ReadTransfer(DbDataReader reader) => new(
+        new TransferOrder(
+            reader.GetString(0),
+            new AccountKey(reader.GetString(1), reader.GetString(2)),
+            new AccountKey(reader.GetString(3), reader.GetString(4)),
+            reader.GetInt64(5)),
+        reader.GetString(6) == "succeeded" ? TransferStatus.Succeeded : TransferStatus.Failed,
+        reader.IsDBNull(7) ? null : Enum.Parse<TransferFailureReason>(reader.GetString(7)),
+        new DateTimeOffset(reader.GetFieldValue<DateTime>(8), TimeSpan.Zero),
+        reader.GetInt64(9));
 }
 
 public enum OpenAccountResult
@@ -214,6 +372,7 @@ public static class LedgerSetup
 {
     public static IServiceCollection AddBankLedger(this IServiceCollection services)
     {
+        services.AddBankDatabase();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<BankLedger>();
         return services;

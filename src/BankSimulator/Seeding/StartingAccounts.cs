@@ -12,38 +12,48 @@ namespace MyPay.BankSimulator.Seeding;
 /// The accounts that exist before the first request: MyPay's corporate account, then the seed file's.
 /// Opened before the server listens, so a client never sees a half-seeded bank; any bad entry stops
 /// the start-up, naming the entry and its fault, rather than leaving a bank with accounts missing.
+/// The books outlive the process: an account a previous start opened is kept as it is now (its balance,
+/// its status), and only the missing ones are opened.
 /// </summary>
 public static class StartingAccounts
 {
     /// <summary>Most accounts a seed file may hold: it is for samples, and POST /accounts is for the rest.</summary>
     public const int SeedAccountsMax = 10_000;
 
-    public static WebApplication OpenStartingAccounts(this WebApplication app)
+    public static async Task OpenStartingAccountsAsync(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<BankOptions>>().Value;
         var ledger = app.Services.GetRequiredService<BankLedger>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StartingAccounts));
 
         var corporate = new Account(options.CorporateAccount, options.CorporateHolderName.Trim(), AccountStatus.Open, options.CorporateStartingBalanceWon);
-        Open(ledger, corporate, "the corporate account");
-        SeedingLog.CorporateOpened(logger, corporate.Key, corporate.HolderName, corporate.BalanceWon);
+        if (await OpenAsync(ledger, corporate, "the corporate account"))
+        {
+            SeedingLog.CorporateOpened(logger, corporate.Key, corporate.HolderName, corporate.BalanceWon);
+        }
 
         if (options.SeedFilePath is { } path)
         {
             var json = app.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
             var accounts = Read(path, json);
+            var named = new HashSet<AccountKey> { corporate.Key };
+            var opened = 0;
             for (var index = 0; index < accounts.Count; index++)
             {
                 var errors = new ValidationErrors();
                 var account = AccountRules.TryCreate(accounts[index], errors)
                     ?? throw new InvalidOperationException($"Seed file '{path}', account {index}: {errors}");
-                Open(ledger, account, $"seed file '{path}', account {index}");
+                var source = $"seed file '{path}', account {index}";
+                if (!named.Add(account.Key))
+                {
+                    throw new InvalidOperationException($"{source}: account {account.Key} is the corporate account or an earlier entry.");
+                }
+
+                opened += await OpenAsync(ledger, account, source) ? 1 : 0;
             }
 
-            SeedingLog.Seeded(logger, accounts.Count, path);
+            SeedingLog.Seeded(logger, opened, accounts.Count - opened, path);
         }
-
-        return app;
     }
 
     private static List<OpenAccountRequest> Read(string path, JsonSerializerOptions json)
@@ -64,18 +74,20 @@ public static class StartingAccounts
             : throw new InvalidOperationException($"Seed file '{path}' holds {accounts.Count} accounts; at most {SeedAccountsMax} are seeded.");
     }
 
-    private static void Open(BankLedger ledger, Account account, string source)
+    /// <summary>Opens the account unless the books hold it from an earlier start; false when they did.</summary>
+    private static async Task<bool> OpenAsync(BankLedger ledger, Account account, string source)
     {
         if (!BankDirectory.Exists(account.Key.BankCode))
         {
             throw new InvalidOperationException($"{source}: bank '{account.Key.BankCode}' is not a bank of this network.");
         }
 
-        var result = ledger.Open(account);
-        if (result != OpenAccountResult.Opened)
+        return await ledger.OpenAsync(account) switch
         {
-            throw new InvalidOperationException($"{source}: account {account.Key} could not be opened ({result}).");
-        }
+            OpenAccountResult.Opened => true,
+            OpenAccountResult.AlreadyExists => false,
+            var result => throw new InvalidOperationException($"{source}: account {account.Key} could not be opened ({result})."),
+        };
     }
 
     /// <summary>The seed file: <c>{"accounts": [ ...bodies of POST /accounts... ]}</c>.</summary>
@@ -87,6 +99,6 @@ public static partial class SeedingLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Corporate account {Account} of {HolderName} opened with {BalanceWon} won")]
     public static partial void CorporateOpened(ILogger logger, AccountKey account, string holderName, long balanceWon);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} accounts seeded from {Path}")]
-    public static partial void Seeded(ILogger logger, int count, string path);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{OpenedCount} accounts seeded from {Path}; {KeptCount} were in the books already")]
+    public static partial void Seeded(ILogger logger, int openedCount, int keptCount, string path);
 }

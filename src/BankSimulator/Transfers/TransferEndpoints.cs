@@ -28,17 +28,17 @@ public static class TransferEndpoints
         }
 
         string[] bankCodes = [order.From.BankCode, order.To.BankCode];
-        var fault = await faults.InjectAsync(bankCodes, cancellationToken);
-        if (fault == InjectedFault.BankUnavailable)
+        var injection = await faults.InjectAsync(bankCodes, cancellationToken);
+        if (injection.Fault == InjectedFault.BankUnavailable)
         {
-            return FaultEndpoints.BankUnavailable(bankCodes);
+            return FaultEndpoints.BankUnavailable(bankCodes, injection.ErrorStatus);
         }
 
-        var result = ledger.Transfer(order);
+        var result = await ledger.TransferAsync(order);
         Log(loggers.CreateLogger(typeof(TransferEndpoints)), order, result);
 
         // The transfer is applied (or refused, or replayed) before the answer is lost: the client must ask.
-        if (fault == InjectedFault.LostResponse)
+        if (injection.Fault == InjectedFault.LostResponse)
         {
             return LostResponse.Instance;
         }
@@ -70,7 +70,7 @@ public static class TransferEndpoints
         }
 
         // An unknown id involves no bank, so it suffers no fault.
-        if (ledger.FindTransfer(requestId) is not { } record)
+        if (await ledger.FindTransferAsync(requestId, cancellationToken) is not { } record)
         {
             return Problems.Problem(
                 StatusCodes.Status404NotFound,
@@ -80,9 +80,10 @@ public static class TransferEndpoints
         }
 
         string[] bankCodes = [record.Order.From.BankCode, record.Order.To.BankCode];
-        return await faults.InjectAsync(bankCodes, cancellationToken) switch
+        var injection = await faults.InjectAsync(bankCodes, cancellationToken);
+        return injection.Fault switch
         {
-            InjectedFault.BankUnavailable => FaultEndpoints.BankUnavailable(bankCodes),
+            InjectedFault.BankUnavailable => FaultEndpoints.BankUnavailable(bankCodes, injection.ErrorStatus),
             InjectedFault.LostResponse => LostResponse.Instance,
             _ => TypedResults.Ok(TransferResponse.Of(record)),
         };
@@ -92,7 +93,7 @@ public static class TransferEndpoints
         StatusCodes.Status503ServiceUnavailable,
         "ledger-full",
         "The simulator cannot record more transfers.",
-        $"The simulator remembers at most {transfersMax} transfers (Bank:TransfersMax) and holds that many; nothing was applied. Restart it, or raise the limit.");
+        $"The books record at most {transfersMax} transfers (Bank:TransfersMax) and hold that many; nothing was applied. Raise the limit, or start the bank on a fresh database.");
 
     private static void Log(ILogger logger, TransferOrder order, TransferResult result)
     {

@@ -13,6 +13,6 @@ public static partial class TransferLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request id {RequestId} reused with another transfer; refused")]
     public static partial void RequestIdReused(ILogger logger, string requestId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The ledger holds {TransfersMax} transfers, its limit; transfer {RequestId} refused until a restart")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "The books hold {TransfersMax} transfers, their limit (Bank:TransfersMax); transfer {RequestId} refused")]
     public static partial void LedgerFull(ILogger logger, int transfersMax, string requestId);
 }

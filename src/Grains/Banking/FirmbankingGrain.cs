@@ -50,7 +50,12 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
 
         if (command.AmountWon <= 0 || command.From == command.To)
         {
-            throw new ArgumentException($"Firmbanking request {RequestId} must move a positive amount between two accounts; got {command.AmountWon} won from {command.From} to {command.To}.", nameof(command));
+            // A command the bank could never carry out (MyPay's own account on both sides, say) is a business outcome, not
+            // an exception: Failed with its reason, as a bank's refusal is, so the caller gives back what it held. Nothing
+            // was sent and nothing is recorded, and a repeat gets the same answer.
+            var at = time.GetUtcNow();
+            var reason = $"never sent to the bank: a bank command moves a positive amount between two accounts; got {command.AmountWon} won from {command.From} to {command.To}.";
+            return new FirmbankingRecord(RequestId, command, FirmbankingStatus.Failed, reason, 0, at, at, [new(at, "requested"), new(at, $"failed: {reason}")]);
         }
 
         // Requested and Sent are written as one step, just before the first send: after a crash the grain then

@@ -10,6 +10,8 @@ public interface IFirmbankingGrain : IGrainWithStringKey
     /// Runs the command to a final outcome if it can: records it, sends it, and resolves a missing answer
     /// by asking the bank for the id's status (re-sending only under the same id). Calling it again
     /// with the same command continues where it stopped; a different command under the same id is refused.
+    /// A command no bank could carry out (an amount not positive, one account on both sides) is Failed with its
+    /// reason, never sent and not recorded.
     /// </summary>
     Task<FirmbankingRecord> Execute(FirmbankingCommand command);
 
