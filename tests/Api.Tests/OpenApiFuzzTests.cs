@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using MyPay.Api.Hosting;
 using MyPay.Api.Tests.Fuzzing;
+using MyPay.Testing;
 using Xunit.Abstractions;
 
 namespace MyPay.Api.Tests;
@@ -73,7 +74,8 @@ public sealed class OpenApiFuzzTests(BankFixture fixture, ITestOutputHelper outp
         });
 
         var after = await LedgerAsync(operatorClient, customer.Id, merchant.Id, other.Id);
-        output.WriteLine(
+        TestReport.WriteLine(
+            output,
             $"OpenAPI fuzz: {requests.Count} requests to {operations.Count} operations, seed {seed} ({SeedVariable}; {RequestsVariable} sets the count); "
             + $"answers: {string.Join(", ", statuses.OrderBy(pair => pair.Key).Select(pair => $"{pair.Key}×{pair.Value}"))}; wrong answers: {failures.Count}.");
         foreach (var failure in failures.OrderBy(failure => failure, StringComparer.Ordinal).Take(200))

@@ -220,19 +220,9 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
     private async Task<RemittanceRecord> SettleWithBankAsync(RemittanceRecord record)
     {
         var request = record.Request;
-        FirmbankingRecord transfer;
-        try
-        {
-            transfer = await GrainFactory.GetGrain<IFirmbankingGrain>(record.FirmbankingRequestId).Execute(
-                new FirmbankingCommand(request.SenderId, "remittance", firmbanking.CorporateAccount, request.RecipientAccount!, request.AmountWon));
-        }
-        catch (ArgumentException exception)
-        {
-            // A command the bank could never carry out (its own account on both sides): nothing was sent, so the hold goes back.
-            await GrainFactory.GetGrain<IWalletGrain>(request.SenderId).VoidRemittanceHold(record.RemittanceId, request.AmountWon + record.FeeWon, time.GetUtcNow());
-            return await FinishAsync(record with { Status = RemittanceStatus.Voided, FailureReason = exception.Message });
-        }
-
+        // A command no bank could carry out (its own account on both sides) comes back Failed, never sent: the hold goes back.
+        var transfer = await GrainFactory.GetGrain<IFirmbankingGrain>(record.FirmbankingRequestId).Execute(
+            new FirmbankingCommand(request.SenderId, "remittance", firmbanking.CorporateAccount, request.RecipientAccount!, request.AmountWon));
         switch (transfer.Status)
         {
             case FirmbankingStatus.Succeeded:

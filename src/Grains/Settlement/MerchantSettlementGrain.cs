@@ -173,17 +173,9 @@ public sealed class MerchantSettlementGrain : Grain, IMerchantSettlementGrain, I
             });
         }
 
-        FirmbankingRecord transfer;
-        try
-        {
-            transfer = await GrainFactory.GetGrain<IFirmbankingGrain>(settlement.FirmbankingRequestId!).Execute(
-                new FirmbankingCommand(MerchantId, "settlement", firmbanking.CorporateAccount, settlement.To!, settlement.NetWon));
-        }
-        catch (ArgumentException exception)
-        {
-            // A command the bank could never carry out (the corporate account on both sides): nothing was sent.
-            return await RetryLaterAsync(settlement, exception.Message);
-        }
+        // A command no bank could carry out (the corporate account on both sides) comes back Failed, never sent: retried later.
+        var transfer = await GrainFactory.GetGrain<IFirmbankingGrain>(settlement.FirmbankingRequestId!).Execute(
+            new FirmbankingCommand(MerchantId, "settlement", firmbanking.CorporateAccount, settlement.To!, settlement.NetWon));
 
         switch (transfer.Status)
         {
