@@ -11,6 +11,7 @@ using MyPay.Silo.Hosting;
 using MyPay.Testing;
 using Npgsql;
 using Orleans;
+using Orleans.Configuration;
 using Orleans.Runtime;
 
 namespace MyPay.Api.Tests;
@@ -82,6 +83,8 @@ public sealed class OrleansHostingTests : IAsyncLifetime
     [InlineData(MyPaySiloOptions.GrainCallTimeoutVariable, "30 seconds")]
     [InlineData(MyPaySiloOptions.GrainCallTimeoutVariable, "00:00:00.500")]
     [InlineData(MyPaySiloOptions.GrainCallTimeoutVariable, "01:00:00")]
+    [InlineData(MyPaySiloOptions.DirectoryCacheSizeVariable, "2")]
+    [InlineData(MyPaySiloOptions.DirectoryCacheSizeVariable, "ten thousand")]
     public async Task Start_WithABadSetting_FailsNamingTheSetting(string variable, string value)
     {
         var validation = await StartingFailsValidationAsync(new Dictionary<string, string> { [variable] = value });
@@ -98,6 +101,20 @@ public sealed class OrleansHostingTests : IAsyncLifetime
         var validation = await StartingFailsValidationAsync(settings);
 
         Assert.Contains($"{MyPaySiloOptions.SiloPortVariable} and {MyPaySiloOptions.GatewayPortVariable} must differ", validation.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, 10_000)]
+    [InlineData("250000", 250_000)]
+    public async Task DirectoryCacheSize_ReachesOrleansDirectory_BoundedByDefault(string? setting, int expected)
+    {
+        // Goal: the grain directory cache is bounded (Orleans' own default grows with the activations), and the setting reaches it.
+        var settings = setting is null ? [] : new Dictionary<string, string> { [MyPaySiloOptions.DirectoryCacheSizeVariable] = setting };
+        await using var app = new MyPayApp(database.ConnectionString, settings: settings);
+
+        (await app.CreateReadyClientAsync()).Dispose();
+
+        Assert.Equal(expected, app.Services.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value.CacheSize);
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using MyPay.Silo.Batching;
 using Orleans;
-using Orleans.Runtime;
 
 namespace MyPay.Grains.Banking;
 
@@ -27,13 +26,15 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
     private readonly FirmbankingOptions options;
 
     public FirmbankingGrain(
-        [PersistentState(StateName)] IPersistentState<FirmbankingState> state, IBankGateway bank, TimeProvider time, IOptions<FirmbankingOptions> options)
+        IBankGateway bank, TimeProvider time, IOptions<FirmbankingOptions> options)
     {
-        this.state = new CommandBatch<FirmbankingState>(this, state, StateName);
+        this.state = new CommandBatch<FirmbankingState>(this, StateName);
         this.bank = bank;
         this.time = time;
         this.options = options.Value;
     }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => state.LoadAsync();
 
     private string RequestId => this.GetPrimaryKeyString();
 

@@ -1,7 +1,6 @@
 using MyPay.Silo.Batching;
 using Orleans;
 using Orleans.Concurrency;
-using Orleans.Runtime;
 
 namespace MyPay.Grains.Members;
 
@@ -46,8 +45,10 @@ public sealed class EmailIndexGrain : Grain, IEmailIndexGrain
 
     private readonly CommandBatch<EmailIndexState> index;
 
-    public EmailIndexGrain([PersistentState(StateName)] IPersistentState<EmailIndexState> state) =>
-        index = new CommandBatch<EmailIndexState>(this, state, StateName);
+    public EmailIndexGrain() =>
+        index = new CommandBatch<EmailIndexState>(this, StateName);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => index.LoadAsync();
 
     public Task<string?> GetOwner() => Task.FromResult(index.Committed.OwnerMemberId);
 

@@ -2,7 +2,6 @@ using MyPay.Grains.Events;
 using MyPay.Grains.Payments;
 using MyPay.Silo.Batching;
 using Orleans;
-using Orleans.Runtime;
 
 namespace MyPay.Grains.Members;
 
@@ -21,11 +20,13 @@ public sealed class MemberGrain : Grain, IMemberGrain
     private readonly CommandBatch<MemberState> member;
     private readonly TimeProvider time;
 
-    public MemberGrain([PersistentState(StateName)] IPersistentState<MemberState> state, TimeProvider time)
+    public MemberGrain(TimeProvider time)
     {
-        member = new CommandBatch<MemberState>(this, state, StateName);
+        member = new CommandBatch<MemberState>(this, StateName);
         this.time = time;
     }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => member.LoadAsync();
 
     private string MemberId => this.GetPrimaryKeyString();
 

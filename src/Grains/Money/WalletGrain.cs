@@ -32,36 +32,46 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
     private readonly WalletLimits limits;
     private readonly IRechargeRecords recharges;
     private readonly Recharger recharger;
-    private readonly Resumption resumption;
+    private readonly TimeSpan resumeInterval;
+
+    /// <summary>Created with the first recharge: most wallets of a busy silo sit idle.</summary>
+    private Resumption? resumption;
 
     public WalletGrain(
-        [PersistentState(StateName)] IPersistentState<WalletState> state,
         IOptions<WalletLimits> limits,
         IOptions<RechargeOptions> rechargeOptions,
         IRechargeRecords recharges,
         Recharger recharger)
     {
-        wallet = new CommandBatch<WalletState>(this, state, StateName);
+        wallet = new CommandBatch<WalletState>(this, StateName);
         this.limits = limits.Value;
         this.recharges = recharges;
         this.recharger = recharger;
-        resumption = new Resumption(this, rechargeOptions.Value.ResumeInterval);
+        resumeInterval = rechargeOptions.Value.ResumeInterval;
     }
 
     private string MemberId => this.GetPrimaryKeyString();
 
+    private Resumption Resumption => resumption ??= new Resumption(this, resumeInterval);
+
     /// <summary>
-    /// A wallet that wakes with recharges pending arms its reminder again (re-registering one that stands): recharges reserved before
+    /// Loads the wallet. A wallet that wakes with recharges pending arms its reminder again (re-registering one that stands): recharges reserved before
     /// the wallet resumed its own (each had a reminder of its own, removed by the recharges migration) are carried on.
     /// </summary>
-    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
-        wallet.Committed.HasPendingRecharges ? resumption.ArmAsync() : Task.CompletedTask;
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await wallet.LoadAsync();
+        if (wallet.Committed.HasPendingRecharges)
+        {
+            await Resumption.ArmAsync();
+        }
+    }
 
     public Task<long> GetBalance() => Task.FromResult(wallet.Committed.BalanceWon);
 
     public async Task<RechargeOutcome> ReserveRecharge(RechargeRecord recharge, OperationKey operation)
     {
-        using var guard = await resumption.GuardAsync();
+        using var guard = await Resumption.GuardAsync();
         return await wallet.Run(state => ReserveRecharge(state, recharge), operation);
     }
 
@@ -85,7 +95,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
             }
         }
 
-        await resumption.DisarmWhenIdleAsync(() => !wallet.Committed.HasPendingRecharges);
+        await Resumption.DisarmWhenIdleAsync(() => !wallet.Committed.HasPendingRecharges);
     }
 
     public Task<long> CompleteRecharge(RechargeCompletion completion) =>

@@ -5,7 +5,6 @@ using MyPay.Silo.Events;
 using MyPay.Silo.Storage;
 using Orleans;
 using Orleans.Concurrency;
-using Orleans.Runtime;
 
 namespace MyPay.Grains.Payments;
 
@@ -48,8 +47,10 @@ public sealed class CommissionGrain : Grain, ICommissionGrain
 
     private readonly CommandBatch<CommissionState> commission;
 
-    public CommissionGrain([PersistentState(StateName)] IPersistentState<CommissionState> state) =>
-        commission = new CommandBatch<CommissionState>(this, state, StateName);
+    public CommissionGrain() =>
+        commission = new CommandBatch<CommissionState>(this, StateName);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => commission.LoadAsync();
 
     public Task<long> GetDefaultBps() => Task.FromResult(commission.Committed.DefaultBps ?? Commission.DefaultRateBps);
 

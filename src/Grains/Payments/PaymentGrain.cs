@@ -71,12 +71,14 @@ public sealed class PaymentGrain : Grain, IPaymentGrain, IRemindable
     private readonly TimeProvider time;
     private readonly Resumption resumption;
 
-    public PaymentGrain([PersistentState(StateName)] IPersistentState<PaymentRefunds> state, TimeProvider time)
+    public PaymentGrain(TimeProvider time)
     {
-        this.state = new CommandBatch<PaymentRefunds>(this, state, StateName);
+        this.state = new CommandBatch<PaymentRefunds>(this, StateName);
         this.time = time;
         resumption = new Resumption(this, ResumeInterval);
     }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => state.LoadAsync();
 
     public Task<long> GetRefundedWon() => Task.FromResult(RefundedWon(state.Committed));
 

@@ -77,19 +77,20 @@ public sealed class RemittanceGrain : Grain, IRemittanceGrain, IRemindable
     private readonly Resumption resumption;
 
     public RemittanceGrain(
-        [PersistentState(StateName)] IPersistentState<RemittanceState> state,
         IOptions<FirmbankingOptions> firmbanking,
         IOptions<RemittanceOptions> options,
         TimeProvider time,
         Recharger recharger)
     {
         this.recharger = recharger;
-        this.state = new CommandBatch<RemittanceState>(this, state, StateName);
+        this.state = new CommandBatch<RemittanceState>(this, StateName);
         this.firmbanking = firmbanking.Value;
         this.options = options.Value;
         this.time = time;
         resumption = new Resumption(this, this.options.ResumeInterval);
     }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => state.LoadAsync();
 
     private string RemittanceId => this.GetPrimaryKeyString();
 

@@ -77,18 +77,19 @@ public sealed class MerchantSettlementGrain : Grain, IMerchantSettlementGrain, I
     private readonly Resumption resumption;
 
     public MerchantSettlementGrain(
-        [PersistentState(StateName, GroupCommitStorageExtensions.BulkProviderName)] IPersistentState<MerchantSettlementState> state,
         SettlementQueries queries,
         IOptions<FirmbankingOptions> firmbanking,
         IOptions<SettlementOptions> options,
         TimeProvider time)
     {
-        this.state = new CommandBatch<MerchantSettlementState>(this, state, StateName, GroupCommitStorageExtensions.BulkProviderName);
+        this.state = new CommandBatch<MerchantSettlementState>(this, StateName, GroupCommitStorageExtensions.BulkProviderName);
         this.queries = queries;
         this.firmbanking = firmbanking.Value;
         this.time = time;
         resumption = new Resumption(this, options.Value.RetryInterval);
     }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => state.LoadAsync();
 
     private string MerchantId => this.GetPrimaryKeyString();
 

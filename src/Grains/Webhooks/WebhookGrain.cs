@@ -60,14 +60,13 @@ public sealed partial class WebhookGrain : Grain, IWebhookGrain, IRemindable
     private bool queuedSinceRead;
 
     public WebhookGrain(
-        [PersistentState(StateName)] IPersistentState<WebhookState> state,
         WebhookStore store,
         IWebhookSender sender,
         IOptions<WebhookOptions> options,
         TimeProvider time,
         ILogger<WebhookGrain> logger)
     {
-        this.state = new CommandBatch<WebhookState>(this, state, StateName);
+        this.state = new CommandBatch<WebhookState>(this, StateName);
         this.store = store;
         this.sender = sender;
         this.options = options.Value;
@@ -75,6 +74,8 @@ public sealed partial class WebhookGrain : Grain, IWebhookGrain, IRemindable
         this.logger = logger;
         resumption = new Resumption(this, this.options.ResumeInterval);
     }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => state.LoadAsync();
 
     private string MerchantId => this.GetPrimaryKeyString();
 

@@ -3,28 +3,23 @@ using MyPay.Silo.Storage;
 namespace MyPay.Silo.Batching;
 
 /// <summary>
-/// A small first-in, first-out memory of recently committed operation keys and their results; it allocates with its
-/// first key, since most activations of a busy silo never get one.
+/// A small first-in, first-out memory of recently committed operation keys and their results. A command batch creates
+/// it with its first key, since most activations of a busy silo never get one.
 /// </summary>
 internal sealed class RecentOperations(int capacity)
 {
-    private Dictionary<string, StoredOperation>? byId;
-    private Queue<string>? order;
+    private readonly Dictionary<string, StoredOperation> byId = new(StringComparer.Ordinal);
+    private readonly Queue<string> order = new();
 
-    public bool TryGet(string operationId, out StoredOperation recorded)
-    {
-        recorded = null!;
-        return byId?.TryGetValue(operationId, out recorded!) == true;
-    }
+    public bool TryGet(string operationId, out StoredOperation recorded) => byId.TryGetValue(operationId, out recorded!);
 
     public void Add(string operationId, StoredOperation recorded)
     {
-        if (capacity == 0 || !(byId ??= new(StringComparer.Ordinal)).TryAdd(operationId, recorded))
+        if (capacity == 0 || !byId.TryAdd(operationId, recorded))
         {
             return;
         }
 
-        order ??= new();
         order.Enqueue(operationId);
         if (order.Count > capacity)
         {

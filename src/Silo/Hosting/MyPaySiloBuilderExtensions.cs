@@ -67,6 +67,8 @@ public static class MyPaySiloBuilderExtensions
 
         silo.Services.AddOptions<SiloMessagingOptions>().Configure<IOptions<MyPaySiloOptions>>((messaging, mine) =>
             messaging.ResponseTimeout = mine.Value.GrainCallTimeout);
+        silo.Services.AddOptions<GrainDirectoryOptions>().Configure<IOptions<MyPaySiloOptions>>((directory, mine) =>
+            directory.CacheSize = mine.Value.DirectoryCacheSize);
 
         silo.Services.AddMigrations(MigrationSource.Clustering);
         return silo

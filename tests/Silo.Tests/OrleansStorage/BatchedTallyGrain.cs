@@ -2,7 +2,6 @@ using MyPay.Silo.Batching;
 using MyPay.Silo.Tests.Support;
 using Orleans;
 using Orleans.Concurrency;
-using Orleans.Runtime;
 using OperationKey = MyPay.Silo.Grains.OperationKey;
 
 namespace MyPay.Silo.Tests.OrleansStorage;
@@ -35,8 +34,10 @@ public sealed class BatchedTallyGrain : Grain, IBatchedTallyGrain
 
     private readonly CommandBatch<TallyState> batch;
 
-    public BatchedTallyGrain([PersistentState(StateName, OrleansStorageCluster.StorageName)] IPersistentState<TallyState> tally) =>
-        batch = new CommandBatch<TallyState>(this, tally, StateName, OrleansStorageCluster.StorageName);
+    public BatchedTallyGrain() =>
+        batch = new CommandBatch<TallyState>(this, StateName, OrleansStorageCluster.StorageName);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => batch.LoadAsync();
 
     public Task<long> Add(long amount, OperationKey? operation = null) => batch.Run(state => AddRecorded(state, amount, amount), operation);
 
@@ -72,4 +73,20 @@ public sealed class BatchedTallyGrain : Grain, IBatchedTallyGrain
         state.Records.Append(new TestRecord(this.GetPrimaryKeyString(), recordedValue, state.Total));
         return state.Total;
     }
+}
+
+public interface IUnloadedTallyGrain : IGrainWithStringKey
+{
+    Task<long> Committed();
+}
+
+/// <summary>A grain that forgets to load its batch's state: it must fail loudly, never read an empty state as stored.</summary>
+public sealed class UnloadedTallyGrain : Grain, IUnloadedTallyGrain
+{
+    private readonly CommandBatch<TallyState> batch;
+
+    public UnloadedTallyGrain() =>
+        batch = new CommandBatch<TallyState>(this, "unloaded-tally", OrleansStorageCluster.StorageName);
+
+    public Task<long> Committed() => Task.FromResult(batch.Committed.Total);
 }

@@ -27,6 +27,16 @@ public sealed class CommandBatchTests(OrleansStorageCluster fixture) : IClassFix
     }
 
     [Fact]
+    public async Task StateReadBeforeItIsLoaded_FailsNamingLoadAsync()
+    {
+        var tally = fixture.Grains.GetGrain<IUnloadedTallyGrain>(NewKey());
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => tally.Committed().WaitAsync(TestSilo.Timeout));
+
+        Assert.Contains("LoadAsync", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RepeatedOperationKey_IsAnsweredWithTheFirstResult_AndTakesEffectOnce()
     {
         var tally = fixture.Grains.GetGrain<IBatchedTallyGrain>(NewKey());
