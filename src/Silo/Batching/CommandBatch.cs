@@ -368,13 +368,14 @@ public sealed class CommandBatch<TState> : IGrainState<TState>
                     return [];
                 }
 
-                FailAll([.. batch.Where(command => !command.Reapply)], conflict);
-                return [.. batch.Where(command => command.Reapply)];
+                return ReappliedOnly(batch, conflict);
             case RecordConflictException when batch.Count > 1:
                 // Nothing was written, and which command's records broke the constraint is unknown: each is written
-                // again alone, so that only that one fails, with this exception.
-                writesAlone = batch.Count;
-                return batch;
+                // again alone, so that only that one fails, with this exception. They are applied to reloaded state,
+                // which a command that may not be applied again refuses, as after a stale write.
+                var alone = ReappliedOnly(batch, new StateConflictException(StorageId, ParseVersion(etag)));
+                writesAlone = alone.Count;
+                return alone;
             default:
                 // Whether the write committed is unknown (a record conflict of a command written alone: it did not): only a
                 // reload can tell, and the callers are told it failed.
@@ -498,6 +499,13 @@ public sealed class CommandBatch<TState> : IGrainState<TState>
 
     private Task<StoredOperation?> ReadRecordAsync(string operationId) =>
         storage.ReadOperationAsync(stateName, grain.GrainContext.GrainId, operationId);
+
+    /// <summary>Fails the commands that may not be applied to reloaded state with <paramref name="conflict"/>; returns the others.</summary>
+    private List<PendingCommand> ReappliedOnly(List<PendingCommand> batch, StateConflictException conflict)
+    {
+        FailAll([.. batch.Where(command => !command.Reapply)], conflict);
+        return [.. batch.Where(command => command.Reapply)];
+    }
 
     private void Applied(PendingCommand command)
     {

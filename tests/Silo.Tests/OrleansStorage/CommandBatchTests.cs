@@ -171,6 +171,28 @@ public sealed class CommandBatchTests(OrleansStorageCluster fixture) : IClassFix
     }
 
     [Fact]
+    public async Task BatchRefusedByAConstraint_FailsACommandNotToBeReapplied_WithAConflict_AndWritesTheOthersAlone()
+    {
+        var key = NewKey();
+        var tally = fixture.Grains.GetGrain<IBatchedTallyGrain>(key);
+        await using var hold = await fixture.HoldCommitterAsync();
+
+        var first = tally.Add(1);
+        await fixture.WaitForQueuedWritesAsync(1);
+        var overwrite = tally.Overwrite(50);
+        var refused = tally.AddRefusedByTheDatabase(100);
+        var ten = tally.Add(10);
+        await hold.ReleaseAsync();
+
+        await Assert.ThrowsAsync<RecordConflictException>(() => refused.WaitAsync(TestSilo.Timeout));
+        await Assert.ThrowsAsync<StateConflictException>(() => overwrite.WaitAsync(TestSilo.Timeout));
+        Assert.Equal(1, await first.WaitAsync(TestSilo.Timeout));
+        Assert.Equal(11, await ten.WaitAsync(TestSilo.Timeout));
+        Assert.Equal(11, await tally.Committed());
+        Assert.Equal([1L, 10L], (await fixture.Database.ReadRecordsAsync(key)).Select(record => record.Value).Order());
+    }
+
+    [Fact]
     public async Task WriteThatLostToAnotherWriter_IsReappliedOnTheReloadedState()
     {
         var (key, tally) = await OvertakenByAnotherWriterAsync();
