@@ -1,4 +1,5 @@
 using MyPay.Api.Auth;
+using MyPay.Grains.Diagnostics;
 using MyPay.Silo.Diagnostics;
 using MyPay.Silo.Events;
 using OpenTelemetry.Metrics;
@@ -7,17 +8,22 @@ namespace MyPay.Api.Health;
 
 /// <summary>
 /// The node's metrics for Prometheus at <c>/metrics</c> (operators: scrape with an operator's bearer token): MyPay's
-/// meters — the store's commits (<c>MyPay.Silo</c>), consumer lag and dead letters (<c>MyPay.Events</c>) — and Orleans'
-/// own (<c>Microsoft.Orleans</c>).
+/// meters — the store's commits (<c>MyPay.Silo</c>), consumer lag and dead letters (<c>MyPay.Events</c>), money moved
+/// by kind and the bank's answers (<c>MyPay.Money</c>) — Orleans' own (<c>Microsoft.Orleans</c>: activations, calls,
+/// messaging), ASP.NET Core's (requests, Kestrel's connections) and Npgsql's (connections, commands).
 /// </summary>
 public static class MetricsEndpoints
 {
     public const string OrleansMeterName = "Microsoft.Orleans";
 
+    /// <summary>The meters of ASP.NET Core's request handling and Kestrel, and Npgsql's, as the libraries name them.</summary>
+    public static readonly string[] FrameworkMeterNames = ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Npgsql"];
+
     public static IServiceCollection AddMyPayMetrics(this IServiceCollection services)
     {
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(SiloMetrics.MeterName, OutboxMetrics.MeterName, OrleansMeterName)
+            .AddMeter(SiloMetrics.MeterName, OutboxMetrics.MeterName, MoneyMetrics.MeterName, OrleansMeterName)
+            .AddMeter(FrameworkMeterNames)
             .AddPrometheusExporter());
         return services;
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using MyPay.Grains.Diagnostics;
 using MyPay.Silo.Batching;
 using Orleans;
 
@@ -108,10 +109,10 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
     }
 
     private Task<FirmbankingRecord> TransitionAsync(FirmbankingRecord record, FirmbankingStatus status, string what) =>
-        SaveAsync(record with { Status = status, History = Append(record.History, what) });
+        AnsweredAsync(record with { Status = status, History = Append(record.History, what) });
 
     private Task<FirmbankingRecord> CompleteAsync(FirmbankingRecord record, FirmbankingStatus status, string? reason, long feeWon) =>
-        SaveAsync(record with
+        AnsweredAsync(record with
         {
             Status = status,
             FailureReason = reason,
@@ -119,6 +120,14 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
             CompletedAt = time.GetUtcNow(),
             History = Append(record.History, status == FirmbankingStatus.Succeeded ? "succeeded" : $"failed: {reason}"),
         });
+
+    /// <summary>Writes the record of the bank's answer (or of its silence), then counts it.</summary>
+    private async Task<FirmbankingRecord> AnsweredAsync(FirmbankingRecord record)
+    {
+        var saved = await SaveAsync(record);
+        MoneyMetrics.BankAnswered(saved);
+        return saved;
+    }
 
     /// <summary>Writes the record, with its index row (the member's list of requests, and whether an answer is awaited) in the same write.</summary>
     private Task<FirmbankingRecord> SaveAsync(FirmbankingRecord record) => state.Run(current =>

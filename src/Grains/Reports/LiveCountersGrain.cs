@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MyPay.Grains.Banking;
+using MyPay.Grains.Diagnostics;
 using MyPay.Grains.Events;
 using MyPay.Silo.Events;
 using Orleans;
@@ -54,7 +55,7 @@ public sealed class LiveCountersGrain(TimeProvider clock, FirmbankingQueries fir
 
     private static readonly TimeSpan InFlightMaxAge = TimeSpan.FromSeconds(1);
 
-    private readonly LiveWindow window = new();
+    private readonly LiveWindow window = new(MoneyMetrics.Moved);
     private (long Count, DateTimeOffset ReadAt)? inFlight;
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => this.ResumeOutboxAsync(handleFactory);
@@ -90,7 +91,8 @@ public sealed class LiveCountersGrain(TimeProvider clock, FirmbankingQueries fir
 /// it counted, so an event delivered again counts once; events older than the minute are not counted, and buckets age
 /// out as the minute moves on.
 /// </summary>
-public sealed class LiveWindow
+/// <param name="counted">Told the kind (<c>payment</c>, <c>refund</c> or <c>recharge</c>) and amount of each event counted, once.</param>
+public sealed class LiveWindow(Action<string, long>? counted = null)
 {
     /// <summary>How far back the window reaches: 60 seconds.</summary>
     public const int Length = 60;
@@ -124,14 +126,17 @@ public sealed class LiveWindow
             case DomainEvents.PaymentCompleted:
                 bucket.Payments++;
                 bucket.PaymentVolumeWon += amount;
+                counted?.Invoke("payment", amount);
                 break;
             case DomainEvents.PaymentRefunded:
                 bucket.Refunds++;
                 bucket.RefundVolumeWon += amount;
+                counted?.Invoke("refund", amount);
                 break;
             default:
                 bucket.Recharges++;
                 bucket.RechargeVolumeWon += amount;
+                counted?.Invoke("recharge", amount);
                 break;
         }
 
