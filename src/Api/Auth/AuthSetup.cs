@@ -20,6 +20,7 @@ public static class AuthSetup
         services.AddSingleton(new TokenIssuer.SigningKey(signingKey));
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<Passwords>();
+        services.AddSingleton<OperatorCredentials>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
         {
             options.MapInboundClaims = false;

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using Microsoft.Extensions.Options;
 using MyPay.Api.Hosting;
 using MyPay.Api.OpenApi;
 using MyPay.Grains.Members;
@@ -22,7 +19,7 @@ public static class TokenEndpoints
 
     /// <summary>Credentials to a bearer token: a member signs in with their email, the operator with the operator username.</summary>
     private static async Task<Results<Ok<TokenIssuer.TokenResponse>, ProblemHttpResult>> IssueTokenAsync(
-        TokenRequest request, MemberRegistry members, Passwords passwords, TokenIssuer tokens, IOptions<AuthOptions> options, IConfiguration configuration)
+        TokenRequest request, MemberRegistry members, Passwords passwords, TokenIssuer tokens, OperatorCredentials operatorCredentials)
     {
         // No username holds a control character, and PostgreSQL's text cannot even be asked about a NUL.
         if (string.IsNullOrEmpty(request.Username) || request.Username.Any(char.IsControl)
@@ -31,9 +28,9 @@ public static class TokenEndpoints
             return InvalidCredentials();
         }
 
-        if (request.Username == options.Value.OperatorUsername)
+        if (operatorCredentials.IsOperator(request.Username))
         {
-            return IsOperatorPassword(configuration[AuthOptions.OperatorPasswordVariable], request.Password)
+            return operatorCredentials.Verify(request.Username, request.Password)
                 ? TypedResults.Ok(tokens.Issue(Roles.Operator, Roles.Operator))
                 : InvalidCredentials();
         }
@@ -48,10 +45,6 @@ public static class TokenEndpoints
             ? Problems.Problem(StatusCodes.Status403Forbidden, "member-suspended", "The member is suspended.", $"Member {profile.Id} is suspended; contact support.")
             : TypedResults.Ok(tokens.Issue(profile.Id, profile.Type == MemberType.Merchant ? Roles.Merchant : Roles.Customer));
     }
-
-    private static bool IsOperatorPassword(string? configured, string provided) =>
-        !string.IsNullOrEmpty(configured)
-        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(configured)), SHA256.HashData(Encoding.UTF8.GetBytes(provided)));
 
     private static ProblemHttpResult InvalidCredentials() => Problems.Problem(
         StatusCodes.Status401Unauthorized, "invalid-credentials", "The username or password is wrong.", "Check the email (or operator username) and password.");

@@ -1,6 +1,7 @@
 using MyPay.Grains;
 using MyPay.Grains.Ledger;
 using MyPay.Silo.Hosting;
+using Orleans.Dashboard;
 
 namespace MyPay.Api.Hosting;
 
@@ -26,7 +27,8 @@ public static class SiloSetup
             .AddMyPayGrainServices()
             .AddPostgresGrainStorage(databaseUrl)
             .AddSingleton<LedgerQueries>();
-        builder.UseOrleans(silo => silo.UseMyPaySilo(databaseUrl));
+        // Orleans' dashboard for operators, served at /dashboard by the node itself (see Operators.OperatorConsole).
+        builder.UseOrleans(silo => silo.UseMyPaySilo(databaseUrl).AddDashboard());
         return builder;
     }
 }
