@@ -8,18 +8,8 @@ namespace MyPay.Api.Tests;
 /// The operators' pages in a browser: Orleans' dashboard at /dashboard, behind a sign-in page that issues a cookie to
 /// the operator only; the operator's bearer token opens it too, a member's does not.
 /// </summary>
-public sealed partial class OperatorConsoleTests(BankFixture fixture) : IClassFixture<BankFixture>, IAsyncLifetime
+public sealed partial class OperatorConsoleTests(BankFixture fixture) : NodeTests(fixture), IClassFixture<BankFixture>
 {
-    private MyPayApp app = null!;
-
-    public async Task InitializeAsync()
-    {
-        app = new MyPayApp(fixture.Database.ConnectionString, fixture.Bank.BaseAddress);
-        (await app.CreateReadyClientAsync()).Dispose();
-    }
-
-    public async Task DisposeAsync() => await app.DisposeAsync();
-
     [Fact]
     public async Task Dashboard_ForABrowserNotSignedIn_RedirectsToTheSignInPage()
     {
@@ -35,7 +25,7 @@ public sealed partial class OperatorConsoleTests(BankFixture fixture) : IClassFi
     [Fact]
     public async Task Dashboard_ForAMembersToken_IsForbidden()
     {
-        var member = await app.RegisterAsync();
+        var member = await App.RegisterAsync();
 
         using var response = await member.Client.GetAsync(new Uri("/dashboard/", UriKind.Relative));
 
@@ -45,8 +35,8 @@ public sealed partial class OperatorConsoleTests(BankFixture fixture) : IClassFi
     [Fact]
     public async Task Dashboard_ForTheOperatorsToken_ShowsTheClustersSilosAndGrainTypes()
     {
-        await app.RegisterAsync();
-        using var operatorClient = await app.OperatorAsync();
+        await App.RegisterAsync();
+        using var operatorClient = await App.OperatorAsync();
 
         using var page = await operatorClient.GetAsync(new Uri("/dashboard/", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
@@ -125,7 +115,7 @@ public sealed partial class OperatorConsoleTests(BankFixture fixture) : IClassFi
     }
 
     /// <summary>A client that keeps cookies and does not follow redirects, as a test looks at a browser's exchanges.</summary>
-    private HttpClient Browser() => app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+    private HttpClient Browser() => App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
     /// <summary>Opens the sign-in page (which sets the antiforgery cookie) and reads the form's hidden token.</summary>
     private static async Task<(string Name, string Value)> SignInFormTokenAsync(HttpClient browser)

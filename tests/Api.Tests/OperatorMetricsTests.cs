@@ -8,24 +8,14 @@ namespace MyPay.Api.Tests;
 /// MyPay's own series, and MyPay's money counters moving with the money. The meters are the process's, shared by
 /// every node a test process runs, so the counters are compared as at least what this test moved.
 /// </summary>
-public sealed class OperatorMetricsTests(BankFixture fixture) : IClassFixture<BankFixture>, IAsyncLifetime
+public sealed class OperatorMetricsTests(BankFixture fixture) : NodeTests(fixture), IClassFixture<BankFixture>
 {
-    private MyPayApp app = null!;
-
-    public async Task InitializeAsync()
-    {
-        app = new MyPayApp(fixture.Database.ConnectionString, fixture.Bank.BaseAddress);
-        (await app.CreateReadyClientAsync()).Dispose();
-    }
-
-    public async Task DisposeAsync() => await app.DisposeAsync();
-
     [Fact]
     public async Task Metrics_CarryEachLibrarysSeries_AndMoneyCountersMoveAfterAPayment()
     {
-        using var operatorClient = await app.OperatorAsync();
-        var merchant = await app.RegisterAsync("merchant", "지표 상점");
-        var payer = await fixture.MemberWithWalletAsync(app, 100_000);
+        using var operatorClient = await App.OperatorAsync();
+        var merchant = await App.RegisterAsync("merchant", "지표 상점");
+        var payer = await Fixture.MemberWithWalletAsync(App, 100_000);
         var before = Parse(await operatorClient.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
         var paymentsBefore = Sum(before, "mypay_money_operations_total", "kind=\"payment\"");
         var volumeBefore = Sum(before, "mypay_money_moved_total", "kind=\"payment\"");
