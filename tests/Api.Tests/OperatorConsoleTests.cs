@@ -42,7 +42,15 @@ public sealed partial class OperatorConsoleTests(BankFixture fixture) : NodeTest
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
 
+        // The dashboard gathers its counters from the silos every second or so: a fresh node has none yet.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         var counters = await operatorClient.GetStringAsync(new Uri("/dashboard/DashboardCounters", UriKind.Relative));
+        while (!(counters.Contains("127.0.0.1", StringComparison.Ordinal) && counters.Contains("MemberGrain", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+            counters = await operatorClient.GetStringAsync(new Uri("/dashboard/DashboardCounters", UriKind.Relative));
+        }
+
         Assert.Contains("127.0.0.1", counters, StringComparison.Ordinal);
         Assert.Contains("MyPay.Grains.Members.MemberGrain", counters, StringComparison.Ordinal);
     }
