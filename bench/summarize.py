@@ -243,17 +243,23 @@ def lag_percentile(before, after, share):
     return next(bound for bound, count in zip(bounds, counts) if count >= share * counts[-1])
 
 
-def events_lines(work):
-    """What delivering events cost pay in this run (pay against pay-events-off), and each consumer's lag under pay."""
+def share_line(work, off_scenario, what):
+    """Pay as shipped against pay on a node without a part (OFF_SCENARIO), in this run: what that part costs pay."""
     on = scenario_numbers(os.path.join(work, "scenario-pay.json"))
-    off = scenario_numbers(os.path.join(work, "scenario-pay-events-off.json"))
-    lines = []
-    if on and off and off["rps"]:
-        lines += [
-            f"Events: pay with delivery on ran at {fmt(on['rps'])} req/s, {fmt(100 * on['rps'] / off['rps'], 0)}% of its rate with delivery "
-            f"off (pay-events-off, {fmt(off['rps'])} req/s, events still written to the outbox).",
-            "",
-        ]
+    off = scenario_numbers(os.path.join(work, f"scenario-{off_scenario}.json"))
+    if not (on and off and off["rps"]):
+        return []
+    return [
+        f"{what}: pay ran at {fmt(on['rps'])} req/s, {fmt(100 * on['rps'] / off['rps'], 0)}% of its rate without it "
+        f"({off_scenario}, {fmt(off['rps'])} req/s).",
+        "",
+    ]
+
+
+def events_lines(work):
+    """What delivering events and the dashboard cost pay in this run, and each consumer's lag under pay."""
+    lines = share_line(work, "pay-events-off", "Events delivered (off: still written to the outbox)")
+    lines += share_line(work, "pay-dashboard-off", "Orleans' dashboard on (its grain-call profiling)")
     before = lag_buckets(os.path.join(work, "metrics-pay-before.txt"))
     after = lag_buckets(os.path.join(work, "metrics-pay-after.txt"))
     rows = []

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc.Testing;
+using MyPay.Api.Operators;
 
 namespace MyPay.Api.Tests;
 
@@ -53,6 +54,21 @@ public sealed partial class OperatorConsoleTests(BankFixture fixture) : NodeTest
 
         Assert.Contains("127.0.0.1", counters, StringComparison.Ordinal);
         Assert.Contains("MyPay.Grains.Members.MemberGrain", counters, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dashboard_LeftOut_IsNotServed_AndTheNodeServesTheRest()
+    {
+        await using var plain = new MyPayApp(
+            Fixture.Database.ConnectionString, Fixture.Bank.BaseAddress, settings: new Dictionary<string, string> { [OperatorConsole.DashboardSetting] = "off" });
+        (await plain.CreateReadyClientAsync()).Dispose();
+        using var operatorClient = await plain.OperatorAsync();
+
+        using var dashboard = await operatorClient.GetAsync(new Uri("/dashboard/", UriKind.Relative));
+        using var live = await operatorClient.GetAsync(new Uri("/v1/reports/live", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotFound, dashboard.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
     }
 
     [Fact]

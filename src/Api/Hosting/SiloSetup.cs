@@ -1,5 +1,6 @@
 using MyPay.Grains;
 using MyPay.Grains.Ledger;
+using MyPay.Api.Operators;
 using MyPay.Silo.Hosting;
 using Orleans.Dashboard;
 
@@ -27,8 +28,15 @@ public static class SiloSetup
             .AddMyPayGrainServices()
             .AddPostgresGrainStorage(databaseUrl)
             .AddSingleton<LedgerQueries>();
-        // Orleans' dashboard for operators, served at /dashboard by the node itself (see Operators.OperatorConsole).
-        builder.UseOrleans(silo => silo.UseMyPaySilo(databaseUrl).AddDashboard());
+        // Orleans' dashboard for operators, served at /dashboard by the node itself (see OperatorConsole), unless left out.
+        builder.UseOrleans(silo =>
+        {
+            silo.UseMyPaySilo(databaseUrl);
+            if (OperatorConsole.IsDashboardOn(builder.Configuration))
+            {
+                silo.AddDashboard();
+            }
+        });
         return builder;
     }
 }
