@@ -260,6 +260,7 @@ def events_lines(work):
     """What delivering events and the dashboard cost pay in this run, and each consumer's lag under pay."""
     lines = share_line(work, "pay-events-off", "Events delivered (off: still written to the outbox)")
     lines += share_line(work, "pay-dashboard-off", "Orleans' dashboard on (its grain-call profiling)")
+    lines += share_line(work, "pay-request-log-off", "A log line per request")
     before = lag_buckets(os.path.join(work, "metrics-pay-before.txt"))
     after = lag_buckets(os.path.join(work, "metrics-pay-after.txt"))
     rows = []

@@ -16,6 +16,7 @@ using MyPay.Api.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AddMyPayLogging();
 builder.AddMyPayLimits();
 builder.Services.AddMyPayProblems();
 builder.AddMyPaySilo();
@@ -32,6 +33,7 @@ builder.Services.AddMyPayOpenApi();
 
 var app = builder.Build();
 
+app.UseMyPayLogging();
 app.UseMyPayProblems();
 app.UseMyPayLimits();
 app.UseMyPayAuth();

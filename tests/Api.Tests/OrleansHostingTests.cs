@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -220,37 +219,5 @@ public sealed class OrleansHostingTests : IAsyncLifetime
                     SeenBeforeTheProviders.TrySetResult([]);
                 }
             });
-    }
-
-    /// <summary>Keeps every log entry the node writes, for asserting on what start-up logged.</summary>
-    private sealed class LogCollector : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<Entry> entries = new();
-
-        public IReadOnlyList<Entry> Entries => [.. entries];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, entries);
-
-        public void Dispose()
-        {
-            // Nothing to release: the entries stay readable after the node is gone.
-        }
-
-        public sealed record Entry(string Category, LogLevel Level, string Message, Exception? Exception)
-        {
-            /// <summary>The message with its exception, if any, where a provider's error would say what was missing.</summary>
-            public string Text => Exception is null ? Message : $"{Message} {Exception}";
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<Entry> entries) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                entries.Enqueue(new Entry(category, logLevel, formatter(state, exception), exception));
-        }
     }
 }
