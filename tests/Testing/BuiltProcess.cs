@@ -9,7 +9,7 @@ namespace MyPay.Testing;
 /// that must kill it, or that need a program (the bank simulator) whose <c>Program</c> cannot share a
 /// test process with the node's.
 /// </summary>
-public sealed class BuiltProcess : IAsyncDisposable
+public sealed partial class BuiltProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringWriter output;
@@ -18,7 +18,8 @@ public sealed class BuiltProcess : IAsyncDisposable
     private BankBooks? ownBooks;
 
     /// <summary>What ASP.NET Core's host logs once Kestrel listens, before the address it bound.</summary>
-    private const string ListeningOn = "Now listening on: ";
+    [System.Text.RegularExpressions.GeneratedRegex(@"Now listening on: (?<url>https?://[^\s""\\]+)")]
+    private static partial System.Text.RegularExpressions.Regex ListeningAddress();
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
@@ -62,6 +63,8 @@ public sealed class BuiltProcess : IAsyncDisposable
         };
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        // A line per request is the node's default; a test's process keeps its output for a failing test's message only.
+        start.Environment["Logging__LogLevel__Microsoft.AspNetCore.HttpLogging.HttpLoggingMiddleware"] = "Warning";
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
@@ -76,9 +79,10 @@ public sealed class BuiltProcess : IAsyncDisposable
                 output.WriteLine(line);
             }
 
-            if (line?.IndexOf(ListeningOn, StringComparison.Ordinal) is >= 0 and var at)
+            // The node logs JSON lines ("Message":"Now listening on: http://…"), the bank plain ones.
+            if (line is not null && ListeningAddress().Match(line) is { Success: true } address)
             {
-                listening.TrySetResult(new Uri(line[(at + ListeningOn.Length)..].Trim()));
+                listening.TrySetResult(new Uri(address.Groups["url"].Value));
             }
         }
 
