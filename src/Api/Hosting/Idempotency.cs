@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using MyPay.Grains;
 using MyPay.Silo.Grains;
 
 namespace MyPay.Api.Hosting;
@@ -44,6 +45,17 @@ public static class Idempotency
     /// </summary>
     public static string DerivedId(string prefix, string scope, OperationKey operation) =>
         prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{scope}\n{operation.Id}")))[..24];
+
+    /// <summary>
+    /// The 422 a money-moving request's failure is answered with when its key was misused — reused with another request,
+    /// or used longer ago than keys are kept — with nothing moved either way; null for any other failure, which goes on.
+    /// </summary>
+    public static ProblemHttpResult? KeyProblem(OperationKey operation, Exception failure) => failure switch
+    {
+        OperationKeyReusedException => KeyReused(operation.Id),
+        RecordConflictException conflict when IdempotencyKeyConstraints.IsExpiredKey(conflict) => KeyExpired(operation.Id),
+        _ => null,
+    };
 
     public static ProblemHttpResult KeyReused(string key) => Problems.Problem(
         StatusCodes.Status422UnprocessableEntity,

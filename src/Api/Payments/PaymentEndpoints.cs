@@ -4,11 +4,9 @@ using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Api.OpenApi;
 using MyPay.Api.Wallet;
-using MyPay.Grains;
 using MyPay.Grains.Money;
 using MyPay.Grains.Payments;
 using MyPay.Grains.Settlement;
-using MyPay.Silo.Grains;
 using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Api.Payments;
@@ -84,13 +82,9 @@ public static class PaymentEndpoints
         {
             result = await desk.PayAsync(payerId, request.MerchantId!, request.Amount!.Value, request.OrderId, operation, recharge.Value.SynchronousWait);
         }
-        catch (OperationKeyReusedException)
+        catch (Exception exception) when (Idempotency.KeyProblem(operation, exception) is { } problem)
         {
-            return Idempotency.KeyReused(operation.Id);
-        }
-        catch (RecordConflictException conflict) when (IdempotencyKeyConstraints.IsExpiredKey(conflict))
-        {
-            return Idempotency.KeyExpired(operation.Id);
+            return problem;
         }
 
         return result switch
@@ -164,9 +158,9 @@ public static class PaymentEndpoints
         {
             outcome = await grains.GetGrain<IPaymentGrain>(paymentId).Refund(payment, refundId, request.Amount ?? 0, operation.RequestHash);
         }
-        catch (OperationKeyReusedException)
+        catch (Exception exception) when (Idempotency.KeyProblem(operation, exception) is { } problem)
         {
-            return Idempotency.KeyReused(operation.Id);
+            return problem;
         }
 
         return outcome.Status switch

@@ -95,9 +95,9 @@ public static class RemittanceEndpoints
         {
             return Answer(await running, operation);
         }
-        catch (OperationKeyReusedException)
+        catch (Exception exception) when (Idempotency.KeyProblem(operation, exception) is { } problem)
         {
-            return Idempotency.KeyReused(operation.Id);
+            return problem;
         }
     }
 

@@ -3,10 +3,8 @@ using Microsoft.Extensions.Options;
 using MyPay.Api.Auth;
 using MyPay.Api.Hosting;
 using MyPay.Api.OpenApi;
-using MyPay.Grains;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Money;
-using MyPay.Silo.Grains;
 using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Api.Wallet;
@@ -81,13 +79,9 @@ public static class WalletEndpoints
             // A client that goes away ends the wait for the bank, not the recharge, which the wallet carries on.
             attempt = await recharger.RechargeAsync(memberId, amountWon, operation, options.Value.SynchronousWait, cancellationToken);
         }
-        catch (OperationKeyReusedException)
+        catch (Exception exception) when (Idempotency.KeyProblem(operation, exception) is { } problem)
         {
-            return Idempotency.KeyReused(operation.Id);
-        }
-        catch (RecordConflictException conflict) when (IdempotencyKeyConstraints.IsExpiredKey(conflict))
-        {
-            return Idempotency.KeyExpired(operation.Id);
+            return problem;
         }
 
         return attempt switch
