@@ -72,14 +72,14 @@ public sealed class MyPaySiloOptions
     [Range(3, 10_000_000, ErrorMessage = $"{DirectoryCacheSizeVariable} must be a whole number from 3 to 10000000.")]
     public int DirectoryCacheSize { get; set; } = 10_000;
 
-    /// <summary>Copies the <c>MYPAY_</c> settings that are present over the defaults; a malformed port names its setting.</summary>
+    /// <summary>Copies the <c>MYPAY_</c> settings that are present over the defaults; a malformed number names its setting.</summary>
     internal void Read(IConfiguration configuration)
     {
         ClusterId = configuration[ClusterIdVariable] ?? ClusterId;
         ServiceId = configuration[ServiceIdVariable] ?? ServiceId;
         AdvertisedAddress = configuration[AdvertisedAddressVariable] ?? AdvertisedAddress;
-        SiloPort = ReadPort(configuration, SiloPortVariable, SiloPort);
-        GatewayPort = ReadPort(configuration, GatewayPortVariable, GatewayPort);
+        SiloPort = ReadCount(configuration, SiloPortVariable, SiloPort);
+        GatewayPort = ReadCount(configuration, GatewayPortVariable, GatewayPort);
         GrainCallTimeout = ReadTime(configuration, GrainCallTimeoutVariable, GrainCallTimeout);
         DirectoryCacheSize = ReadCount(configuration, DirectoryCacheSizeVariable, DirectoryCacheSize);
     }
@@ -95,8 +95,6 @@ public sealed class MyPaySiloOptions
         // An unparsable time becomes zero, which the range check reports under the setting's name.
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var time) ? time : TimeSpan.Zero;
     }
-
-    private static int ReadPort(IConfiguration configuration, string variable, int fallback) => ReadCount(configuration, variable, fallback);
 
     private static int ReadCount(IConfiguration configuration, string variable, int fallback)
     {
