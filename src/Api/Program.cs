@@ -29,6 +29,7 @@ builder.Services.AddMyPayRemittances();
 builder.Services.AddMyPayWebhooks();
 builder.Services.AddMyPayMetrics();
 builder.Services.AddOperatorConsole();
+builder.Services.AddOperatorPages();
 builder.Services.AddMyPayOpenApi();
 
 var app = builder.Build();
@@ -40,6 +41,7 @@ app.UseMyPayAuth();
 app.MapHealth();
 app.MapMetrics();
 app.MapOperatorConsole();
+app.MapOperatorPages();
 app.MapAuth();
 app.MapMembers();
 app.MapBankAccounts();

@@ -120,7 +120,7 @@ public sealed partial class OperatorConsoleTests(BankFixture fixture) : NodeTest
         using var signedIn = await browser.PostAsync(new Uri("/operator/sign-in", UriKind.Relative), Form(token, MyPayApp.OperatorPassword, returnUrl));
 
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
-        Assert.Equal("/dashboard/", signedIn.Headers.Location!.OriginalString);
+        Assert.Equal("/operator", signedIn.Headers.Location!.OriginalString);
     }
 
     [Fact]

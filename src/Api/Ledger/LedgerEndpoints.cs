@@ -25,39 +25,8 @@ public static class LedgerEndpoints
     /// which is only expected once no recharge, remittance or settlement is in flight. Every difference is listed.
     /// </summary>
     private static async Task<Ok<LedgerCheckResponse>> CheckAsync(
-        LedgerQueries ledger, IBankGateway bank, IOptions<FirmbankingOptions> firmbanking, CancellationToken cancellationToken)
-    {
-        var check = await ledger.CheckAsync(cancellationToken);
-        var statement = await bank.LookUpAccountAsync(firmbanking.Value.CorporateAccount, cancellationToken);
-        var bankBalanceWon = statement.Status == AccountLookupStatus.Open ? statement.BalanceWon : null;
-        bool? corporateMatchesBank = check.RechargesInFlight > 0 || check.RemittancesInFlight > 0 || check.SettlementsInFlight > 0 || bankBalanceWon is null ? null : bankBalanceWon == check.CorporateCashWon;
-        var differences = new List<string>();
-        if (check.TotalWon != 0)
-        {
-            differences.Add($"The ledger sums to {check.TotalWon} won, not 0.");
-        }
-
-        differences.AddRange(check.UnbalancedEntries.Select(entry => $"Entry {entry} does not sum to zero."));
-        differences.AddRange(check.WalletMismatches.Select(wallet =>
-            $"Wallet {wallet.MemberId}: postings say {wallet.Posted} won, wallet_balance {wallet.Tabled} won."));
-        if (corporateMatchesBank == false)
-        {
-            differences.Add($"corporate_cash is {check.CorporateCashWon} won; the bank's corporate account holds {bankBalanceWon} won.");
-        }
-
-        return TypedResults.Ok(new LedgerCheckResponse(
-            differences.Count == 0,
-            check.TotalWon,
-            check.Entries,
-            check.Wallets,
-            check.CorporateCashWon,
-            bankBalanceWon,
-            check.RechargesInFlight,
-            check.RemittancesInFlight,
-            check.SettlementsInFlight,
-            corporateMatchesBank,
-            differences));
-    }
+        LedgerQueries ledger, IBankGateway bank, IOptions<FirmbankingOptions> firmbanking, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await LedgerCheckResponse.ReadAsync(ledger, bank, firmbanking.Value, cancellationToken));
 
     /// <summary>
     /// Reconciliation (대사, operators): the ledger's <c>corporate_cash</c> against the bank's statement of the corporate
@@ -71,20 +40,62 @@ public static class LedgerEndpoints
 
     /// <summary>
     /// <c>corporateMatchesBank</c> is null while recharges, remittances or settlements are in flight or the bank cannot be asked: the two
-    /// may differ by money in transit, which is not a discrepancy.
+    /// may differ by money in transit, which is not a discrepancy. <c>walletsTotal</c> is every wallet's balance as the
+    /// wallets keep it, <c>walletsTotalInLedger</c> the same from the ledger's postings.
     /// </summary>
     public sealed record LedgerCheckResponse(
         bool Consistent,
         long Total,
         long Entries,
         long Wallets,
+        long WalletsTotal,
+        long WalletsTotalInLedger,
         long CorporateCash,
         long? BankCorporateBalance,
         long RechargesInFlight,
         long RemittancesInFlight,
         long SettlementsInFlight,
         bool? CorporateMatchesBank,
-        IReadOnlyList<string> Differences);
+        IReadOnlyList<string> Differences)
+    {
+        /// <summary>Checks the ledger and asks the bank for the corporate account's balance; lists every difference.</summary>
+        public static async Task<LedgerCheckResponse> ReadAsync(
+            LedgerQueries ledger, IBankGateway bank, FirmbankingOptions firmbanking, CancellationToken cancellationToken)
+        {
+            var check = await ledger.CheckAsync(cancellationToken);
+            var statement = await bank.LookUpAccountAsync(firmbanking.CorporateAccount, cancellationToken);
+            var bankBalanceWon = statement.Status == AccountLookupStatus.Open ? statement.BalanceWon : null;
+            bool? corporateMatchesBank = check.RechargesInFlight > 0 || check.RemittancesInFlight > 0 || check.SettlementsInFlight > 0 || bankBalanceWon is null ? null : bankBalanceWon == check.CorporateCashWon;
+            var differences = new List<string>();
+            if (check.TotalWon != 0)
+            {
+                differences.Add($"The ledger sums to {check.TotalWon} won, not 0.");
+            }
+
+            differences.AddRange(check.UnbalancedEntries.Select(entry => $"Entry {entry} does not sum to zero."));
+            differences.AddRange(check.WalletMismatches.Select(wallet =>
+                $"Wallet {wallet.MemberId}: postings say {wallet.Posted} won, wallet_balance {wallet.Tabled} won."));
+            if (corporateMatchesBank == false)
+            {
+                differences.Add($"corporate_cash is {check.CorporateCashWon} won; the bank's corporate account holds {bankBalanceWon} won.");
+            }
+
+            return new LedgerCheckResponse(
+                differences.Count == 0,
+                check.TotalWon,
+                check.Entries,
+                check.Wallets,
+                check.WalletsTabledWon,
+                check.WalletsPostedWon,
+                check.CorporateCashWon,
+                bankBalanceWon,
+                check.RechargesInFlight,
+                check.RemittancesInFlight,
+                check.SettlementsInFlight,
+                corporateMatchesBank,
+                differences);
+        }
+    }
 
     /// <summary>Amounts in won; a line's null side has no line for its request.</summary>
     public sealed record ReconciliationResponse(

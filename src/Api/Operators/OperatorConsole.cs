@@ -100,9 +100,9 @@ public static class OperatorConsole
         return Results.Redirect(SignInPath);
     }
 
-    /// <summary>A path of this node to go back to, or the dashboard: never another site (<c>//evil.example</c>, <c>https://…</c>).</summary>
+    /// <summary>A path of this node to go back to, or the money page: never another site (<c>//evil.example</c>, <c>https://…</c>).</summary>
     private static string LocalPathOr(string? returnUrl) =>
-        returnUrl is ['/', not ('/' or '\\'), ..] && !returnUrl.Any(char.IsControl) ? returnUrl : DashboardPath + "/";
+        returnUrl is ['/', not ('/' or '\\'), ..] && !returnUrl.Any(char.IsControl) ? returnUrl : OperatorPages.MoneyPath;
 
     private static IResult Page(HttpContext context, IAntiforgery antiforgery, string returnUrl, string? message, int statusCode)
     {

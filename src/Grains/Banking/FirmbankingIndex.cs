@@ -41,6 +41,9 @@ public sealed class FirmbankingIndexWriter : RecordWriter<FirmbankingIndexRow>
     }
 }
 
+/// <summary>Bank commands awaiting the bank's answer, those failed lately, and the latest failures.</summary>
+public sealed record BankCommandSummary(long InFlight, long FailedLately, IReadOnlyList<FirmbankingIndexRow> LatestFailures);
+
 public sealed class FirmbankingQueries(NpgsqlDataSource dataSource)
 {
     public const int ListMax = 100;
@@ -57,5 +60,42 @@ public sealed class FirmbankingQueries(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand("SELECT count(*) FROM firmbanking_request WHERE status IN ('sent', 'unknown')");
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// The bank commands for the operators' money view: how many await the bank's answer, how many failed since
+    /// <paramref name="since"/>, and the latest <paramref name="limit"/> failures, newest first.
+    /// </summary>
+    public async Task<BankCommandSummary> SummaryAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        var counts = new NpgsqlBatchCommand(
+            """
+            SELECT (SELECT count(*) FROM firmbanking_request WHERE status IN ('sent', 'unknown')),
+                   (SELECT count(*) FROM firmbanking_request WHERE status = 'failed' AND completed_at >= @since)
+            """);
+        counts.Parameters.Add(new NpgsqlParameter<DateTime>("since", since.UtcDateTime));
+        var latest = new NpgsqlBatchCommand(
+            """
+            SELECT request_id, member_id, purpose, amount, created_at, completed_at
+            FROM firmbanking_request WHERE status = 'failed' ORDER BY completed_at DESC LIMIT @limit
+            """);
+        latest.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        batch.BatchCommands.Add(counts);
+        batch.BatchCommands.Add(latest);
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var (inFlight, failedLately) = (reader.GetInt64(0), reader.GetInt64(1));
+        await reader.NextResultAsync(cancellationToken);
+        var failures = new List<FirmbankingIndexRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            failures.Add(new FirmbankingIndexRow(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), FirmbankingStatus.Failed,
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)));
+        }
+
+        return new BankCommandSummary(inFlight, failedLately, failures);
     }
 }

@@ -49,10 +49,12 @@ public sealed class LedgerQueries(NpgsqlDataSource dataSource)
             UnbalancedEntries: reader.GetFieldValue<string[]>(2),
             WalletMismatches: mismatches,
             Wallets: reader.GetInt64(4),
-            CorporateCashWon: reader.GetInt64(5),
-            RechargesInFlight: reader.GetInt64(6),
-            RemittancesInFlight: reader.GetInt64(7),
-            SettlementsInFlight: reader.GetInt64(8));
+            WalletsPostedWon: reader.GetInt64(5),
+            WalletsTabledWon: reader.GetInt64(6),
+            CorporateCashWon: reader.GetInt64(7),
+            RechargesInFlight: reader.GetInt64(8),
+            RemittancesInFlight: reader.GetInt64(9),
+            SettlementsInFlight: reader.GetInt64(10));
     }
 
     private static string Load(string name)
@@ -70,12 +72,18 @@ public sealed record WalletChange(long PostingId, string EntryId, string Kind, l
 /// <summary>A wallet whose balance differs between its postings, the wallet_balance table and the grain's state.</summary>
 public sealed record WalletMismatch(string MemberId, long Posted, long Tabled);
 
+/// <summary>
+/// The ledger's self-check. <see cref="WalletsPostedWon"/> and <see cref="WalletsTabledWon"/> are every wallet's balance
+/// summed from the ledger's postings and from the wallet_balance table: equal when the wallets agree with the ledger.
+/// </summary>
 public sealed record LedgerCheck(
     long TotalWon,
     long Entries,
     IReadOnlyList<string> UnbalancedEntries,
     IReadOnlyList<WalletMismatch> WalletMismatches,
     long Wallets,
+    long WalletsPostedWon,
+    long WalletsTabledWon,
     long CorporateCashWon,
     long RechargesInFlight,
     long RemittancesInFlight,

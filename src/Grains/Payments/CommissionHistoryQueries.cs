@@ -11,6 +11,22 @@ public sealed class CommissionHistoryQueries(NpgsqlDataSource dataSource)
     /// <summary>The most changes one listing returns.</summary>
     public const int ListMax = 100;
 
+    /// <summary>The latest <paramref name="limit"/> rate changes of every merchant and of the default, newest first.</summary>
+    public async Task<IReadOnlyList<CommissionChange>> LatestAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT merchant_id, old_bps, new_bps, changed_by, changed_at FROM commission_change ORDER BY changed_at DESC, change_id DESC LIMIT @limit");
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        var changes = new List<CommissionChange>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            changes.Add(ReadChange(reader));
+        }
+
+        return changes;
+    }
+
     /// <summary>
     /// A merchant's own rate changes and the default's, newest first, at most <see cref="ListMax"/>. Each carries the
     /// merchant's rate in force right after it, from the rows up to it alone (its own latest rate, else the latest
@@ -45,15 +61,17 @@ public sealed class CommissionHistoryQueries(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var change = new CommissionChange(
-                reader.IsDBNull(0) ? null : reader.GetString(0),
-                reader.IsDBNull(1) ? null : reader.GetInt64(1),
-                reader.IsDBNull(2) ? null : reader.GetInt64(2),
-                reader.GetString(3),
-                reader.GetFieldValue<DateTimeOffset>(4));
-            entries.Add(new CommissionHistoryEntry(change, reader.GetInt64(5)));
+            entries.Add(new CommissionHistoryEntry(ReadChange(reader), reader.GetInt64(5)));
         }
 
         return entries;
     }
+
+    /// <summary>A change from a row's first five columns: merchant (null: the default), old and new rate, by whom, when.</summary>
+    private static CommissionChange ReadChange(NpgsqlDataReader reader) => new(
+        reader.IsDBNull(0) ? null : reader.GetString(0),
+        reader.IsDBNull(1) ? null : reader.GetInt64(1),
+        reader.IsDBNull(2) ? null : reader.GetInt64(2),
+        reader.GetString(3),
+        reader.GetFieldValue<DateTimeOffset>(4));
 }

@@ -80,6 +80,12 @@ public sealed class SettlementWriter : RecordWriter<SettlementWrite>
 }
 
 /// <summary>Reads what settlement needs and shows: the payments and refunds not settled yet, and settlements with their lines.</summary>
+/// <summary>What no settlement includes yet: merchants owed, their open items, the net owed, and the merchants owed most.</summary>
+public sealed record PendingSettlements(long Merchants, long Items, long NetWon, IReadOnlyList<PendingMerchant> Largest);
+
+/// <summary>A merchant's open items: how many, what they net, and when the oldest was posted.</summary>
+public sealed record PendingMerchant(string MerchantId, long Items, long NetWon, DateTimeOffset OldestPostedAt);
+
 public sealed class SettlementQueries(NpgsqlDataSource dataSource)
 {
     public const int ListMax = 100;
@@ -100,6 +106,34 @@ public sealed class SettlementQueries(NpgsqlDataSource dataSource)
         }
 
         return merchants;
+    }
+
+    /// <summary>
+    /// What no settlement includes yet, for the operators' money view: the merchants owed, their open items and what
+    /// they are owed in all, and the <paramref name="limit"/> merchants owed most.
+    /// </summary>
+    public async Task<PendingSettlements> PendingAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            WITH owed AS (
+                SELECT merchant_id, count(*) AS items, sum(net) AS net, min(posted_at) AS oldest
+                FROM settlement_open_item GROUP BY merchant_id
+            )
+            SELECT merchant_id, items, net, oldest, count(*) OVER (), sum(items) OVER (), sum(net) OVER ()
+            FROM owed ORDER BY net DESC, merchant_id LIMIT @limit
+            """);
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        var merchants = new List<PendingMerchant>();
+        var totals = new PendingSettlements(0, 0, 0, merchants);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            merchants.Add(new PendingMerchant(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3)));
+            totals = totals with { Merchants = reader.GetInt64(4), Items = reader.GetInt64(5), NetWon = (long)reader.GetDecimal(6) };
+        }
+
+        return totals;
     }
 
     /// <summary>A merchant's open items posted before <paramref name="cutoff"/>: entry id and what the merchant is owed for it.</summary>
