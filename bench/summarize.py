@@ -290,11 +290,12 @@ def main():
         heap_main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser()
-    for name in ("pgbench-tps", "echo-rps", "wrk-recharge-rps", "wrk-recharge-p99", "rss-before", "rss-after"):
+    for name in ("pgbench-tps", "echo-rps", "wrk-recharge-rps", "wrk-recharge-p99", "rss-before", "rss-fresh", "rss-after", "rss-idle"):
         parser.add_argument("--" + name, type=float, default=None)
     parser.add_argument("--work", required=True)
     parser.add_argument("--scenarios", required=True)
     parser.add_argument("--idle-wallets", type=int, required=True)
+    parser.add_argument("--idle-seconds", type=int, required=True)
     parser.add_argument("--duration", required=True)
     parser.add_argument("--concurrency", required=True)
     parser.add_argument("--warmup", required=True)
@@ -348,8 +349,10 @@ def main():
         "",
         *settling,
         *events,
-        f"Node memory (RSS) of a freshly started node: {fmt(arguments.rss_before, 0)} MB when ready, {fmt(arguments.rss_after, 0)} MB after activating "
-        f"{arguments.idle_wallets:,} idle wallets (+{fmt((arguments.rss_after or 0) - (arguments.rss_before or 0), 0)} MB).",
+        f"Node memory (RSS): a fresh node {fmt(arguments.rss_before, 0)} MB when ready, {fmt(arguments.rss_fresh, 0)} MB idle; "
+        f"just after activating {arguments.idle_wallets:,} idle wallets {fmt(arguments.rss_after, 0)} MB "
+        f"(+{fmt((arguments.rss_after or 0) - (arguments.rss_before or 0), 0)} MB on the ready node), then idle {fmt(arguments.rss_idle, 0)} MB "
+        f"(+{fmt((arguments.rss_idle or 0) - (arguments.rss_fresh or 0), 0)} MB on the idle fresh node; each idle figure after {arguments.idle_seconds} s without requests).",
         "",
     ]
     text = "\n".join(lines)

@@ -28,6 +28,7 @@ builder.Services.AddMyPayCommission();
 builder.Services.AddMyPayRemittances();
 builder.Services.AddMyPayWebhooks();
 builder.Services.AddMyPayMetrics();
+builder.Services.AddMyPayIdleMemoryTrim(builder.Configuration);
 builder.Services.AddOperatorConsole();
 builder.Services.AddOperatorPages();
 builder.Services.AddMyPayOpenApi();

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MyPay.Api.Hosting;
@@ -114,6 +115,19 @@ public sealed class OrleansHostingTests : IAsyncLifetime
         (await app.CreateReadyClientAsync()).Dispose();
 
         Assert.Equal(expected, app.Services.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value.CacheSize);
+    }
+
+    [Theory]
+    [InlineData(null, 1)]
+    [InlineData("off", 0)]
+    public async Task IdleMemoryTrim_RunsUnlessTurnedOff(string? setting, int expected)
+    {
+        var settings = setting is null ? [] : new Dictionary<string, string> { [IdleMemory.TrimSetting] = setting };
+        await using var app = new MyPayApp(database.ConnectionString, settings: settings);
+
+        (await app.CreateReadyClientAsync()).Dispose();
+
+        Assert.Equal(expected, app.Services.GetServices<IHostedService>().OfType<IdleMemoryTrim>().Count());
     }
 
     [Fact]
