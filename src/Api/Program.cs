@@ -40,6 +40,7 @@ app.UseMyPayProblems();
 app.UseMyPayLimits();
 app.UseMyPayAuth();
 app.MapHealth();
+app.MapCluster();
 app.MapMetrics();
 app.MapOperatorConsole();
 app.MapOperatorPages();

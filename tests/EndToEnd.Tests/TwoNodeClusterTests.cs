@@ -78,6 +78,19 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output) : IAsyncLifeti
 
         // Calls through both nodes made no second activation anywhere, and moved none.
         Assert.Equal(hosts, await WalletHostsAsync(cluster));
+
+        // Each node lists both silos, active, each with at least its wallets among its activations, and marks its own.
+        static int PortOf(JsonElement silo) => int.Parse(silo.GetProperty("address").GetString()!.Split(':')[^1], CultureInfo.InvariantCulture);
+        foreach (var node in new[] { first, second })
+        {
+            var view = await node.Process.GetAsync(await node.Process.OperatorTokenAsync(), "/v1/cluster");
+            var silos = view.GetProperty("silos").EnumerateArray().Where(silo => silo.GetProperty("status").GetString() == "active").ToList();
+            Assert.Equal(2, view.GetProperty("activeSilos").GetInt32());
+            Assert.Equal(new[] { first.SiloPort, second.SiloPort }.Order(), silos.Select(PortOf).Order());
+            Assert.All(silos, silo => Assert.True(silo.GetProperty("activations").GetInt32() >= hosts.Values.Count(port => port == PortOf(silo)), silo.ToString()));
+            Assert.Equal(node.SiloPort, PortOf(silos.Single(silo => silo.GetProperty("thisNode").GetBoolean())));
+        }
+
         await first.Process.AssertLedgerReconciledAsync();
         await second.Process.AssertLedgerReconciledAsync();
     }

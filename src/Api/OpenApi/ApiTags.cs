@@ -19,6 +19,7 @@ public static class ApiTags
     public const string Ledger = "Ledger";
     public const string Reports = "Reports";
     public const string Events = "Events";
+    public const string Cluster = "Cluster";
     public const string Health = "Health";
 
     public static readonly IReadOnlyList<(string Name, string Description)> All =
@@ -36,6 +37,7 @@ public static class ApiTags
         (Ledger, "The double-entry ledger's self-check and the reconciliation (대사) of MyPay's corporate account against the bank (operators)."),
         (Reports, "Views kept from events: money by region and the live counters (operators)."),
         (Events, "Delivery of domain events from the outbox to their consumers: lag, dead letters, rewinds (operators)."),
+        (Cluster, "The Orleans cluster the nodes form: its silos, their status and activations (operators)."),
         (Health, "Probes: the node is live; the node is ready (its database reachable and migrated)."),
     ];
 }
