@@ -196,19 +196,26 @@ public sealed partial class BuiltProcess : IAsyncDisposable
         throw new TimeoutException($"The process was not ready within 60 seconds:\n{Output}");
     }
 
+    /// <summary>The checkout the tests were built in: the folder holding MyPay.sln above the test output.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "MyPay.sln")))
+            {
+                directory = directory.Parent;
+            }
+
+            return directory?.FullName ?? throw new InvalidOperationException("MyPay.sln not found above the test output.");
+        }
+    }
+
     /// <summary>The built assembly of a src project, in the configuration the tests were built in.</summary>
     private static string BuildOutput(string project)
     {
         var configuration = Assembly.GetExecutingAssembly().GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "MyPay.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        var path = Path.Combine(
-            directory?.FullName ?? throw new InvalidOperationException("MyPay.sln not found above the test output."),
-            "src", project, "bin", configuration, "net10.0", $"MyPay.{project}.dll");
+        var path = Path.Combine(RepositoryRoot, "src", project, "bin", configuration, "net10.0", $"MyPay.{project}.dll");
         return File.Exists(path) ? path : throw new FileNotFoundException($"Build {project} first: {path} is missing.", path);
     }
 }

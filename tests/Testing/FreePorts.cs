@@ -31,4 +31,39 @@ public static class FreePorts
             [MyPaySiloOptions.GatewayPortVariable] = gateway.ToString(CultureInfo.InvariantCulture),
         };
     }
+
+    /// <summary>
+    /// The first of <paramref name="count"/> consecutive loopback ports no one listens on, for a command that numbers
+    /// its processes' ports from a base (./mypay run --nodes). Below Linux's ephemeral range, so an outgoing connection
+    /// does not take one before the command binds it.
+    /// </summary>
+    public static int Range(int count)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var first = Random.Shared.Next(15_000, 32_000 - count);
+            var held = new List<TcpListener>();
+            try
+            {
+                for (var port = first; port < first + count; port++)
+                {
+                    var listener = new TcpListener(IPAddress.Loopback, port);
+                    listener.Start();
+                    held.Add(listener);
+                }
+
+                return first;
+            }
+            catch (SocketException)
+            {
+                // One of them is taken: try another range.
+            }
+            finally
+            {
+                held.ForEach(listener => listener.Stop());
+            }
+        }
+
+        throw new InvalidOperationException($"No {count} consecutive free ports found.");
+    }
 }
