@@ -7,7 +7,8 @@
 # Idempotency-Key and is applied once whichever node answers it.
 #
 # Sourced by ./mypay (after scripts/common.sh). Run directly: `scripts/nginx.sh install`, or
-# `scripts/nginx.sh config LISTEN_PORT NODE_URL...` to print the configuration ./mypay would write.
+# `scripts/nginx.sh config DIR LISTEN_PORT NODE_URL...` to print the configuration ./mypay would write (DIR: where
+# nginx keeps its pid, error log and temporary files).
 
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -22,8 +23,9 @@ nginx_install() {
   [[ -x "$NGINX" ]] || die "nginx is installed but not found"
 }
 
-# nginx_config DIR LISTEN_PORT NODE_URL...: prints a configuration listening on 127.0.0.1:LISTEN_PORT, balancing
-# over the nodes, keeping its pid, logs and temporary files in DIR.
+# nginx_config DIR LISTEN_PORT NODE_URL...: prints deploy/nginx.conf (the configuration of docker-compose.yml) made for
+# nodes on this machine: listening on 127.0.0.1:LISTEN_PORT, balancing over NODE_URL..., one worker, and its pid, error
+# log and temporary files in DIR. One configuration serves both, so they cannot drift apart.
 nginx_config() {
   local dir=$1 listen_port=$2
   shift 2
@@ -32,42 +34,21 @@ nginx_config() {
     url="${url#*://}"
     servers+="    server ${url%%/*} max_fails=1 fail_timeout=5s;"$'\n'
   done
-  cat <<CONF
-# Written by ./mypay run --nodes; see scripts/nginx.sh.
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $dir/tmp/body;
-  proxy_temp_path $dir/tmp/proxy;
-  fastcgi_temp_path $dir/tmp/fastcgi;
-  uwsgi_temp_path $dir/tmp/uwsgi;
-  scgi_temp_path $dir/tmp/scgi;
-  # Bodies up to the node's own limit (64 KiB) stay in memory.
-  client_max_body_size 64k;
-  client_body_buffer_size 64k;
-  upstream mypay {
-    least_conn;
-$servers    keepalive 64;
-  }
-  server {
-    listen 127.0.0.1:$listen_port;
-    location / {
-      proxy_pass http://mypay;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto \$scheme;
-      proxy_next_upstream error non_idempotent;
-      proxy_connect_timeout 2s;
-      proxy_read_timeout 60s;
+  awk -v dir="$dir" -v listen_port="$listen_port" -v servers="$servers" '
+    /^worker_processes / { print "worker_processes 1;"; print "pid " dir "/nginx.pid;"; print "error_log " dir "/error.log warn;"; next }
+    /^http \{/ {
+      print
+      print "  client_body_temp_path " dir "/tmp/body;"
+      print "  proxy_temp_path " dir "/tmp/proxy;"
+      print "  fastcgi_temp_path " dir "/tmp/fastcgi;"
+      print "  uwsgi_temp_path " dir "/tmp/uwsgi;"
+      print "  scgi_temp_path " dir "/tmp/scgi;"
+      next
     }
-  }
-}
-CONF
+    /^ *server node[0-9]+:/ { if (!written) { printf "%s", servers; written = 1 }; next }
+    /^ *listen 8080;/ { print "    listen 127.0.0.1:" listen_port ";"; next }
+    { print }
+  ' "$MYPAY_ROOT/deploy/nginx.conf"
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -78,12 +59,12 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
       log "installed: $NGINX ($("$NGINX" -v 2>&1))"
       ;;
     config)
-      [[ $# -ge 3 ]] || die "usage: scripts/nginx.sh config LISTEN_PORT NODE_URL..."
+      [[ $# -ge 4 ]] || die "usage: scripts/nginx.sh config DIR LISTEN_PORT NODE_URL..."
       shift
-      nginx_config "$MYPAY_STATE_DIR/nginx-$2" "$@"
+      nginx_config "$@"
       ;;
     *)
-      echo "usage: scripts/nginx.sh install | config LISTEN_PORT NODE_URL..." >&2
+      echo "usage: scripts/nginx.sh install | config DIR LISTEN_PORT NODE_URL..." >&2
       exit 2
       ;;
   esac
