@@ -34,16 +34,20 @@ require_free_port() {
   fi
 }
 
-# start_child NAME COMMAND...: start COMMAND in the background, its output prefixed by [NAME],
-# and stop it when this script ends. Sets CHILD_PID.
+# start_child NAME COMMAND...: start COMMAND in the background, its output prefixed by [NAME] (or, when CHILD_LOG
+# names a file, appended to it), and stop it when this script ends. Sets CHILD_PID.
 start_child() {
   local name=$1
   shift
-  # The prefixing sed ignores Ctrl-C so that it outlives the child and shows its last words.
-  "$@" > >(
-    trap '' INT
-    exec sed -u "s/^/[$name] /"
-  ) 2>&1 &
+  if [[ -n "${CHILD_LOG:-}" ]]; then
+    "$@" >>"$CHILD_LOG" 2>&1 &
+  else
+    # The prefixing sed ignores Ctrl-C so that it outlives the child and shows its last words.
+    "$@" > >(
+      trap '' INT
+      exec sed -u "s/^/[$name] /"
+    ) 2>&1 &
+  fi
   CHILD_PID=$!
   at_exit "stop_child $CHILD_PID $name"
 }
