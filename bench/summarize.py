@@ -256,9 +256,25 @@ def share_line(work, off_scenario, what):
     ]
 
 
+def nginx_lines(work):
+    """Pay through nginx in front of 1, 2 and 3 nodes, each as a share of pay straight to one node in this run."""
+    pay = scenario_numbers(os.path.join(work, "scenario-pay.json"))
+    rows = [(count, scenario_numbers(os.path.join(work, f"scenario-pay-{count}-nodes-nginx.json"))) for count in range(1, 10)]
+    rows = [(count, numbers) for count, numbers in rows if numbers]
+    if not (pay and pay["rps"] and rows):
+        return []
+    parts = [f"{count} node{'s' if count > 1 else ''} {fmt(numbers['rps'])} req/s ({fmt(100 * numbers['rps'] / pay['rps'], 0)}%)" for count, numbers in rows]
+    return [
+        f"Pay through nginx in front of the cluster's nodes, against pay straight to one node ({fmt(pay['rps'])} req/s): "
+        + ", ".join(parts) + ". On 2 cores more nodes share the same CPU: the rows show what nginx and calls between silos cost.",
+        "",
+    ]
+
+
 def events_lines(work):
     """What delivering events and the dashboard cost pay in this run, and each consumer's lag under pay."""
     lines = share_line(work, "pay-events-off", "Events delivered (off: still written to the outbox)")
+    lines += nginx_lines(work)
     lines += share_line(work, "pay-dashboard-off", "Orleans' dashboard on (its grain-call profiling)")
     lines += share_line(work, "pay-request-log-off", "A log line per request")
     before = lag_buckets(os.path.join(work, "metrics-pay-before.txt"))
