@@ -39,8 +39,9 @@ public static class LedgerEndpoints
             : Problems.Problem(StatusCodes.Status503ServiceUnavailable, "bank-unavailable", "The bank did not give its statement.", "Reconcile again once the bank answers.");
 
     /// <summary>
-    /// <c>corporateMatchesBank</c> is null while recharges, remittances or settlements are in flight or the bank cannot be asked: the two
-    /// may differ by money in transit, which is not a discrepancy. <c>walletsTotal</c> is every wallet's balance as the
+    /// <c>corporateMatchesBank</c> is null while recharges, remittances or settlements are in flight (before or after the bank
+    /// is asked, or corporate cash moved meanwhile) or the bank cannot be asked: the two may differ by money in transit,
+    /// which is not a discrepancy. <c>walletsTotal</c> is every wallet's balance as the
     /// wallets keep it, <c>walletsTotalInLedger</c> the same from the ledger's postings.
     /// </summary>
     public sealed record LedgerCheckResponse(
@@ -65,7 +66,10 @@ public static class LedgerEndpoints
             var check = await ledger.CheckAsync(cancellationToken);
             var statement = await bank.LookUpAccountAsync(firmbanking.CorporateAccount, cancellationToken);
             var bankBalanceWon = statement.Status == AccountLookupStatus.Open ? statement.BalanceWon : null;
-            bool? corporateMatchesBank = check.RechargesInFlight > 0 || check.RemittancesInFlight > 0 || check.SettlementsInFlight > 0 || bankBalanceWon is null ? null : bankBalanceWon == check.CorporateCashWon;
+            var afterBank = await ledger.CorporateCashAsync(cancellationToken);
+            var nothingMoved = check.RechargesInFlight + check.RemittancesInFlight + check.SettlementsInFlight == 0
+                && afterBank.InFlight == 0 && afterBank.CorporateCashWon == check.CorporateCashWon;
+            bool? corporateMatchesBank = !nothingMoved || bankBalanceWon is null ? null : bankBalanceWon == check.CorporateCashWon;
             var differences = new List<string>();
             if (check.TotalWon != 0)
             {

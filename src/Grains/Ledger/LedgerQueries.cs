@@ -57,6 +57,25 @@ public sealed class LedgerQueries(NpgsqlDataSource dataSource)
             SettlementsInFlight: reader.GetInt64(10));
     }
 
+    /// <summary>
+    /// corporate_cash's balance and the recharges, remittances and settlements in flight, as <see cref="CheckAsync"/>
+    /// counts them: read again after asking the bank, so a comparison with the bank's balance is only made when no money
+    /// moved between the two reads (a settlement sent in between would put the bank ahead of the first read).
+    /// </summary>
+    public async Task<(long CorporateCashWon, long InFlight)> CorporateCashAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT (SELECT coalesce(sum(amount), 0) FROM ledger_posting WHERE account = 'corporate_cash'),
+                   (SELECT count(*) FROM recharge WHERE status = 'pending')
+                 + (SELECT count(*) FROM remittance WHERE finished_at IS NULL)
+                 + (SELECT count(*) FROM settlement WHERE status = 'sending')
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     private static string Load(string name)
     {
         using var stream = typeof(LedgerQueries).Assembly.GetManifestResourceStream($"MyPay.Grains.Ledger.Queries.{name}")
