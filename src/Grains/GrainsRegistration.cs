@@ -12,7 +12,7 @@ using MyPay.Grains.Webhooks;
 using MyPay.Grains.Settlement;
 using Orleans;
 using Orleans.Runtime;
-using IGrainFactory = Orleans.IGrainFactory;
+using MyPay.Silo.Grains;
 using MyPay.Silo.Hosting;
 using MyPay.Silo.Migrations;
 
@@ -40,14 +40,15 @@ public static class GrainsRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MemberRegistry>();
         services.AddSingleton<BankAccountLinker>();
+        services.AddSingleton<GrainReferences>();
         services.AddSingleton(provider => new Recharger(
-            provider.GetRequiredService<IGrainFactory>(),
+            provider.GetRequiredService<GrainReferences>(),
             provider.GetRequiredService<IOptions<FirmbankingOptions>>().Value,
             provider.GetRequiredService<IOptions<WalletLimits>>().Value,
             provider.GetRequiredService<TimeProvider>()));
         services.AddOptions<PaymentLimits>().BindConfiguration(PaymentLimits.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(provider => new PaymentDesk(
-            provider.GetRequiredService<IGrainFactory>(),
+            provider.GetRequiredService<GrainReferences>(),
             provider.GetRequiredService<Recharger>(),
             provider.GetRequiredService<TimeProvider>()));
         services.AddRecordWriter<PaymentWriter>();

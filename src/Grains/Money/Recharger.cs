@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using MyPay.Grains.Banking;
 using MyPay.Grains.Members;
 using MyPay.Silo.Grains;
-using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Grains.Money;
 
@@ -14,12 +13,12 @@ namespace MyPay.Grains.Money;
 /// carries on after it. Used by the charge endpoint, by auto top-up (of payments and remittances), and by the
 /// wallet's reminder.
 /// </summary>
-public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanking, WalletLimits limits, TimeProvider time)
+public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmbanking, WalletLimits limits, TimeProvider time)
 {
     public async Task<RechargeAttempt> RechargeAsync(string memberId, long amountWon, OperationKey operation, TimeSpan wait, CancellationToken cancellationToken = default)
     {
-        var member = grains.GetGrain<IMemberGrain>(memberId);
-        var wallet = grains.GetGrain<IWalletGrain>(memberId);
+        var member = grains.Get<IMemberGrain>(memberId);
+        var wallet = grains.Get<IWalletGrain>(memberId);
         var profile = await member.GetProfile();
         var accounts = profile is { Status: MemberStatus.Active } ? await member.GetBankAccounts() : [];
         if (profile is not { Status: MemberStatus.Active } || accounts is [])
@@ -57,7 +56,7 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
 
     /// <summary>The top-up a request made before, carried on as far as it goes; null when the request made none.</summary>
     public async Task<RechargeAttempt?> ResumeTopUpAsync(string memberId, OperationKey request, TimeSpan wait) =>
-        await grains.GetGrain<IWalletGrain>(memberId).FindRecharge(TopUpKey(request)) is { } first ? await ContinueAsync(first, wait) : null;
+        await grains.Get<IWalletGrain>(memberId).FindRecharge(TopUpKey(request)) is { } first ? await ContinueAsync(first, wait) : null;
 
     /// <summary>The key of a request's auto top-up: one fixed request hash, as a retry may find the wallet differently short.</summary>
     public static OperationKey TopUpKey(OperationKey request) => OperationKey.Derived("auto-top-up", request.Id, "auto-top-up");
@@ -107,9 +106,9 @@ public sealed class Recharger(IGrainFactory grains, FirmbankingOptions firmbanki
             return recharge;
         }
 
-        var transfer = await grains.GetGrain<IFirmbankingGrain>(recharge.FirmbankingRequestId).Execute(
+        var transfer = await grains.Factory.GetGrain<IFirmbankingGrain>(recharge.FirmbankingRequestId).Execute(
             new FirmbankingCommand(recharge.MemberId, "recharge", recharge.From, firmbanking.CorporateAccount, recharge.AmountWon));
-        var wallet = grains.GetGrain<IWalletGrain>(recharge.MemberId);
+        var wallet = grains.Get<IWalletGrain>(recharge.MemberId);
         switch (transfer.Status)
         {
             case FirmbankingStatus.Succeeded:

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using MyPay.Grains.Members;
 using MyPay.Grains.Money;
 using MyPay.Silo.Grains;
-using IGrainFactory = Orleans.IGrainFactory;
 
 namespace MyPay.Grains.Payments;
 
@@ -13,7 +12,7 @@ namespace MyPay.Grains.Payments;
 /// A retried request (the same key and body) is answered as the first was: from the wallet's record of it, before
 /// any check that might now come out otherwise.
 /// </summary>
-public sealed class PaymentDesk(IGrainFactory grains, Recharger recharger, TimeProvider time)
+public sealed class PaymentDesk(GrainReferences grains, Recharger recharger, TimeProvider time)
 {
     public async Task<PaymentResult> PayAsync(string payerId, string merchantId, long amountWon, string? orderId, OperationKey operation, TimeSpan topUpWait)
     {
@@ -23,9 +22,9 @@ public sealed class PaymentDesk(IGrainFactory grains, Recharger recharger, TimeP
         }
 
         // Both parties are read at once: two independent grains, one round of waiting on the hot path.
-        var payer = grains.GetGrain<IMemberGrain>(payerId);
+        var payer = grains.Get<IMemberGrain>(payerId);
         var payerRead = payer.GetProfile();
-        var merchantRead = grains.GetGrain<IMemberGrain>(merchantId).GetProfile();
+        var merchantRead = grains.Get<IMemberGrain>(merchantId).GetProfile();
         var payerProfile = await payerRead;
         var merchant = await merchantRead;
         var refusal = (payerProfile, merchant) switch
@@ -36,7 +35,7 @@ public sealed class PaymentDesk(IGrainFactory grains, Recharger recharger, TimeP
             (_, { Status: not MemberStatus.Active }) => PaymentRefusal.MerchantNotActive,
             _ => (PaymentRefusal?)null,
         };
-        var wallet = grains.GetGrain<IWalletGrain>(payerId);
+        var wallet = grains.Get<IWalletGrain>(payerId);
         if (refusal is not null)
         {
             // Refusals are checked against today's members; only a request never answered before is refused for them.
@@ -45,7 +44,7 @@ public sealed class PaymentDesk(IGrainFactory grains, Recharger recharger, TimeP
                 : new PaymentResult(refusal, null, null);
         }
 
-        var rateBps = merchant!.CommissionBps ?? await grains.GetGrain<ICommissionGrain>(ICommissionGrain.DefaultKey).GetDefaultBps();
+        var rateBps = merchant!.CommissionBps ?? await grains.Get<ICommissionGrain>(ICommissionGrain.DefaultKey).GetDefaultBps();
         var order = new PaymentOrder(NewPaymentId(), merchantId, amountWon, rateBps, orderId, operation.Id, time.GetUtcNow());
 
         // The wallet is asked first, with no balance read before: on a hot wallet a read would sit between
@@ -84,7 +83,7 @@ public sealed class PaymentDesk(IGrainFactory grains, Recharger recharger, TimeP
             return new PaymentResult(null, first, null);
         }
 
-        var wallet = grains.GetGrain<IWalletGrain>(payerId);
+        var wallet = grains.Get<IWalletGrain>(payerId);
         if (order is not null)
         {
             return await PayAfterTopUpAsync(wallet, order, topUp, operation);
