@@ -80,7 +80,7 @@ public sealed class AuthorizationTests(PostgresDatabase database) : IClassFixtur
     [MemberData(nameof(MemberRoutes))]
     public async Task ExpiredToken_Is401(string method, string route)
     {
-        var expired = Sign(owner.Id, "customer", expires: DateTime.UtcNow.AddMinutes(-5), MyPayApp.SigningKey);
+        var expired = TestTokens.Sign(owner.Id, "customer", expires: DateTime.UtcNow.AddMinutes(-5), MyPayApp.SigningKey);
         using var client = app.CreateClient();
 
         using var response = await client.SendAsync(Request(method, route, expired));
@@ -92,7 +92,7 @@ public sealed class AuthorizationTests(PostgresDatabase database) : IClassFixtur
     [MemberData(nameof(MemberRoutes))]
     public async Task TokenSignedWithAnotherKey_Is401(string method, string route)
     {
-        var forged = Sign(owner.Id, "customer", expires: DateTime.UtcNow.AddMinutes(10), [.. Enumerable.Repeat((byte)42, 32)]);
+        var forged = TestTokens.Sign(owner.Id, "customer", expires: DateTime.UtcNow.AddMinutes(10), [.. Enumerable.Repeat((byte)42, 32)]);
         using var client = app.CreateClient();
 
         using var response = await client.SendAsync(Request(method, route, forged));
@@ -179,15 +179,4 @@ public sealed class AuthorizationTests(PostgresDatabase database) : IClassFixtur
     }
 
     private static string Token(HttpClient client) => client.DefaultRequestHeaders.Authorization!.Parameter!;
-
-    private static string Sign(string subject, string role, DateTime expires, byte[] key) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-    {
-        Issuer = "mypay",
-        Audience = "mypay-api",
-        Subject = new ClaimsIdentity([new Claim("sub", subject), new Claim("role", role)]),
-        NotBefore = expires.AddHours(-1),
-        IssuedAt = expires.AddHours(-1),
-        Expires = expires,
-        SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key), SecurityAlgorithms.HmacSha256),
-    });
 }

@@ -21,8 +21,11 @@ public static class AuthSetup
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<Passwords>();
         services.AddSingleton<OperatorCredentials>();
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<TimeProvider>((options, time) =>
         {
+            options.TokenHandlers.Clear();
+            options.TokenHandlers.Add(new RememberingTokenHandler(time));
             options.MapInboundClaims = false;
             options.TokenValidationParameters = new TokenValidationParameters
             {
