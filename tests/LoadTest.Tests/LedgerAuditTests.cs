@@ -84,11 +84,15 @@ public class LedgerAuditTests
     public void Audit_AutoTopUpOfAPayment_IsExplained_AnyOtherEntryIsNot()
     {
         SentRequest[] sent = [Payment("k2", 201, "p1", 700)];
-        var explained = LedgerAudit.Audit(sent, noneSettled, Wallets(9_300, Entry("recharge", 10_000, "r1", "k2:auto-top-up"), Entry("payment", -700, "p1", "k2")));
+        // As the node keys them: the top-up and the payment made after it, each "{step} {the payment's key}".
+        var explained = LedgerAudit.Audit(sent, noneSettled, Wallets(9_300, Entry("recharge", 10_000, "r1", "auto-top-up k2"), Entry("payment", -700, "p1", "after-top-up k2")));
         var stray = LedgerAudit.Audit(sent, noneSettled, Wallets(9_300, Entry("recharge", 10_000, "r1", "other"), Entry("payment", -700, "p1", "k2")));
+        var notAPayment = LedgerAudit.Audit(sent, noneSettled, Wallets(9_300, Entry("recharge", 10_000, "r1", "auto-top-up k9"), Entry("payment", -700, "p1", "k2")));
 
         Assert.True(Check(explained, "every wallet entry is one of the client's requests").Passed);
+        Assert.Contains("1 automatic top-ups", Check(explained, "every wallet entry is one of the client's requests").Detail, StringComparison.Ordinal);
         Assert.False(Check(stray, "every wallet entry is one of the client's requests").Passed);
+        Assert.False(Check(notAPayment, "every wallet entry is one of the client's requests").Passed);
     }
 
     [Fact]

@@ -32,7 +32,14 @@ public sealed record CheckResult(string Name, bool Passed, string Detail);
 /// </summary>
 public static class LedgerAudit
 {
-    public const string AutoTopUpSuffix = ":auto-top-up";
+    /// <summary>
+    /// The node keys a payment's automatic top-up, and the payment it then makes, by steps derived from the payment's
+    /// Idempotency-Key: <c>"{step} {key}"</c> (a space, which a client's key never holds).
+    /// </summary>
+    public const string AutoTopUpPrefix = "auto-top-up ";
+
+    /// <inheritdoc cref="AutoTopUpPrefix"/>
+    public const string AfterTopUpPrefix = "after-top-up ";
 
     /// <summary>Examples of failures named in a check's detail; the count is always given in full.</summary>
     private const int ExamplesMax = 5;
@@ -179,10 +186,10 @@ public static class LedgerAudit
                     continue;
                 }
 
-                if (key is not null && key.EndsWith(AutoTopUpSuffix, StringComparison.Ordinal) && item.Kind == "recharge"
-                    && known.TryGetValue((customerId, key[..^AutoTopUpSuffix.Length]), out var payment) && payment.Kind == RequestKind.Payment)
+                if (PaymentKeyOfTopUpStep(key, item.Kind) is { } paymentKey
+                    && known.TryGetValue((customerId, paymentKey), out var payment) && payment.Kind == RequestKind.Payment)
                 {
-                    autoTopUps++;
+                    autoTopUps += item.Kind == "recharge" ? 1 : 0;
                     continue;
                 }
 
@@ -230,4 +237,12 @@ public static class LedgerAudit
 
     private static string Count(int count, string singular, string plural) =>
         string.Create(CultureInfo.InvariantCulture, $"{count:N0} {(count == 1 ? singular : plural)}");
+
+    /// <summary>The payment's own key, for the recharge of its automatic top-up or the payment made after it; otherwise null.</summary>
+    private static string? PaymentKeyOfTopUpStep(string? key, string kind) => (key, kind) switch
+    {
+        ({ } topUp, "recharge") when topUp.StartsWith(AutoTopUpPrefix, StringComparison.Ordinal) => topUp[AutoTopUpPrefix.Length..],
+        ({ } after, "payment") when after.StartsWith(AfterTopUpPrefix, StringComparison.Ordinal) => after[AfterTopUpPrefix.Length..],
+        _ => null,
+    };
 }
