@@ -55,10 +55,16 @@ public sealed class FirmbankingQueries(NpgsqlDataSource dataSource)
         ListMax,
         cancellationToken);
 
+    /// <summary>
+    /// The condition on <c>firmbanking_request</c> of bank commands sent and not yet answered (or whose answer was lost):
+    /// those the bank still owes an answer. Index <c>firmbanking_request_unresolved</c> is on exactly these rows.
+    /// </summary>
+    public const string AwaitingTheBank = "status IN ('sent', 'unknown')";
+
     /// <summary>Bank commands sent and not yet answered (or whose answer was lost): those the bank still owes an answer.</summary>
     public async Task<long> InFlightCountAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT count(*) FROM firmbanking_request WHERE status IN ('sent', 'unknown')");
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM firmbanking_request WHERE {AwaitingTheBank}");
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
@@ -70,8 +76,8 @@ public sealed class FirmbankingQueries(NpgsqlDataSource dataSource)
     {
         await using var batch = dataSource.CreateBatch();
         var counts = new NpgsqlBatchCommand(
-            """
-            SELECT (SELECT count(*) FROM firmbanking_request WHERE status IN ('sent', 'unknown')),
+            $"""
+            SELECT (SELECT count(*) FROM firmbanking_request WHERE {AwaitingTheBank}),
                    (SELECT count(*) FROM firmbanking_request WHERE status = 'failed' AND completed_at >= @since)
             """);
         counts.Parameters.Add(new NpgsqlParameter<DateTime>("since", since.UtcDateTime));

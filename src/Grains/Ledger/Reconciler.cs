@@ -86,7 +86,7 @@ public sealed class Reconciler(NpgsqlDataSource dataSource, IBankGateway bank)
             $"""
             SELECT request_id, member_id, purpose, amount, status, created_at
             FROM firmbanking_request
-            WHERE status IN ('sent', 'unknown')
+            WHERE {FirmbankingQueries.AwaitingTheBank}
             ORDER BY created_at
             LIMIT {ListMax}
             """);
