@@ -29,10 +29,11 @@ public static class NodeProcess
 
     /// <summary>
     /// Starts a node on <paramref name="databaseUrl"/> in <paramref name="slot"/>: the silo and gateway ports of the
-    /// slot's previous node, or fresh ones for a new slot.
+    /// slot's previous node, or fresh ones for a new slot. It serves HTTP at <paramref name="url"/>, or on a port the
+    /// system gives it.
     /// </summary>
     public static Task<BuiltProcess> StartAsync(
-        string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null, string slot = FirstSlot)
+        string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null, string slot = FirstSlot, Uri? url = null)
     {
         var environment = new Dictionary<string, string>(SiloPortsOf(databaseUrl, slot))
         {
@@ -46,7 +47,7 @@ public static class NodeProcess
             environment[name] = value;
         }
 
-        return BuiltProcess.StartAsync("Api", "/health/ready", environment);
+        return BuiltProcess.StartAsync("Api", "/health/ready", environment, url);
     }
 
     /// <summary>The silo port of the node in <paramref name="slot"/> on <paramref name="databaseUrl"/>: how the cluster's membership names it.</summary>

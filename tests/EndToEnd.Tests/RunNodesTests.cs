@@ -69,11 +69,7 @@ public sealed class RunNodesTests(PostgresDatabase database, ITestOutputHelper o
             // Stopped as Ctrl-C stops it: every node, nginx and the bank stop with it.
             var children = Descendants(run.Id);
             Assert.True(children.Count >= Nodes + 2, $"The run started {children.Count} processes.");
-            using (var terminate = Process.Start("kill", ["-TERM", $"{run.Id}"]))
-            {
-                await terminate.WaitForExitAsync();
-            }
-
+            await Signal.SendAsync(run.Id, "TERM");
             await run.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
             Assert.All(children, pid => Assert.False(IsRunning(pid), $"Process {pid} outlived the run."));
             output.WriteLine($"answered by {string.Join(", ", answeredBy)}");
