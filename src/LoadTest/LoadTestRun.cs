@@ -142,7 +142,7 @@ public static class LoadTestRun
         try
         {
             var verifier = new Verifier(node, operatorTokens, Math.Min(options.Concurrency, 16), status.Note);
-            verification = VerificationReport.From(await verifier.VerifyAsync(sent, [.. cast.Customers.Select(customer => customer.Id)], options.SettleTimeout, options.Seed, abort));
+            verification = VerificationReport.From(await verifier.VerifyAsync(sent, cast.Customers, options.SettleTimeout, options.Seed, abort));
         }
         catch (Exception exception) when (exception is VerificationIncompleteException or SignInRefusedException)
         {
@@ -209,6 +209,8 @@ public static class LoadTestRun
             ThroughputPerSecond = seconds > 0 ? Math.Round(counters.Requests / seconds, 1) : 0,
             LatencyMs = LatencyReport.From(counters.Latency),
             EndedEarly = timing.EndedEarly,
+            StartedAt = timing.StartedAt,
+            Timeline = timing.Timeline,
             Warnings = warnings,
             Verification = verification,
         };

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MyPay.Testing;
 
 namespace MyPay.EndToEnd.Tests;
@@ -19,13 +18,11 @@ public sealed class DeploymentTests
         ["MYPAY_JWT_SIGNING_KEY"] = Convert.ToBase64String(new byte[48]),
     };
 
-    private static readonly Dictionary<string, string> NoSecrets = [];
-
     [Fact]
     public async Task ComposeFile_IsValid_WithPostgresTheBankThreeNodesAndNginx()
     {
-        var services = await RunAsync(Tool("MYPAY_DOCKER_COMPOSE", "docker-compose"), ["-f", "docker-compose.yml", "config", "--services"], Secrets);
-        var config = await RunAsync(Tool("MYPAY_DOCKER_COMPOSE", "docker-compose"), ["-f", "docker-compose.yml", "config"], Secrets);
+        var services = await Commands.RunAsync(Commands.Installed("MYPAY_DOCKER_COMPOSE", "docker-compose"), ["-f", "docker-compose.yml", "config", "--services"], Secrets);
+        var config = await Commands.RunAsync(Commands.Installed("MYPAY_DOCKER_COMPOSE", "docker-compose"), ["-f", "docker-compose.yml", "config"], Secrets);
 
         Assert.Equal(["bank", "nginx", "node1", "node2", "node3", "postgres"], services.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
         // Each node's silo advertises the address it has on the cluster's network, and all three share one cluster.
@@ -43,8 +40,8 @@ public sealed class DeploymentTests
     [Fact]
     public async Task ComposeFile_WithoutTheOperatorPassword_IsRefusedNamingIt()
     {
-        var refusal = await RunAsync(
-            Tool("MYPAY_DOCKER_COMPOSE", "docker-compose"), ["-f", "docker-compose.yml", "config", "--quiet"],
+        var refusal = await Commands.RunAsync(
+            Commands.Installed("MYPAY_DOCKER_COMPOSE", "docker-compose"), ["-f", "docker-compose.yml", "config", "--quiet"],
             new Dictionary<string, string> { ["MYPAY_JWT_SIGNING_KEY"] = Secrets["MYPAY_JWT_SIGNING_KEY"] }, expectSuccess: false);
 
         Assert.Contains("set MYPAY_OPERATOR_PASSWORD", refusal, StringComparison.Ordinal);
@@ -63,12 +60,12 @@ public sealed class DeploymentTests
                 .Replace("server node", "server 127.0.0.", StringComparison.Ordinal)
                 .Replace("events {", $"pid {work.FullName}/nginx.pid;\nerror_log {work.FullName}/error.log;\nevents {{", StringComparison.Ordinal);
             await File.WriteAllTextAsync(Path.Combine(work.FullName, "deployed.conf"), deployed);
-            var written = await RunAsync("bash", [Path.Combine(Root, "scripts", "nginx.sh"), "config", work.FullName, "18080", "http://127.0.0.1:5080", "http://127.0.0.1:5081"], NoSecrets);
+            var written = await Commands.RunAsync("bash", [Path.Combine(Root, "scripts", "nginx.sh"), "config", work.FullName, "18080", "http://127.0.0.1:5080", "http://127.0.0.1:5081"]);
             await File.WriteAllTextAsync(Path.Combine(work.FullName, "run.conf"), written);
 
             foreach (var file in new[] { "deployed.conf", "run.conf" })
             {
-                var verdict = await RunAsync(Tool("MYPAY_NGINX", "nginx"), ["-t", "-p", work.FullName, "-c", Path.Combine(work.FullName, file)], NoSecrets);
+                var verdict = await Commands.RunAsync(Commands.Installed("MYPAY_NGINX", "nginx"), ["-t", "-p", work.FullName, "-c", Path.Combine(work.FullName, file)]);
                 Assert.Contains("test is successful", verdict, StringComparison.Ordinal);
             }
 
@@ -100,35 +97,4 @@ public sealed class DeploymentTests
     }
 
     private static int CountOf(string text, string value) => text.Split(value).Length - 1;
-
-    /// <summary>The tool ./mypay test installed (<paramref name="variable"/>), else <paramref name="fallback"/> on PATH.</summary>
-    private static string Tool(string variable, string fallback) => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } tool ? tool : fallback;
-
-    /// <summary>Runs a command in the repository root; its standard output and error, asserting it succeeded (or failed).</summary>
-    private static async Task<string> RunAsync(string command, string[] arguments, IReadOnlyDictionary<string, string> environment, bool expectSuccess = true)
-    {
-        var start = new ProcessStartInfo(command) { WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var variable in new[] { "MYPAY_OPERATOR_PASSWORD", "MYPAY_JWT_SIGNING_KEY" })
-        {
-            start.Environment.Remove(variable);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var standardOutput = process.StandardOutput.ReadToEndAsync();
-        var standardError = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-        var text = await standardOutput + await standardError;
-        Assert.True((process.ExitCode == 0) == expectSuccess, $"{command} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{text}");
-        return text;
-    }
 }

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net.Http.Json;
-using System.Text.Json;
 using MyPay.Silo.Hosting;
 using MyPay.Testing;
 
@@ -31,10 +29,11 @@ public static class NodeProcess
 
     /// <summary>
     /// Starts a node on <paramref name="databaseUrl"/> in <paramref name="slot"/>: the silo and gateway ports of the
-    /// slot's previous node, or fresh ones for a new slot.
+    /// slot's previous node, or fresh ones for a new slot. It serves HTTP at <paramref name="url"/>, or on a port the
+    /// system gives it.
     /// </summary>
     public static Task<BuiltProcess> StartAsync(
-        string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null, string slot = FirstSlot)
+        string databaseUrl, Uri? bankUrl = null, IReadOnlyDictionary<string, string>? settings = null, string slot = FirstSlot, Uri? url = null)
     {
         var environment = new Dictionary<string, string>(SiloPortsOf(databaseUrl, slot))
         {
@@ -48,24 +47,12 @@ public static class NodeProcess
             environment[name] = value;
         }
 
-        return BuiltProcess.StartAsync("Api", "/health/ready", environment);
+        return BuiltProcess.StartAsync("Api", "/health/ready", environment, url);
     }
 
     /// <summary>The silo port of the node in <paramref name="slot"/> on <paramref name="databaseUrl"/>: how the cluster's membership names it.</summary>
     public static int SiloPortOf(string databaseUrl, string slot = FirstSlot) =>
         int.Parse(SiloPortsOf(databaseUrl, slot)[MyPaySiloOptions.SiloPortVariable], CultureInfo.InvariantCulture);
-
-    /// <summary>Registers a member (a customer unless <paramref name="type"/> says merchant) and returns their id and a bearer token.</summary>
-    public static async Task<(string Id, string Token)> RegisterAsync(this BuiltProcess node, string password = "correct horse battery", string type = "customer")
-    {
-        var email = $"{Guid.NewGuid():N}@example.com";
-        using var registered = await node.Client.PostAsJsonAsync("/v1/members", new { type, name = "홍길동", email, address = "부산광역시", password });
-        registered.EnsureSuccessStatusCode();
-        var id = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        using var signedIn = await node.Client.PostAsJsonAsync("/v1/auth/token", new { username = email, password });
-        signedIn.EnsureSuccessStatusCode();
-        return (id, (await signedIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!);
-    }
 
     private static Dictionary<string, string> SiloPortsOf(string databaseUrl, string slot) =>
         SiloPortsBySlot.GetOrAdd((databaseUrl, slot), _ => FreePorts.SiloSettings());

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using MyPay.Testing;
 using Xunit.Abstractions;
 
@@ -43,13 +40,13 @@ public sealed class RunNodesTests(PostgresDatabase database, ITestOutputHelper o
             await WaitForLineAsync(run, lines, "MyPay is running");
             using var nginx = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{nginxPort}") };
             using var bank = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{bankPort}") };
-            var operatorToken = await TokenAsync(nginx, "operator", OperatorPassword);
+            var operatorToken = await nginx.TokenAsync("operator", OperatorPassword);
 
             // Every node answers through nginx: the silo that answers GET /v1/cluster marks itself.
             var answeredBy = new HashSet<string>();
             for (var request = 0; request < 30 && answeredBy.Count < Nodes; request++)
             {
-                var cluster = await GetAsync(nginx, operatorToken, "/v1/cluster");
+                var cluster = await nginx.GetJsonAsync(operatorToken, "/v1/cluster");
                 Assert.Equal(Nodes, cluster.GetProperty("activeSilos").GetInt32());
                 answeredBy.Add(cluster.GetProperty("silos").EnumerateArray().Single(silo => silo.GetProperty("thisNode").GetBoolean()).GetProperty("address").GetString()!);
             }
@@ -57,43 +54,22 @@ public sealed class RunNodesTests(PostgresDatabase database, ITestOutputHelper o
             Assert.Equal(Nodes, answeredBy.Count);
 
             // Money through nginx: a recharge and payments, each request to whichever node nginx picks.
-            var (customerId, customerToken) = await RegisterAsync(nginx, "customer");
-            var (merchantId, _) = await RegisterAsync(nginx, "merchant");
-            var accountNumber = $"555-{Random.Shared.Next(1000, 9999)}-{Random.Shared.Next(100_000, 999_999)}";
-            using (var opened = await bank.PostAsJsonAsync("/accounts", new { bankCode = "004", accountNumber, holderName = "홍길동", balance = 1_000_000 }))
-            {
-                opened.EnsureSuccessStatusCode();
-            }
-
-            using (var linked = await SendAsync(nginx, customerToken, "/v1/members/" + customerId + "/bank-accounts", new { bankCode = "004", accountNumber }, null))
-            {
-                Assert.Equal(HttpStatusCode.Created, linked.StatusCode);
-            }
-
-            using (var recharged = await SendAsync(nginx, customerToken, $"/v1/members/{customerId}/wallet/recharge", new { amount = 100_000 }, "run-recharge"))
-            {
-                Assert.True(recharged.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted, await recharged.Content.ReadAsStringAsync());
-            }
-
-            await WaitForBalanceAsync(nginx, customerId, customerToken, 100_000);
+            var (customerId, customerToken) = await nginx.RegisterWithWalletAsync(bank, walletWon: 100_000);
+            var (merchantId, _) = await nginx.RegisterAsync(type: "merchant");
             for (var payment = 0; payment < 12; payment++)
             {
-                using var paid = await SendAsync(nginx, customerToken, "/v1/payments", new { merchantId, amount = 1_000 }, $"run-pay-{payment}");
+                using var paid = await nginx.SendAsync(customerToken, HttpMethod.Post, "/v1/payments", new { merchantId, amount = 1_000 }, $"run-pay-{payment}");
                 Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
             }
 
-            Assert.Equal(100_000 - 12 * 1_000, (await GetAsync(nginx, customerToken, $"/v1/members/{customerId}/wallet")).GetProperty("balance").GetInt64());
-            var check = await GetAsync(nginx, operatorToken, "/v1/ledger/check");
+            Assert.Equal(100_000 - 12 * 1_000, await nginx.BalanceAsync(customerId, customerToken));
+            var check = await nginx.GetJsonAsync(operatorToken, "/v1/ledger/check");
             Assert.True(check.GetProperty("consistent").GetBoolean(), check.ToString());
 
             // Stopped as Ctrl-C stops it: every node, nginx and the bank stop with it.
             var children = Descendants(run.Id);
             Assert.True(children.Count >= Nodes + 2, $"The run started {children.Count} processes.");
-            using (var terminate = Process.Start("kill", ["-TERM", $"{run.Id}"]))
-            {
-                await terminate.WaitForExitAsync();
-            }
-
+            await Signal.SendAsync(run.Id, "TERM");
             await run.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
             Assert.All(children, pid => Assert.False(IsRunning(pid), $"Process {pid} outlived the run."));
             output.WriteLine($"answered by {string.Join(", ", answeredBy)}");
@@ -165,59 +141,6 @@ public sealed class RunNodesTests(PostgresDatabase database, ITestOutputHelper o
             Assert.True(DateTime.UtcNow < deadline, $"No '{text}' within {StartTimeout}.");
             await Task.Delay(200);
         }
-    }
-
-    private static async Task<string> TokenAsync(HttpClient nginx, string username, string password)
-    {
-        using var response = await nginx.PostAsJsonAsync("/v1/auth/token", new { username, password });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
-    }
-
-    private static async Task<(string Id, string Token)> RegisterAsync(HttpClient nginx, string type)
-    {
-        var email = $"{Guid.NewGuid():N}@example.com";
-        using var registered = await nginx.PostAsJsonAsync("/v1/members", new { type, name = "홍길동", email, address = "서울특별시", password = "correct horse battery" });
-        registered.EnsureSuccessStatusCode();
-        var id = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        return (id, await TokenAsync(nginx, email, "correct horse battery"));
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient nginx, string token, string path, object body, string? idempotencyKey)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        if (idempotencyKey is not null)
-        {
-            request.Headers.Add("Idempotency-Key", idempotencyKey);
-        }
-
-        return await nginx.SendAsync(request);
-    }
-
-    private static async Task<JsonElement> GetAsync(HttpClient nginx, string token, string path)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await nginx.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
-
-    /// <summary>A recharge the bank answers late completes in the background (set-up): waits for it, bounded.</summary>
-    private static async Task WaitForBalanceAsync(HttpClient nginx, string memberId, string token, long balanceWon)
-    {
-        for (var attempt = 0; attempt < 300; attempt++)
-        {
-            if ((await GetAsync(nginx, token, $"/v1/members/{memberId}/wallet")).GetProperty("balance").GetInt64() >= balanceWon)
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"The wallet of {memberId} never held {balanceWon} won.");
     }
 
     /// <summary>Every process below <paramref name="pid"/> (from /proc).</summary>

@@ -68,6 +68,20 @@ public class LedgerAuditTests
     }
 
     [Fact]
+    public void Audit_UnansweredInTheRun_AnsweredWhenSentAgain_IsHeldToThatAnswer()
+    {
+        SentRequest[] sent = [Payment("k2", 201, "p1", 700) with { OutcomeInRun = "503 node-unavailable" }];
+        var kept = LedgerAudit.Audit(sent, noneSettled, Wallets(-700, Entry("payment", -700, "p1", "k2")));
+        var lost = LedgerAudit.Audit(sent, noneSettled, Wallets(0));
+
+        var answered = Check(kept, "every request is answered, if need be when sent again with its key");
+        Assert.True(answered.Passed, answered.Detail);
+        Assert.Contains("1 request left unanswered by the run (503 node-unavailable: 1), sent again with their keys: 1 acknowledged, 0 refused", answered.Detail, StringComparison.Ordinal);
+        Assert.True(Check(kept, "every acknowledged request is in the ledger exactly once").Passed);
+        Assert.False(Check(lost, "every acknowledged request is in the ledger exactly once").Passed);
+    }
+
+    [Fact]
     public void Audit_AcceptedRecharge_FollowsWhatItSettledTo()
     {
         SentRequest[] sent = [Recharge("k1", 202, "r1"), Recharge("k2", 202, "r2"), Recharge("k3", 202, "r3")];

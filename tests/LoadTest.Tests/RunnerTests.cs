@@ -18,8 +18,8 @@ public sealed class RunnerTests
         // Four workers and a 1 ms node send hundreds a second unpaced; paced at 100 a second, the run's 1.5 s
         // (warm-up included) have 150 requests due and never send more. Fewer when this machine is busy: with the
         // other test projects running beside it, 32 were seen, so only the ceiling is asserted.
-        var (paced, pacedLog) = await RunAsync(workers: 4, rate: 100, nodeDelay: TimeSpan.FromMilliseconds(1));
-        var (_, unpacedLog) = await RunAsync(workers: 4, rate: 0, nodeDelay: TimeSpan.FromMilliseconds(1));
+        var (paced, pacedLog, _) = await RunAsync(workers: 4, rate: 100, nodeDelay: TimeSpan.FromMilliseconds(1));
+        var (_, unpacedLog, _) = await RunAsync(workers: 4, rate: 0, nodeDelay: TimeSpan.FromMilliseconds(1));
 
         Assert.InRange(pacedLog.Count, 1, 150);
         Assert.Equal(paced.Requests, paced.Ok);
@@ -31,7 +31,7 @@ public sealed class RunnerTests
     {
         // One worker and a 20 ms node manage 50 a second; paced at 200, each request is sent later than the one
         // before was due, and by the measured second requests wait hundreds of milliseconds before they are sent.
-        var (counters, _) = await RunAsync(workers: 1, rate: 200, nodeDelay: TimeSpan.FromMilliseconds(20));
+        var (counters, _, _) = await RunAsync(workers: 1, rate: 200, nodeDelay: TimeSpan.FromMilliseconds(20));
 
         Assert.InRange(counters.Requests, 5, 60);
         // Behind by 375 ms when the measured second starts, and falling further behind: the median shows it.
@@ -41,10 +41,23 @@ public sealed class RunnerTests
     [Fact]
     public async Task ClosedLoop_CountsTheNodesOwnLatency()
     {
-        var (counters, _) = await RunAsync(workers: 1, rate: 0, nodeDelay: TimeSpan.FromMilliseconds(20));
+        var (counters, _, _) = await RunAsync(workers: 1, rate: 0, nodeDelay: TimeSpan.FromMilliseconds(20));
 
         Assert.InRange(counters.Requests, 5, 60);
         Assert.True(counters.Latency.ValueAtPercentile(50) < 300_000, $"p50 {counters.Latency.ValueAtPercentile(50)} µs is not the node's 20 ms.");
+    }
+
+    [Fact]
+    public async Task Run_TimelineFromTheStart_CountsEveryAnswer_WarmUpIncluded()
+    {
+        var before = DateTimeOffset.UtcNow;
+        var (counters, log, timing) = await RunAsync(workers: 2, rate: 0, nodeDelay: TimeSpan.FromMilliseconds(5));
+
+        Assert.InRange(timing.StartedAt, before, DateTimeOffset.UtcNow);
+        Assert.Equal(log.Count, timing.Timeline.Sum(second => second.Ok));
+        Assert.True(log.Count > counters.Requests, "The warm-up's answers are in the timeline, not in the measured counts.");
+        Assert.Equal(Enumerable.Range(0, timing.Timeline.Count), timing.Timeline.Select(second => second.Second));
+        Assert.InRange(timing.Timeline.Count, 1, 3);
     }
 
     [Fact]
@@ -61,7 +74,7 @@ public sealed class RunnerTests
     }
 
     /// <summary>Runs pay for 0.5 s of warm-up and 1 s measured; returns what was measured and every request sent.</summary>
-    private static async Task<(RunCounters Measured, RequestLog Sent)> RunAsync(int workers, int rate, TimeSpan nodeDelay)
+    private static async Task<(RunCounters Measured, RequestLog Sent, RunTiming Timing)> RunAsync(int workers, int rate, TimeSpan nodeDelay)
     {
         var node = new MyPayClient(new HttpSender(new HttpClient(new StubNode(nodeDelay)), TimeSpan.FromSeconds(10)), new Uri("http://node.test/"));
         using var tokens = new TokenKeeper(node, "payer", "password");
@@ -69,9 +82,9 @@ public sealed class RunnerTests
         var counters = new RunCounters();
         var log = new RequestLog();
         // Half a second of warm-up, not measured, takes the first sign-in and the JIT out of the measured second.
-        await new Runner(node, workload, log, counters, "run", seed: 1)
+        var timing = await new Runner(node, workload, log, counters, "run", seed: 1)
             .RunAsync(workers, rate, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), _ => { }, CancellationToken.None, CancellationToken.None);
-        return (counters, log);
+        return (counters, log, timing);
     }
 
     /// <summary>Signs anyone in, and answers every payment with 201 after the delay.</summary>

@@ -49,15 +49,16 @@ public sealed partial class BuiltProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts <c>src/{project}</c>'s built assembly and waits until <paramref name="readyPath"/> answers 200. The process
-    /// binds a port the system gives it (port 0) and logs which: no port is chosen here that something else could
-    /// take before the process binds it.
+    /// Starts <c>src/{project}</c>'s built assembly and waits until <paramref name="readyPath"/> answers 200. Unless
+    /// given <paramref name="url"/> (a process restarted where its predecessor listened), the process binds a port the
+    /// system gives it (port 0) and logs which: no port is chosen here that something else could take before the
+    /// process binds it.
     /// </summary>
-    public static async Task<BuiltProcess> StartAsync(string project, string readyPath, IReadOnlyDictionary<string, string> environment)
+    public static async Task<BuiltProcess> StartAsync(string project, string readyPath, IReadOnlyDictionary<string, string> environment, Uri? url = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { BuildOutput(project), "--urls", "http://127.0.0.1:0" },
+            ArgumentList = { AssemblyOf(project), "--urls", url?.ToString().TrimEnd('/') ?? "http://127.0.0.1:0" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -152,6 +153,26 @@ public sealed partial class BuiltProcess : IAsyncDisposable
         await process.WaitForExitAsync();
     }
 
+    /// <summary>
+    /// SIGTERM, as a deployment stops a process (docker stop, systemd, Ctrl-C's cousin): the host stops gracefully.
+    /// Returns the exit code once it has exited; killed (and the test failed) if it takes longer than <paramref name="waitMax"/>.
+    /// </summary>
+    public async Task<int> StopAsync(TimeSpan waitMax)
+    {
+        await Signal.SendAsync(process.Id, "TERM");
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(waitMax);
+        }
+        catch (TimeoutException)
+        {
+            await KillAsync();
+            throw new TimeoutException($"The process did not stop within {waitMax.TotalSeconds} s of SIGTERM:\n{Output}");
+        }
+
+        return process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!process.HasExited)
@@ -212,7 +233,7 @@ public sealed partial class BuiltProcess : IAsyncDisposable
     }
 
     /// <summary>The built assembly of a src project, in the configuration the tests were built in.</summary>
-    private static string BuildOutput(string project)
+    public static string AssemblyOf(string project)
     {
         var configuration = Assembly.GetExecutingAssembly().GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var path = Path.Combine(RepositoryRoot, "src", project, "bin", configuration, "net10.0", $"MyPay.{project}.dll");

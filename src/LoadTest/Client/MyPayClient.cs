@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using MyPay.LoadTest.Running;
 
 namespace MyPay.LoadTest.Client;
 
@@ -23,6 +24,11 @@ public sealed class MyPayClient(HttpSender sender, Uri nodeUrl)
 
     public Task<Reply> PayAsync(string token, string merchantId, long amountWon, string idempotencyKey, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "v1/payments", token, idempotencyKey, new PayRequest(merchantId, amountWon), LoadTestJson.Default.PayRequest, cancellationToken);
+
+    /// <summary>Sends the recharge or payment <paramref name="request"/> describes, under its Idempotency-Key, as the customer whose token is given.</summary>
+    public Task<Reply> SendAsync(SentRequest request, string token, CancellationToken cancellationToken) => request.Kind == RequestKind.Recharge
+        ? RechargeAsync(request.CustomerId, token, request.AmountWon, request.IdempotencyKey, cancellationToken)
+        : PayAsync(token, request.MerchantId!, request.AmountWon, request.IdempotencyKey, cancellationToken);
 
     public Task<Reply> GetRechargeAsync(string token, string rechargeId, CancellationToken cancellationToken) =>
         GetAsync($"v1/recharges/{Uri.EscapeDataString(rechargeId)}", token, cancellationToken);

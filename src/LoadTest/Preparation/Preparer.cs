@@ -53,9 +53,9 @@ public sealed class Preparer(MyPayClient node, BankClient bank, RequestLog log, 
         for (var number = 0; number < recharges.Count; number++)
         {
             var key = string.Create(CultureInfo.InvariantCulture, $"lt-{runId}-fund-{index}-{number}");
-            var reply = await node.RechargeAsync(id, await tokens.GetAsync(cancellationToken), recharges[number], key, cancellationToken);
-            var reference = reply.IsSuccess ? reply.Read(LoadTestJson.Default.RechargeResponse).RechargeId : null;
-            log.Add(new SentRequest(id, RequestKind.Recharge, key, recharges[number], reply.StatusCode, reply.Outcome, reference));
+            var request = SentRequest.ToSend(id, RequestKind.Recharge, key, recharges[number]);
+            var reply = await node.SendAsync(request, await tokens.GetAsync(cancellationToken), cancellationToken);
+            log.Add(request.AnsweredBy(reply));
             Require(reply, $"funding member {id} with {recharges[number]} won", 200, 202);
         }
 

@@ -58,6 +58,12 @@ public sealed record RunReport
 
     public string? EndedEarly { get; init; }
 
+    /// <summary>When the workers started (UTC): second 0 of <see cref="Timeline"/>.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>Answers second by second from <see cref="StartedAt"/>, warm-up included, each in the second it came.</summary>
+    public required IReadOnlyList<TimelineSecond> Timeline { get; init; }
+
     public required IReadOnlyList<string> Warnings { get; init; }
 
     public required VerificationReport Verification { get; init; }

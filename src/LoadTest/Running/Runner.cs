@@ -21,12 +21,14 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
     public async Task<RunTiming> RunAsync(
         int concurrency, int rate, TimeSpan warmup, TimeSpan duration, Action<RunProgress> progress, CancellationToken stop, CancellationToken abort)
     {
+        var startedAt = DateTimeOffset.UtcNow;
         var started = Stopwatch.GetTimestamp();
+        var timeline = new RunTimeline(started);
         var measureFrom = started + Ticks(warmup);
         var end = measureFrom + Ticks(duration);
         var pacer = rate > 0 ? new Pacer(rate, started) : null;
         var workers = Enumerable.Range(0, concurrency)
-            .Select(worker => Task.Run(() => WorkAsync(worker, pacer, measureFrom, end, stop, abort), abort))
+            .Select(worker => Task.Run(() => WorkAsync(worker, pacer, timeline, measureFrom, end, stop, abort), abort))
             .ToArray();
         var all = Task.WhenAll(workers);
         await ReportProgressAsync(all, started, progress);
@@ -37,10 +39,10 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
         var endedEarly = Volatile.Read(ref exhausted) == 1
             ? "every wallet reached the node's balance cap"
             : stop.IsCancellationRequested ? "interrupted" : null;
-        return new RunTiming(measured, Stopwatch.GetElapsedTime(started, finished), endedEarly);
+        return new RunTiming(measured, Stopwatch.GetElapsedTime(started, finished), endedEarly, startedAt, timeline.Seconds());
     }
 
-    private async Task WorkAsync(int worker, Pacer? pacer, long measureFrom, long end, CancellationToken stop, CancellationToken abort)
+    private async Task WorkAsync(int worker, Pacer? pacer, RunTimeline timeline, long measureFrom, long end, CancellationToken stop, CancellationToken abort)
     {
         // Seeded from the run's seed and the worker's number (not HashCode, which differs per process), so a seed repeats a run's choices.
         var random = new Random(unchecked((seed * 1_000_003) + worker));
@@ -64,26 +66,14 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
             var measured = Stopwatch.GetTimestamp() >= measureFrom;
             var key = string.Create(CultureInfo.InvariantCulture, $"lt-{runId}-{worker}-{sequence}");
             var token = await operation.Customer.Tokens.GetAsync(abort);
-            var reply = operation.Kind == RequestKind.Recharge
-                ? await node.RechargeAsync(operation.Customer.Id, token, operation.AmountWon, key, abort)
-                : await node.PayAsync(token, operation.MerchantId!, operation.AmountWon, key, abort);
-
-            string? reference = null;
-            var toppedUp = false;
-            if (reply.IsSuccess && operation.Kind == RequestKind.Recharge)
-            {
-                reference = reply.Read(LoadTestJson.Default.RechargeResponse).RechargeId;
-            }
-            else if (reply.IsSuccess)
-            {
-                var payment = reply.Read(LoadTestJson.Default.PaymentResponse);
-                reference = payment.PaymentId;
-                toppedUp = payment.ToppedUp is > 0;
-            }
-
-            log.Add(new SentRequest(operation.Customer.Id, operation.Kind, key, operation.AmountWon, reply.StatusCode, reply.Outcome, reference, operation.MerchantId));
+            var request = SentRequest.ToSend(operation.Customer.Id, operation.Kind, key, operation.AmountWon, operation.MerchantId);
+            var reply = await node.SendAsync(request, token, abort);
+            timeline.Record(reply, Stopwatch.GetTimestamp());
+            var answered = request.AnsweredBy(reply);
+            log.Add(answered);
             if (measured)
             {
+                var toppedUp = answered is { IsAcknowledged: true, Kind: RequestKind.Payment } && reply.Read(LoadTestJson.Default.PaymentResponse).ToppedUp is > 0;
                 counters.Record(reply, toppedUp, pacer is null ? reply.LatencyMicroseconds : (long)Stopwatch.GetElapsedTime(due).TotalMicroseconds);
             }
 
@@ -141,8 +131,11 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
     private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 }
 
-/// <summary>How long the measured part lasted (to the last answer), the whole run, and why it ended early, if it did.</summary>
-public sealed record RunTiming(TimeSpan Measured, TimeSpan Total, string? EndedEarly);
+/// <summary>
+/// How long the measured part lasted (to the last answer), the whole run, and why it ended early, if it did; when the
+/// workers started (UTC), and the answers second by second from then.
+/// </summary>
+public sealed record RunTiming(TimeSpan Measured, TimeSpan Total, string? EndedEarly, DateTimeOffset StartedAt, IReadOnlyList<TimelineSecond> Timeline);
 
 /// <summary>One progress line's numbers. <see cref="WarmingUp"/> until the first measured answer; <see cref="Completed"/> counts warm-up requests too.</summary>
 public sealed record RunProgress(TimeSpan Elapsed, bool WarmingUp, double RequestsPerSecond, long P99Microseconds, long Errors, long Completed);

@@ -84,6 +84,7 @@ public static class LedgerAudit
         var expected = sent.Select(request => (Request: request, Expectation: Expect(request, settledRecharges))).ToList();
         return
         [
+            Answered(sent),
             ExactlyOnce(expected, EntriesOf),
             Never(expected, EntriesOf),
             AtMostOnce(expected, EntriesOf),
@@ -91,6 +92,25 @@ public static class LedgerAudit
             EveryEntryExplained(sent, wallets),
             WalletsEqualHistory(wallets),
         ];
+    }
+
+    /// <summary>
+    /// Every request has an answer: those the run left unanswered were sent again with their keys after it (by
+    /// <see cref="Verifier"/>), and each got one. A request still unanswered then is a failure, and is held to "at most once".
+    /// </summary>
+    private static CheckResult Answered(IReadOnlyList<SentRequest> sent)
+    {
+        var resent = sent.Where(request => request.OutcomeInRun is not null).ToList();
+        var failures = sent
+            .Where(request => request.IsUnknown)
+            .Select(request => $"{request.Kind} {request.IdempotencyKey} is still unanswered ({request.Outcome}{(request.OutcomeInRun is { } inRun ? $"; in the run: {inRun}" : "")})")
+            .ToList();
+        var inRun = string.Join(", ", resent.GroupBy(request => request.OutcomeInRun!, StringComparer.Ordinal).OrderByDescending(group => group.Count()).Select(group => $"{group.Key}: {group.Count()}"));
+        var detail = resent.Count == 0
+            ? "the run answered every request"
+            : Count(resent.Count, "request", "requests") + $" left unanswered by the run ({inRun}), sent again with their keys: "
+              + string.Create(CultureInfo.InvariantCulture, $"{resent.Count(request => request.IsAcknowledged)} acknowledged, {resent.Count(request => request.IsRefused)} refused");
+        return Result("every request is answered, if need be when sent again with its key", failures, detail);
     }
 
     private static CheckResult ExactlyOnce(List<(SentRequest Request, Expectation Expectation)> expected, Func<SentRequest, IReadOnlyList<HistoryItem>> entriesOf)

@@ -2,14 +2,16 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using MyPay.LoadTest.Client;
+using MyPay.LoadTest.Preparation;
 using MyPay.LoadTest.Reporting;
 using MyPay.LoadTest.Running;
 
 namespace MyPay.LoadTest.Verification;
 
 /// <summary>
-/// After the run: waits for recharges still in flight, reads every prepared customer's wallet and history and the
-/// ledger's self-check (all as the operator), and holds them to what the client was told.
+/// After the run: sends every request the run left unanswered again with its key, as a client would until it gets an
+/// answer; waits for recharges still in flight; reads every prepared customer's wallet and history and the ledger's
+/// self-check (all as the operator), and holds them to what the client was told.
 /// </summary>
 public sealed class Verifier(MyPayClient node, TokenKeeper operatorTokens, int concurrency, Action<string> status)
 {
@@ -25,10 +27,12 @@ public sealed class Verifier(MyPayClient node, TokenKeeper operatorTokens, int c
     private static readonly TimeSpan pollInterval = TimeSpan.FromMilliseconds(250);
 
     public async Task<IReadOnlyList<CheckResult>> VerifyAsync(
-        IReadOnlyList<SentRequest> sent, IReadOnlyCollection<string> customerIds, TimeSpan settleTimeout, int seed, CancellationToken cancellationToken)
+        IReadOnlyList<SentRequest> run, IReadOnlyCollection<Customer> customers, TimeSpan settleTimeout, int seed, CancellationToken cancellationToken)
     {
+        var sent = await ResolveUnansweredAsync(run, customers, cancellationToken);
         var deadline = Stopwatch.GetTimestamp() + (long)(settleTimeout.TotalSeconds * Stopwatch.Frequency);
         var settled = await SettleAcceptedAsync(sent, deadline, cancellationToken);
+        var customerIds = customers.Select(customer => customer.Id).ToList();
         var quiet = await WaitForQuietLedgerAsync(deadline, cancellationToken);
 
         status($"verifying: reading {Text.Count(customerIds.Count, "wallet")} and the history of each");
@@ -42,6 +46,36 @@ public sealed class Verifier(MyPayClient node, TokenKeeper operatorTokens, int c
         var ledger = await CheckLedgerAsync(quiet, cancellationToken);
         var payments = await ReadPaymentsBackAsync(sent, seed, cancellationToken);
         return [.. audit, ledger, payments];
+    }
+
+    /// <summary>
+    /// Sends each request the run left unanswered (no answer, or a 5xx after its retries) again, unchanged and with its
+    /// Idempotency-Key, and takes that answer as its final one, keeping what the run got in
+    /// <see cref="SentRequest.OutcomeInRun"/>: one applied before answers its first result, one never applied is applied
+    /// now or refused. So every request ends with an answer the ledger is held to, not only "at most once".
+    /// </summary>
+    private async Task<IReadOnlyList<SentRequest>> ResolveUnansweredAsync(
+        IReadOnlyList<SentRequest> run, IReadOnlyCollection<Customer> customers, CancellationToken cancellationToken)
+    {
+        var resolved = run.ToArray();
+        var unanswered = Enumerable.Range(0, resolved.Length).Where(i => resolved[i].IsUnknown).ToList();
+        if (unanswered.Count == 0)
+        {
+            return resolved;
+        }
+
+        status(string.Create(CultureInfo.InvariantCulture, $"verifying: sending the {unanswered.Count} requests the run left unanswered again, with their keys"));
+        var tokens = customers.ToDictionary(customer => customer.Id, customer => customer.Tokens, StringComparer.Ordinal);
+        await Parallel.ForEachAsync(
+            unanswered,
+            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                var request = resolved[i];
+                var reply = await node.SendAsync(request, await tokens[request.CustomerId].GetAsync(token), token);
+                resolved[i] = request.AnsweredBy(reply) with { OutcomeInRun = request.Outcome };
+            });
+        return resolved;
     }
 
     /// <summary>Polls each recharge answered 202 until the bank has decided it or the deadline passes: rechargeId → status.</summary>

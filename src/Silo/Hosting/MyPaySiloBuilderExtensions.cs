@@ -12,6 +12,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Providers;
 using Orleans.Runtime;
+using Orleans.Serialization;
 
 namespace MyPay.Silo.Hosting;
 
@@ -32,6 +33,9 @@ public static class MyPaySiloBuilderExtensions
 
     /// <summary>The setting that turns the outbox's stream delivery off (<c>false</c>); on by default.</summary>
     public const string DeliverySetting = "Events:Delivery";
+
+    /// <summary>The namespace of the database driver's exceptions, which Orleans is told to carry between silos.</summary>
+    public const string DriverExceptionNamespace = "Npgsql";
 
     /// <summary>The shortest reminder period a grain may ask for: 100 ms.</summary>
     public static readonly TimeSpan MinimumReminderPeriod = TimeSpan.FromMilliseconds(100);
@@ -101,6 +105,7 @@ public static class MyPaySiloBuilderExtensions
 
         silo.Services.AddPostgresGrainStorage(databaseUrl);
         silo.Services.AddMigrations(MigrationSource.Reminders);
+        CarryDriverExceptions(silo.Services);
 
         // Operation keys are kept for their retention, then pruned by one reminder for the cluster.
         silo.Services.AddOptions<OperationKeyOptions>().BindConfiguration(OperationKeyOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -136,6 +141,19 @@ public static class MyPaySiloBuilderExtensions
             .AddGroupCommitGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME)
             .AddGroupCommitGrainStorage(GroupCommitStorageExtensions.BulkProviderName, committer: GroupCommitStorageExtensions.BulkProviderName);
     }
+
+    /// <summary>
+    /// Lets Orleans carry the database driver's exceptions (<see cref="DriverExceptionNamespace"/>) from one silo to
+    /// another, as it carries the runtime's own. A grain that meets an unreachable database answers with a
+    /// <see cref="Grains.StorageUnavailableException"/> whose inner exception is the driver's; Orleans' exception
+    /// serializer takes only the namespaces it trusts (System, Microsoft, Azure) and otherwise fails the whole answer
+    /// ("Could not find a codec for type Npgsql.NpgsqlException"), so a call from another node got that failure instead,
+    /// and its client a 500 where a 503 to retry was due (seen in the end-to-end test of a database outage under load
+    /// through nginx). Across silos the type, message, stack trace and inner exceptions cross; the driver's own
+    /// properties (a PostgreSQL error's code) arrive empty.
+    /// </summary>
+    internal static void CarryDriverExceptions(IServiceCollection services) =>
+        services.Configure<ExceptionSerializationOptions>(exceptions => exceptions.SupportedNamespacePrefixes.Add(DriverExceptionNamespace));
 
     /// <summary>The connection string with its pool bounded to <paramref name="connectionsMax"/>, unless the operator bounded it lower.</summary>
     private static string WithPoolOf(string connectionString, int connectionsMax)

@@ -114,9 +114,11 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
     /// <summary>
     /// Whether an exception means the database could not be reached or dropped the connection, as
     /// opposed to a bug in a statement. Only these become <see cref="StorageUnavailableException"/>.
+    /// A PostgreSQL error that came from another silo has lost its code: not known to be one of these.
     /// </summary>
     public static bool IsUnavailable(Exception exception) => exception switch
     {
+        PostgresException { SqlState: null } => false,
         PostgresException postgres => postgres.IsTransient
             || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
             || postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections,
