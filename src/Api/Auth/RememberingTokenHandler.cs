@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using MyPay.Silo.Caching;
 
 namespace MyPay.Api.Auth;
 
@@ -16,32 +16,24 @@ public sealed class RememberingTokenHandler(TimeProvider time) : JsonWebTokenHan
     /// <summary>Tokens remembered before the memory starts over; each costs a kilobyte or two.</summary>
     public const int CountMax = 4_096;
 
-    private readonly ConcurrentDictionary<string, Validated> validated = new(StringComparer.Ordinal);
-
-    // Counted apart: ConcurrentDictionary.Count takes every lock of the dictionary.
-    private int count;
+    private readonly BoundedCache<string, Validated> validated = new(CountMax, StringComparer.Ordinal);
 
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
-        if (validated.TryGetValue(token, out var known))
+        if (validated.TryGet(token, out var known))
         {
             if (time.GetUtcNow().UtcDateTime < known.Token.ValidTo)
             {
                 return new TokenValidationResult { IsValid = true, SecurityToken = known.Token, ClaimsIdentity = known.Identity.Clone() };
             }
 
-            validated.TryRemove(token, out _);
+            validated.Remove(token);
         }
 
         var result = await base.ValidateTokenAsync(token, validationParameters);
         if (result is { IsValid: true, SecurityToken: JsonWebToken jsonWebToken })
         {
-            var identity = result.ClaimsIdentity;
-            if (validated.TryAdd(token, new Validated(jsonWebToken, identity.Clone())) && Interlocked.Increment(ref count) > CountMax)
-            {
-                validated.Clear();
-                Interlocked.Exchange(ref count, 0);
-            }
+            validated.Add(token, new Validated(jsonWebToken, result.ClaimsIdentity.Clone()));
         }
 
         return result;

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using MyPay.Silo.Caching;
 using Orleans;
 using Orleans.Runtime;
 
@@ -16,10 +16,7 @@ public sealed class GrainReferences(IGrainFactory factory)
     /// <summary>References kept before the cache starts over; each is a few hundred bytes.</summary>
     public const int CountMax = 16_384;
 
-    private readonly ConcurrentDictionary<(Type Interface, string Key), IAddressable> kept = new();
-
-    // Counted apart: ConcurrentDictionary.Count takes every lock of the dictionary.
-    private int count;
+    private readonly BoundedCache<(Type Interface, string Key), IAddressable> kept = new(CountMax);
 
     /// <summary>Orleans' factory, for a grain asked once under a fresh key (a new request's id), which is not worth keeping.</summary>
     public IGrainFactory Factory => factory;
@@ -28,18 +25,13 @@ public sealed class GrainReferences(IGrainFactory factory)
     public TGrain Get<TGrain>(string key)
         where TGrain : IGrainWithStringKey
     {
-        if (kept.TryGetValue((typeof(TGrain), key), out var reference))
+        if (kept.TryGet((typeof(TGrain), key), out var reference))
         {
             return (TGrain)reference;
         }
 
         var made = factory.GetGrain<TGrain>(key);
-        if (kept.TryAdd((typeof(TGrain), key), made) && Interlocked.Increment(ref count) > CountMax)
-        {
-            kept.Clear();
-            Interlocked.Exchange(ref count, 0);
-        }
-
+        kept.Add((typeof(TGrain), key), made);
         return made;
     }
 }
