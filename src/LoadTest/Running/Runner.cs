@@ -73,8 +73,7 @@ public sealed class Runner(MyPayClient node, Workload workload, RequestLog log, 
             log.Add(answered);
             if (measured)
             {
-                var toppedUp = answered is { IsAcknowledged: true, Kind: RequestKind.Payment } && reply.Read(LoadTestJson.Default.PaymentResponse).ToppedUp is > 0;
-                counters.Record(reply, toppedUp, pacer is null ? reply.LatencyMicroseconds : (long)Stopwatch.GetElapsedTime(due).TotalMicroseconds);
+                counters.Record(reply, answered.ToppedUp, pacer is null ? reply.LatencyMicroseconds : (long)Stopwatch.GetElapsedTime(due).TotalMicroseconds);
             }
 
             Interlocked.Increment(ref completed);

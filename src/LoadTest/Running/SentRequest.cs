@@ -13,25 +13,37 @@ public enum RequestKind
 /// One money-moving request as the client saw it end: what it asked for, under which Idempotency-Key, and the final
 /// answer. <see cref="Reference"/> is the payment or recharge id a 2xx named; <see cref="MerchantId"/> whom a payment paid.
 /// <see cref="OutcomeInRun"/> is set when the run left it unanswered and verification sent it again with its key: what
-/// the run got, while the status and outcome are the later answer's.
+/// the run got, while the status and outcome are the later answer's. <see cref="ToppedUp"/>: a payment the node topped the
+/// wallet up for first.
 /// </summary>
 public sealed record SentRequest(
     string CustomerId, RequestKind Kind, string IdempotencyKey, long AmountWon, int StatusCode, string Outcome, string? Reference, string? MerchantId = null,
-    string? OutcomeInRun = null)
+    string? OutcomeInRun = null, bool ToppedUp = false)
 {
     /// <summary>A request about to be sent, with no answer yet.</summary>
     public static SentRequest ToSend(string customerId, RequestKind kind, string idempotencyKey, long amountWon, string? merchantId = null) =>
         new(customerId, kind, idempotencyKey, amountWon, StatusCode: 0, Outcome: "not sent", Reference: null, merchantId);
 
-    /// <summary>This request with <paramref name="reply"/> as its final answer, and the recharge or payment id a 2xx names.</summary>
-    public SentRequest AnsweredBy(Reply reply) => this with
+    /// <summary>
+    /// This request with <paramref name="reply"/> as its final answer: the recharge or payment id a 2xx names, and for a
+    /// payment whether the node had to top the wallet up first (its body read once, on the load client's hot path).
+    /// </summary>
+    public SentRequest AnsweredBy(Reply reply)
     {
-        StatusCode = reply.StatusCode,
-        Outcome = reply.Outcome,
-        Reference = !reply.IsSuccess ? null
-            : Kind == RequestKind.Recharge ? reply.Read(LoadTestJson.Default.RechargeResponse).RechargeId
-            : reply.Read(LoadTestJson.Default.PaymentResponse).PaymentId,
-    };
+        var answered = this with { StatusCode = reply.StatusCode, Outcome = reply.Outcome, Reference = null, ToppedUp = false };
+        if (!reply.IsSuccess)
+        {
+            return answered;
+        }
+
+        if (Kind == RequestKind.Recharge)
+        {
+            return answered with { Reference = reply.Read(LoadTestJson.Default.RechargeResponse).RechargeId };
+        }
+
+        var payment = reply.Read(LoadTestJson.Default.PaymentResponse);
+        return answered with { Reference = payment.PaymentId, ToppedUp = payment.ToppedUp is > 0 };
+    }
 
     /// <summary>The node said it was done (200, 201) or accepted it (202): it must be in the ledger, once.</summary>
     public bool IsAcknowledged => StatusCode is >= 200 and < 300;
