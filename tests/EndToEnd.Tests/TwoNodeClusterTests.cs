@@ -219,7 +219,7 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output) : IAsyncLifeti
             Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
         }
 
-        var calm = await UntilWebhookHasAsync(receiver, customers.Count);
+        var calm = await UntilWebhookHasAsync(receiver, customers.Count, first);
         Assert.All(calm.GroupBy(id => id, StringComparer.Ordinal), delivered => Assert.Single(delivered));
         await AssertRegionReportAsync(first, region, customers, paidEach: PaymentWon);
 
@@ -258,15 +258,25 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output) : IAsyncLifeti
 
         // Nothing lost: every payment's event reaches the webhook (at least once: a delivery the killed node made
         // without recording it is made again). Nothing applied twice: the region report equals the wallets' balances.
-        var delivered = await UntilWebhookHasAsync(receiver, customers.Count + paymentIds.Count);
+        var delivered = await UntilWebhookHasAsync(receiver, customers.Count + paymentIds.Count, first);
         Assert.Superset(paymentIds, delivered.ToHashSet(StringComparer.Ordinal));
         output.WriteLine($"{paymentIds.Count} payments of the burst; the webhook got {delivered.Count - customers.Count} deliveries of them, {delivered.Count - delivered.Distinct(StringComparer.Ordinal).Count()} repeated.");
         await AssertRegionReportAsync(first, region, customers, paidEach: PaymentWon * (paymentsPerCustomer + 1));
         await first.Process.AssertLedgerReconciledAsync();
+
+        // A node lost is an outage, not a fault of the events: no consumer gave up on one.
+        Assert.Equal("[]", await DeadLettersAsync(first));
     }
 
-    /// <summary>The payment ids of the payment.completed events the receiver got, once it has at least <paramref name="distinct"/> different ones (bounded wait).</summary>
-    private static async Task<List<string>> UntilWebhookHasAsync(WebhookReceiver receiver, int distinct)
+    /// <summary>The dead letters not replayed yet, as the node lists them to operators (JSON).</summary>
+    private static async Task<string> DeadLettersAsync(Node node) =>
+        (await node.Process.GetAsync(await node.Process.OperatorTokenAsync(), "/v1/events/dead-letters")).GetRawText();
+
+    /// <summary>
+    /// The payment ids of the payment.completed events the receiver got, once it has at least <paramref name="distinct"/>
+    /// different ones (bounded wait); short of them, the failure shows the dead letters <paramref name="node"/> lists.
+    /// </summary>
+    private static async Task<List<string>> UntilWebhookHasAsync(WebhookReceiver receiver, int distinct, Node node)
     {
         static List<string> Payments(WebhookReceiver receiver) => [.. receiver.Received
             .Select(request => JsonDocument.Parse(request.Body).RootElement)
@@ -281,7 +291,8 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output) : IAsyncLifeti
             payments = Payments(receiver);
         }
 
-        Assert.Equal(distinct, payments.Distinct(StringComparer.Ordinal).Count());
+        var got = payments.Distinct(StringComparer.Ordinal).Count();
+        Assert.True(got == distinct, $"The webhook got {got} of {distinct} payments; the dead letters: {(got == distinct ? "" : await DeadLettersAsync(node))}");
         return payments;
     }
 

@@ -4,8 +4,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using MyPay.Silo.Grains;
-using MyPay.Silo.Storage.Postgres;
-using Npgsql;
 using Orleans.Runtime;
 
 namespace MyPay.Api.Hosting;
@@ -128,27 +126,13 @@ public static class Problems
     /// </summary>
     private sealed class InfrastructureExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
     {
-        /// <summary>
-        /// The database could not be reached, here or anywhere beneath: grain storage says so itself, while Orleans'
-        /// reminder table (a recharge arms its reminder before anything else) lets the driver's exception through, wrapped.
-        /// </summary>
-        private static bool IsDatabaseUnavailable(Exception exception) =>
-            exception is StorageUnavailableException
-            || (exception is NpgsqlException && PostgresGrainStorage.IsUnavailable(exception))
-            || (exception.InnerException is { } inner && IsDatabaseUnavailable(inner));
-
-        /// <summary>Whether <paramref name="exception"/> is a <typeparamref name="TException"/>, or wraps one.</summary>
-        private static bool Beneath<TException>(Exception? exception)
-            where TException : Exception =>
-            exception is TException || (exception?.InnerException is { } inner && Beneath<TException>(inner));
-
         public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
         {
             (int Status, string Type, string Title)? problem = exception switch
             {
-                _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "storage-unavailable", "The database is unavailable; retry later with the same Idempotency-Key."),
+                _ when Outages.IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "storage-unavailable", "The database is unavailable; retry later with the same Idempotency-Key."),
                 GrainOverloadedException => (StatusCodes.Status503ServiceUnavailable, "overloaded", "Too many requests for this resource; retry later with the same Idempotency-Key."),
-                _ when Beneath<StorageOverloadedException>(exception) => (StatusCodes.Status503ServiceUnavailable, "storage-overloaded", "Too many writes are waiting for the database; retry later with the same Idempotency-Key."),
+                _ when Outages.Beneath<StorageOverloadedException>(exception) => (StatusCodes.Status503ServiceUnavailable, "storage-overloaded", "Too many writes are waiting for the database; retry later with the same Idempotency-Key."),
 
                 // A grain call that got no answer within the silo's response timeout (MYPAY_GRAIN_CALL_TIMEOUT): the grain
                 // may still be working on it, so whether it took effect is unknown; a retry with the same key applies it once.

@@ -75,6 +75,7 @@ public static class EventHubsStreams
                 options.PersistInterval = CheckpointInterval;
             }));
             configurator.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            configurator.ConfigurePullingAgent(agent => agent.Configure(options => options.MaxEventDeliveryTime = OutboxSubscriptions.DeliveryTimeMax));
         });
     }
 }

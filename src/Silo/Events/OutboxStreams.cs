@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MyPay.Silo.Grains;
 using Npgsql;
 using Orleans;
 using Orleans.Configuration;
@@ -85,7 +86,11 @@ public sealed class OutboxQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
         configurator =>
         {
             configurator.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
-            configurator.ConfigurePullingAgent(options => options.Configure(agent => agent.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50)));
+            configurator.ConfigurePullingAgent(options => options.Configure(agent =>
+            {
+                agent.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50);
+                agent.MaxEventDeliveryTime = OutboxSubscriptions.DeliveryTimeMax;
+            }));
         });
     }
 }
@@ -107,6 +112,13 @@ public static class OutboxSubscriptions
     /// <summary>The key of the stream a namespace's events of one read travel on from the outbox provider.</summary>
     public const string NamespaceStreamKey = "*";
 
+    /// <summary>
+    /// How long a stream's pulling agent keeps handing a consumer a delivery that failed (an outage, see
+    /// <see cref="ResumeOutboxAsync"/>): without end. Orleans' default, a minute, would then skip the events, and the
+    /// checkpoint would pass them for good.
+    /// </summary>
+    public static readonly TimeSpan DeliveryTimeMax = Timeout.InfiniteTimeSpan;
+
     /// <summary>The wait before a consumer's second attempt at events; it doubles for the next.</summary>
     public static readonly TimeSpan RetryWait = TimeSpan.FromMilliseconds(100);
 
@@ -126,6 +138,12 @@ public static class OutboxSubscriptions
     /// event alone: an event failing its last attempt (<see cref="ConsumeAttempts"/> in all) is dead-lettered
     /// (<see cref="OutboxDeadLetters"/>) under the grain's type name (<see cref="OutboxConsumers.NameOf"/>), and the
     /// others go on. Give the grain <see cref="IOutboxConsumer"/> so its dead letters can be replayed.
+    /// <para>
+    /// An outage (<see cref="Outages.IsOutage"/>: a node that died and is not yet declared dead, the database away) is
+    /// not the events' fault and dead-letters nothing: the delivery fails, and the stream's pulling agent hands the
+    /// same events again, after its backoff, for as long as it takes (<see cref="DeliveryTimeMax"/>), holding back this
+    /// consumer's later events meanwhile.
+    /// </para>
     /// </summary>
     public static async Task ResumeOutboxAsync<TGrain>(this TGrain grain, IStreamSubscriptionHandleFactory subscription)
         where TGrain : Grain, IOutboxConsumer =>
@@ -162,14 +180,14 @@ public static class OutboxSubscriptions
             }
         }
 
-        /// <summary>Hands the events over; the failure, if the handler threw.</summary>
+        /// <summary>Hands the events over; the failure, if the handler threw. An outage is thrown on to the stream, to deliver again later.</summary>
         private async Task<Exception?> TryAsync(IReadOnlyList<OutboxEvent> events)
         {
             try
             {
                 await handle(events);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception) when (exception is not OperationCanceledException && !Outages.IsOutage(exception))
             {
                 return exception;
             }

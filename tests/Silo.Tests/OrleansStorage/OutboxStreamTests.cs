@@ -77,4 +77,37 @@ public sealed class OutboxStreamTests(OrleansStorageCluster fixture) : IClassFix
         Assert.Equal([eventId], TallyEventsGrain.Received(key).Select(received => received.EventId));
         Assert.DoesNotContain(await deadLetters.ListAsync(pendingOnly: true, CancellationToken.None), dead => dead.Event.EventId == eventId);
     }
+
+    [Fact]
+    public async Task AConsumerWhoseCallsFindANodeDown_DeadLettersNothing_AndGetsItsEventsOnceTheNodeIsBack()
+    {
+        var key = Guid.NewGuid().ToString("N");
+        TallyEventsGrain.Unreachable[key] = true;
+        var failuresBefore = TallyEventsGrain.UnreachableDeliveries;
+        await fixture.Grains.GetGrain<ITallyGrain>(key).AddAndPublish(7).WaitAsync(TestSilo.Timeout);
+
+        // Several deliveries fail, more than a consumer's attempts before it dead-letters; none is dead-lettered.
+        var deadline = DateTime.UtcNow + TestSilo.Timeout;
+        while (TallyEventsGrain.UnreachableDeliveries - failuresBefore <= OutboxSubscriptions.ConsumeAttempts && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(TallyEventsGrain.UnreachableDeliveries - failuresBefore > OutboxSubscriptions.ConsumeAttempts);
+        var eventId = $"tally.added:{key}:7";
+        var deadLetters = fixture.SiloServices.GetRequiredService<OutboxDeadLetters>();
+        Assert.DoesNotContain(await deadLetters.ListAsync(pendingOnly: false, CancellationToken.None), dead => dead.Event.EventId == eventId);
+        Assert.Empty(TallyEventsGrain.Received(key));
+
+        // The node is back: the stream hands the same events again, and they arrive, once.
+        TallyEventsGrain.Unreachable.TryRemove(key, out _);
+        deadline = DateTime.UtcNow + TestSilo.Timeout;
+        while (TallyEventsGrain.Received(key).Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal([eventId], TallyEventsGrain.Received(key).Select(received => received.EventId));
+        Assert.DoesNotContain(await deadLetters.ListAsync(pendingOnly: false, CancellationToken.None), dead => dead.Event.EventId == eventId);
+    }
 }

@@ -139,7 +139,8 @@ public interface ITallyEventsGrain : IOutboxConsumer;
 /// <summary>
 /// Records every event of the tallies' streams it is handed through the outbox stream provider, per tally in arrival
 /// order; refuses (throws) a delivery holding an event of a tally in <see cref="Failing"/>, as a consumer with a fault
-/// would, recording none of it.
+/// would, recording none of it; and fails one holding an event of a tally in <see cref="Unreachable"/> as a consumer
+/// whose call reached a node that just died would.
 /// </summary>
 [ImplicitStreamSubscription("tally", OutboxSubscriptions.StreamIdMapperName)]
 public sealed class TallyEventsGrain : Grain, ITallyEventsGrain, IStreamSubscriptionObserver
@@ -148,6 +149,14 @@ public sealed class TallyEventsGrain : Grain, ITallyEventsGrain, IStreamSubscrip
 
     /// <summary>Tallies whose events the consumer refuses.</summary>
     public static ConcurrentDictionary<string, bool> Failing { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Tallies whose events the consumer cannot pass on: the grain it hands them to is on an unreachable silo.</summary>
+    public static ConcurrentDictionary<string, bool> Unreachable { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Deliveries that failed because a tally was <see cref="Unreachable"/>.</summary>
+    public static int UnreachableDeliveries => unreachableDeliveries;
+
+    private static int unreachableDeliveries;
 
     /// <summary>What the consumer has taken so far of a tally's stream.</summary>
     public static IReadOnlyList<OutboxEvent> Received(string tallyKey) => [.. ReceivedByTally.GetOrAdd(tallyKey, _ => new())];
@@ -159,6 +168,12 @@ public sealed class TallyEventsGrain : Grain, ITallyEventsGrain, IStreamSubscrip
         if (events.Select(TallyOf).FirstOrDefault(Failing.ContainsKey) is { } failing)
         {
             throw new InvalidOperationException($"The consumer refuses the events of tally {failing}.");
+        }
+
+        if (events.Select(TallyOf).FirstOrDefault(Unreachable.ContainsKey) is { } unreachable)
+        {
+            Interlocked.Increment(ref unreachableDeliveries);
+            throw new SiloUnavailableException($"The silo holding the grain tally {unreachable}'s events go to is unavailable.");
         }
 
         foreach (var published in events)
