@@ -58,12 +58,8 @@ public sealed class BankCommandDriverTests(SlowBankHost host) : IClassFixture<Sl
     [Fact]
     public async Task Recharge_DrivenByItsRequestAndByTheWalletsTick_AtOnce_MovesMoneyOnce_AndCreditsOnce()
     {
-        var memberId = $"member-{Guid.NewGuid():N}";
-        var rechargeId = $"rc{Guid.NewGuid():N}";
-        var wallet = host.Grains.GetGrain<IWalletGrain>(memberId);
-        var pending = new RechargeRecord(
-            rechargeId, memberId, 30_000, Member, "key-1", $"recharge:{rechargeId}", RechargeProgress.Pending, null, null, DateTimeOffset.UtcNow, null);
-        Assert.Equal(RechargeStatus.Reserved, (await wallet.ReserveRecharge(pending, new OperationKey("key-1", "recharge:30000"))).Status);
+        var (wallet, pending) = await ReserveRechargeAsync(30_000);
+        var memberId = pending.MemberId;
 
         // The request's driver (as the charge endpoint runs it) reaches the bank, which is slow; the wallet's reminder
         // ticks meanwhile, twice, as it would on a second node or after a tick's call timed out.
@@ -84,6 +80,42 @@ public sealed class BankCommandDriverTests(SlowBankHost host) : IClassFixture<Sl
         Assert.Single(await host.Rows.JournalAsync(memberId), entry => entry.Kind == "recharge");
         var row = Assert.Single(await host.Rows.RechargesAsync(memberId));
         Assert.Equal(RechargeProgress.Succeeded, row.Status);
+    }
+
+    [Fact]
+    public async Task Recharge_TheReservationIndexesTheBankCommandAsSent_AndTheFirmbankingGrainWritesOnlyTheBanksAnswer()
+    {
+        var (wallet, pending) = await ReserveRechargeAsync(20_000);
+        var memberId = pending.MemberId;
+
+        // The reservation's own write says the command may be sent: an operator sees it in flight from then on.
+        var reserved = Assert.Single(await host.Rows.FirmbankingIndexAsync(pending.FirmbankingRequestId));
+        Assert.Equal((memberId, "recharge", 20_000L, FirmbankingStatus.Sent), (reserved.MemberId, reserved.Purpose, reserved.AmountWon, reserved.Status));
+
+        // While the bank holds the transfer, the firmbanking grain has written nothing; its one write is the answer.
+        var finishing = host.Services.GetRequiredService<Recharger>().FinishAsync(pending);
+        await host.Bank.WaitUntilReceivedAsync(pending.FirmbankingRequestId);
+        Assert.Empty(await host.Rows.StateVersionsAsync(pending.FirmbankingRequestId));
+        host.Bank.Answer(pending.FirmbankingRequestId);
+
+        Assert.Equal(RechargeProgress.Succeeded, (await finishing.WaitAsync(TimeSpan.FromSeconds(30))).Status);
+        Assert.Equal([1L], await host.Rows.StateVersionsAsync(pending.FirmbankingRequestId));
+        var answered = Assert.Single(await host.Rows.FirmbankingIndexAsync(pending.FirmbankingRequestId));
+        Assert.Equal(FirmbankingStatus.Succeeded, answered.Status);
+        Assert.Equal(["requested", "sent", "succeeded"], (await host.Grains.GetGrain<IFirmbankingGrain>(pending.FirmbankingRequestId).GetRecord())!.History.Select(step => step.What));
+        Assert.Equal(20_000, await wallet.GetBalance());
+    }
+
+    /// <summary>A new member's wallet with a recharge of <paramref name="amountWon"/> reserved, as the charge endpoint reserves one.</summary>
+    private async Task<(IWalletGrain Wallet, RechargeRecord Pending)> ReserveRechargeAsync(long amountWon)
+    {
+        var memberId = $"member-{Guid.NewGuid():N}";
+        var rechargeId = $"rc{Guid.NewGuid():N}";
+        var wallet = host.Grains.GetGrain<IWalletGrain>(memberId);
+        var pending = new RechargeRecord(
+            rechargeId, memberId, amountWon, Member, $"key-{rechargeId}", $"recharge:{rechargeId}", RechargeProgress.Pending, null, null, DateTimeOffset.UtcNow, null);
+        Assert.Equal(RechargeStatus.Reserved, (await wallet.ReserveRecharge(pending, new OperationKey($"key-{rechargeId}", $"recharge:{amountWon}"))).Status);
+        return (wallet, pending);
     }
 }
 

@@ -78,6 +78,18 @@ public sealed class FirmbankingGrainTests(GrainHost host) : IClassFixture<GrainH
     }
 
     [Fact]
+    public async Task ExecuteRecorded_ACommandNoBankCouldCarryOut_IsRecordedAsFailed_SoTheCallersIndexRowEnds()
+    {
+        var grain = host.Grains.GetGrain<IFirmbankingGrain>("fb-recorded-same-account");
+
+        var record = await grain.ExecuteRecorded(new FirmbankingCommand("m1", "recharge", Member, Member, 10_000));
+
+        Assert.Equal(FirmbankingStatus.Failed, record.Status);
+        Assert.Equivalent(record, await grain.GetRecord(), strict: true);
+        Assert.Equal(FirmbankingStatus.Failed, Assert.Single(await host.Rows.FirmbankingIndexAsync("fb-recorded-same-account")).Status);
+    }
+
+    [Fact]
     public async Task Execute_SameAccountBothSides_FailsWithItsReason_NeverSent()
     {
         var grain = host.Grains.GetGrain<IFirmbankingGrain>("fb-4");

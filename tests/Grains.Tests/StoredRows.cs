@@ -60,6 +60,12 @@ public sealed class StoredRows(NpgsqlDataSource dataSource, IRechargeRecords rec
             reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), Enum.Parse<FirmbankingStatus>(reader.GetString(4), ignoreCase: true),
             reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6)));
 
+    /// <summary>The versions of the stored states of grains keyed <paramref name="grainKey"/> (one per grain type): how many writes each grain made.</summary>
+    public Task<IReadOnlyList<long>> StateVersionsAsync(string grainKey) => QueryAsync(
+        "SELECT version FROM silo_grain_state WHERE grain_key = @key ORDER BY grain_type",
+        grainKey,
+        reader => reader.GetInt64(0));
+
     /// <summary>The commission changes one author made, of any merchant or the default, in the order they were stored.</summary>
     public Task<IReadOnlyList<CommissionChange>> CommissionChangesByAsync(string changedBy) => QueryAsync(
         "SELECT merchant_id, old_bps, new_bps, changed_by, changed_at FROM commission_change WHERE changed_by = @key ORDER BY change_id",

@@ -8,7 +8,8 @@ namespace MyPay.Grains.Banking;
 /// <summary>
 /// One bank command and everything that happened to it. Every state change is written before the
 /// next step, so after a crash the grain knows whether the command may have reached the bank (Sent
-/// or Unknown) and asks the bank before doing anything else. It only ever re-sends under its own
+/// or Unknown) and asks the bank before doing anything else; a caller that wrote the may-be-sent step itself
+/// (<see cref="IFirmbankingGrain.ExecuteRecorded"/>, a recharge's reservation) spares the grain that first write. It only ever re-sends under its own
 /// request id, which the bank applies at most once: money never moves twice, whatever fails.
 /// It never records Failed on uncertainty: only the bank's own answer fails a command. The fee recorded
 /// is the one the bank says it charged the corporate account, so the ledger books what the bank took.
@@ -41,7 +42,11 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
 
     public Task<FirmbankingRecord?> GetRecord() => Task.FromResult(state.Committed.Record);
 
-    public async Task<FirmbankingRecord> Execute(FirmbankingCommand command)
+    public Task<FirmbankingRecord> Execute(FirmbankingCommand command) => ExecuteAsync(command, recordedByCaller: false);
+
+    public Task<FirmbankingRecord> ExecuteRecorded(FirmbankingCommand command) => ExecuteAsync(command, recordedByCaller: true);
+
+    private async Task<FirmbankingRecord> ExecuteAsync(FirmbankingCommand command, bool recordedByCaller)
     {
         if (state.Committed.Record is { } existing)
         {
@@ -54,18 +59,24 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
         {
             // A command the bank could never carry out (MyPay's own account on both sides, say) is a business outcome, not
             // an exception: Failed with its reason, as a bank's refusal is, so the caller gives back what it held. Nothing
-            // was sent and nothing is recorded, and a repeat gets the same answer.
+            // was sent, and a repeat gets the same answer. It is recorded only when the caller indexed it as sent, to end that row.
             var at = time.GetUtcNow();
             var reason = $"never sent to the bank: a bank command moves a positive amount between two accounts; got {command.AmountWon} won from {command.From} to {command.To}.";
-            return new FirmbankingRecord(RequestId, command, FirmbankingStatus.Failed, reason, 0, at, at, [new(at, "requested"), new(at, $"failed: {reason}")]);
+            var refused = new FirmbankingRecord(RequestId, command, FirmbankingStatus.Failed, reason, 0, at, at, [new(at, "requested"), new(at, $"failed: {reason}")]);
+            return recordedByCaller ? await SaveAsync(refused) : refused;
         }
 
         // Requested and Sent are written as one step, just before the first send: after a crash the grain then
-        // knows the command may have reached the bank, and asks before anything else.
+        // knows the command may have reached the bank, and asks before anything else. A caller that wrote as much
+        // already (and will call again after a crash) spares the write.
         var now = time.GetUtcNow();
         var sent = new FirmbankingRecord(
             RequestId, command, FirmbankingStatus.Sent, null, 0, now, null, [new FirmbankingEvent(now, "requested"), new FirmbankingEvent(now, "sent")]);
-        await SaveAsync(sent);
+        if (!recordedByCaller)
+        {
+            await SaveAsync(sent);
+        }
+
         return await DriveAsync(sent, firstSend: true);
     }
 

@@ -14,6 +14,10 @@ public sealed record FirmbankingIndexRow(string RequestId, string MemberId, stri
     public static FirmbankingIndexRow Of(FirmbankingRecord record) => new(
         record.RequestId, record.Command.MemberId, record.Command.Purpose, record.Command.AmountWon, record.Status, record.RequestedAt, record.CompletedAt);
 
+    /// <summary>The row of a command its caller writes as may-be-sent, before it has the grain run it (<see cref="IFirmbankingGrain.ExecuteRecorded"/>).</summary>
+    public static FirmbankingIndexRow Sent(string requestId, FirmbankingCommand command, DateTimeOffset at) =>
+        new(requestId, command.MemberId, command.Purpose, command.AmountWon, FirmbankingStatus.Sent, at, null);
+
     public static string StatusName(FirmbankingStatus status) => status.ToString().ToLowerInvariant();
 }
 

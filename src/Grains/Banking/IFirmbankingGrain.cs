@@ -15,6 +15,16 @@ public interface IFirmbankingGrain : IGrainWithStringKey
     /// </summary>
     Task<FirmbankingRecord> Execute(FirmbankingCommand command);
 
+    /// <summary>
+    /// <see cref="Execute"/> for a caller that has already written, in a write of its own, that the command may be sent
+    /// (with its index row, <see cref="FirmbankingIndexRow.Sent"/>) and that carries it on until it ends, calling this
+    /// again after a crash: the grain sends without a write of its own first, and writes once, the bank's answer (or its
+    /// silence). Should it die between the send and that write, the caller's next call sends again under the same id,
+    /// which the bank answers with the first outcome. A command no bank could carry out is recorded as Failed, so the
+    /// caller's index row ends.
+    /// </summary>
+    Task<FirmbankingRecord> ExecuteRecorded(FirmbankingCommand command);
+
     /// <summary>Continues an unfinished request (after a crash or an Unknown outcome) by the same steps. Null if the id was never requested.</summary>
     Task<FirmbankingRecord?> ResolveUnfinished();
 

@@ -7,9 +7,10 @@ namespace MyPay.Grains.Money;
 
 /// <summary>
 /// Recharges a wallet from the member's first linked bank account: the wallet reserves the amount against its
-/// limits (and stores the pending recharge; its reminder resumes it), the bank moves the money (a
-/// firmbanking request keyed by the recharge), then the wallet is credited with the ledger entries, or released
-/// if the bank refused, in one write that also finishes the recharge. Waits for the bank up to a bound and
+/// limits (and stores the pending recharge, and the bank command's index row as may-be-sent; its reminder resumes
+/// it), the bank moves the money (a firmbanking request keyed by the recharge, which writes only the bank's answer),
+/// then the wallet is credited with the ledger entries, or released if the bank refused, in one write that also
+/// finishes the recharge: three writes one after the other. Waits for the bank up to a bound and
 /// carries on after it. Used by the charge endpoint, by auto top-up (of payments and remittances), and by the
 /// wallet's reminder.
 /// </summary>
@@ -106,8 +107,9 @@ public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmban
             return recharge;
         }
 
-        var transfer = await grains.Factory.GetGrain<IFirmbankingGrain>(recharge.FirmbankingRequestId).Execute(
-            new FirmbankingCommand(recharge.MemberId, "recharge", recharge.From, firmbanking.CorporateAccount, recharge.AmountWon));
+        // The wallet's reservation wrote that the command may be sent, with its index row, and its reminder carries
+        // the recharge on: the firmbanking grain need not write before it sends.
+        var transfer = await grains.Factory.GetGrain<IFirmbankingGrain>(recharge.FirmbankingRequestId).ExecuteRecorded(BankCommand(recharge));
         var wallet = grains.Get<IWalletGrain>(recharge.MemberId);
         switch (transfer.Status)
         {
@@ -124,6 +126,10 @@ public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmban
                 return recharge;
         }
     }
+
+    /// <summary>The bank command that moves a recharge's amount from the member's account to MyPay's.</summary>
+    public FirmbankingCommand BankCommand(RechargeRecord recharge) =>
+        new(recharge.MemberId, "recharge", recharge.From, firmbanking.CorporateAccount, recharge.AmountWon);
 
     /// <summary>"rc" and 20 hex digits: unguessable, and valid as part of a bank request id.</summary>
     private static string NewRechargeId() => "rc" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));

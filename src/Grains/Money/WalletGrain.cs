@@ -1,3 +1,4 @@
+using MyPay.Grains.Banking;
 using MyPay.Grains.Events;
 using MyPay.Grains.Ledger;
 using MyPay.Grains.Payments;
@@ -131,7 +132,9 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
 
     /// <summary>
     /// Holds a recharge's amount against the cap. A reserved recharge's pending row goes into this same write, so the
-    /// recharge exists exactly when its reservation does (the wallet's reminder that resumes it was armed before).
+    /// recharge exists exactly when its reservation does (the wallet's reminder that resumes it was armed before), and so
+    /// does its bank command's index row as may-be-sent: the firmbanking grain then sends without a write of its own first
+    /// (<see cref="IFirmbankingGrain.ExecuteRecorded"/>).
     /// </summary>
     private RechargeOutcome ReserveRecharge(WalletState state, RechargeRecord recharge)
     {
@@ -148,6 +151,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         {
             state.PendingRechargesWon.Add(recharge.RechargeId, amountWon);
             state.Records.Append(recharge);
+            state.Records.Append(FirmbankingIndexRow.Sent(recharge.FirmbankingRequestId, recharger.BankCommand(recharge), recharge.RequestedAt));
         }
 
         return new RechargeOutcome(status, recharge, balanceWon);
