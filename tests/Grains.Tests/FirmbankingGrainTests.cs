@@ -90,6 +90,26 @@ public sealed class FirmbankingGrainTests(GrainHost host) : IClassFixture<GrainH
     }
 
     [Fact]
+    public async Task ExecuteRecorded_AgainOnAFreshActivation_CarriesOnTheStoredRecord_NeverStartsANewOne()
+    {
+        // A recharge resumed after a crash: the grain's new activation assumes nothing is stored, and finds out when its
+        // write loses to the stored record.
+        var grain = host.Grains.GetGrain<IFirmbankingGrain>("fb-recorded-resumed");
+        var command = new FirmbankingCommand("m1", "recharge", Member, Corporate, 10_000);
+        var first = await grain.ExecuteRecorded(command);
+        Assert.Equal(FirmbankingStatus.Unknown, first.Status);
+        await host.DeactivateAsync(grain);
+
+        var resumed = await grain.ExecuteRecorded(command);
+
+        Assert.Equal(FirmbankingStatus.Unknown, resumed.Status);
+        Assert.Equal(first.RequestedAt, resumed.RequestedAt);
+        Assert.Equal(first.History, resumed.History.Take(first.History.Count));
+        Assert.True(resumed.History.Count > first.History.Count, "The resumed command asked the bank again and recorded it.");
+        Assert.Equivalent(resumed, await grain.GetRecord(), strict: true);
+    }
+
+    [Fact]
     public async Task Execute_SameAccountBothSides_FailsWithItsReason_NeverSent()
     {
         var grain = host.Grains.GetGrain<IFirmbankingGrain>("fb-4");

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using MyPay.Grains.Diagnostics;
 using MyPay.Silo.Batching;
+using MyPay.Silo.Grains;
 using Orleans;
 
 namespace MyPay.Grains.Banking;
@@ -36,15 +37,40 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
         this.options = options.Value;
     }
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken) => state.LoadAsync();
-
     private string RequestId => this.GetPrimaryKeyString();
 
-    public Task<FirmbankingRecord?> GetRecord() => Task.FromResult(state.Committed.Record);
+    public async Task<FirmbankingRecord?> GetRecord()
+    {
+        await state.LoadUnlessKnownAsync();
+        return state.Committed.Record;
+    }
 
-    public Task<FirmbankingRecord> Execute(FirmbankingCommand command) => ExecuteAsync(command, recordedByCaller: false);
+    public async Task<FirmbankingRecord> Execute(FirmbankingCommand command)
+    {
+        await state.LoadUnlessKnownAsync();
+        return await ExecuteAsync(command, recordedByCaller: false);
+    }
 
-    public Task<FirmbankingRecord> ExecuteRecorded(FirmbankingCommand command) => ExecuteAsync(command, recordedByCaller: true);
+    /// <summary>
+    /// A caller's request id is new nearly always (a recharge's, made for it), so the grain assumes nothing is stored
+    /// rather than read (<see cref="CommandBatch{TState}.AssumeNew"/>): the bank command is sent, and its answer's write
+    /// stores the first record. If one was stored after all (the recharge resumed after a crash), that write loses to it;
+    /// the grain then reads it and carries the command on from there, as <see cref="Execute"/> would. The extra send
+    /// under the same id is answered by the bank with its first outcome.
+    /// </summary>
+    public async Task<FirmbankingRecord> ExecuteRecorded(FirmbankingCommand command)
+    {
+        state.AssumeNew();
+        try
+        {
+            return await ExecuteAsync(command, recordedByCaller: true);
+        }
+        catch (StateConflictException)
+        {
+            await state.LoadAsync();
+            return await ExecuteAsync(command, recordedByCaller: true);
+        }
+    }
 
     private async Task<FirmbankingRecord> ExecuteAsync(FirmbankingCommand command, bool recordedByCaller)
     {
@@ -80,8 +106,11 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
         return await DriveAsync(sent, firstSend: true);
     }
 
-    public async Task<FirmbankingRecord?> ResolveUnfinished() =>
-        state.Committed.Record is { IsFinal: false } unfinished ? await DriveAsync(unfinished, firstSend: false) : state.Committed.Record;
+    public async Task<FirmbankingRecord?> ResolveUnfinished()
+    {
+        await state.LoadUnlessKnownAsync();
+        return state.Committed.Record is { IsFinal: false } unfinished ? await DriveAsync(unfinished, firstSend: false) : state.Committed.Record;
+    }
 
     private async Task<FirmbankingRecord> DriveAsync(FirmbankingRecord record, bool firstSend)
     {
