@@ -50,9 +50,6 @@ public class GrainHost : IAsyncLifetime
         await Cluster.WaitForDeactivationAsync(grain);
     }
 
-    /// <summary>Waits until a grain has deactivated by itself (bounded: 30 s).</summary>
-    public Task UntilDeactivatedAsync(IAddressable grain) => Cluster.WaitForDeactivationAsync(grain).WaitAsync(TimeSpan.FromSeconds(30));
-
     public async Task InitializeAsync()
     {
         await database.InitializeAsync();

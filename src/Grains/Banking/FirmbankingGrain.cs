@@ -3,7 +3,6 @@ using MyPay.Grains.Diagnostics;
 using MyPay.Silo.Batching;
 using MyPay.Silo.Grains;
 using Orleans;
-using Orleans.Runtime;
 
 namespace MyPay.Grains.Banking;
 
@@ -20,13 +19,6 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
 {
     /// <summary>History entries kept per request; a request resumed again and again keeps its first and latest steps.</summary>
     public const int HistoryMax = 50;
-
-    /// <summary>
-    /// How long a command's activation stays once its outcome is final: long enough for a driver that overlapped it (a
-    /// wallet's tick) to find the outcome in memory, then it goes, as nothing changes it again. Orleans would otherwise
-    /// keep it for its collection age (15 min): every recharge's grain, some 12,000 after 20 s of recharges in the bench.
-    /// </summary>
-    public static readonly TimeSpan FinishedStay = TimeSpan.FromSeconds(5);
 
     /// <summary>The stored state's name: the grain type name it had before Orleans, so stored rows carry over.</summary>
     public const string StateName = "firmbanking";
@@ -174,22 +166,8 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
     {
         var saved = await SaveAsync(record);
         MoneyMetrics.BankAnswered(saved);
-        if (saved.IsFinal)
-        {
-            LeaveSoon();
-        }
-
         return saved;
     }
-
-    /// <summary>Deactivates the grain after <see cref="FinishedStay"/>: its command is final.</summary>
-    private void LeaveSoon() => this.RegisterGrainTimer(
-        () =>
-        {
-            DeactivateOnIdle();
-            return Task.CompletedTask;
-        },
-        new GrainTimerCreationOptions(FinishedStay, Timeout.InfiniteTimeSpan));
 
     /// <summary>Writes the record, with its index row (the member's list of requests, and whether an answer is awaited) in the same write.</summary>
     private Task<FirmbankingRecord> SaveAsync(FirmbankingRecord record) => state.Run(current =>
