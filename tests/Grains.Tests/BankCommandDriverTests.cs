@@ -21,7 +21,9 @@ public sealed class SlowBankHost() : GrainHost(services => services.AddSingleton
 /// the request id; the wallet's credit is keyed by the recharge, and a release changes only a pending recharge.
 /// (A second activation on another node, should membership briefly allow one, is held by the stored version: one that
 /// loaded no record loses its first write and sends nothing, one that loaded Sent asks the bank before re-sending under
-/// the same id, and of two outcome writes the second is stale and refused.) Making the firmbanking grain reentrant fails
+/// the same id, and of two outcome writes the second is stale and refused. A recharge's command, run with
+/// <c>ExecuteRecorded</c>, has no write before its send: a second activation may send again under the same id, which the
+/// bank answers with its first outcome, and its outcome write loses to the stored one.) Making the firmbanking grain reentrant fails
 /// both tests.
 /// </summary>
 public sealed class BankCommandDriverTests(SlowBankHost host) : IClassFixture<SlowBankHost>
