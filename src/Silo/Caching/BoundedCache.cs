@@ -30,5 +30,11 @@ public sealed class BoundedCache<TKey, TValue>(int countMax, IEqualityComparer<T
         }
     }
 
-    public void Remove(TKey key) => entries.TryRemove(key, out _);
+    public void Remove(TKey key)
+    {
+        if (entries.TryRemove(key, out _))
+        {
+            Interlocked.Decrement(ref count);
+        }
+    }
 }
