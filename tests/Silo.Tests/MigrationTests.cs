@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MyPay.Silo.Hosting;
@@ -89,6 +90,7 @@ public sealed class MigrationTests : IAsyncLifetime
     {
         await using var provider = new ServiceCollection()
             .AddLogging()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
             .AddPostgresGrainStorage(database.ConnectionString)
             .AddMigrations(TestComponent)
             .BuildServiceProvider();
@@ -127,6 +129,7 @@ public sealed class MigrationTests : IAsyncLifetime
         // Port 1 on loopback refuses connections: start-up must keep retrying in the background, not fail or hang.
         await using var provider = new ServiceCollection()
             .AddLogging()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
             .AddPostgresGrainStorage("postgresql://postgres@127.0.0.1:1/nowhere")
             .BuildServiceProvider();
         var hosted = provider.GetServices<IHostedService>().ToList();

@@ -6,7 +6,6 @@ using MyPay.Silo.Events;
 using MyPay.Silo.Migrations;
 using MyPay.Silo.Storage.Postgres;
 using MyPay.Silo.Storage.Retention;
-using Npgsql;
 using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -77,7 +76,7 @@ public static class MyPaySiloBuilderExtensions
         silo.Services.AddMigrations(MigrationSource.Clustering);
         return silo
             .UseMyPayStorage(databaseUrl)
-            .UsePostgresClustering(WithPoolOf(connectionString, ClusteringConnectionsMax));
+            .UsePostgresClustering(PostgresConnection.WithPoolOf(connectionString, ClusteringConnectionsMax));
     }
 
     /// <summary>
@@ -137,7 +136,7 @@ public static class MyPaySiloBuilderExtensions
         }
 
         return silo
-            .UsePostgresReminders(WithPoolOf(connectionString, ReminderConnectionsMax))
+            .UsePostgresReminders(PostgresConnection.WithPoolOf(connectionString, ReminderConnectionsMax))
             .AddGroupCommitGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME)
             .AddGroupCommitGrainStorage(GroupCommitStorageExtensions.BulkProviderName, committer: GroupCommitStorageExtensions.BulkProviderName);
     }
@@ -154,12 +153,4 @@ public static class MyPaySiloBuilderExtensions
     /// </summary>
     internal static void CarryDriverExceptions(IServiceCollection services) =>
         services.Configure<ExceptionSerializationOptions>(exceptions => exceptions.SupportedNamespacePrefixes.Add(DriverExceptionNamespace));
-
-    /// <summary>The connection string with its pool bounded to <paramref name="connectionsMax"/>, unless the operator bounded it lower.</summary>
-    private static string WithPoolOf(string connectionString, int connectionsMax)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, connectionsMax);
-        return builder.ConnectionString;
-    }
 }

@@ -41,7 +41,8 @@ public static class SiloServiceCollectionExtensions
         // connection going back to the pool needs no DISCARD ALL: seven fewer statements per checkout.
         connectionString.NoResetOnClose = true;
 
-        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString.ConnectionString).Build());
+        services.TryAddSingleton(provider => new NpgsqlDataSourceBuilder(PostgresConnection.WithPoolOf(
+            connectionString.ConnectionString, provider.GetRequiredService<IOptions<PostgresStorageOptions>>().Value.ConnectionsMax)).Build());
         services.AddOptions<PostgresStorageOptions>().BindConfiguration("Silo:Postgres").ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IGrainStorage>(NewStore);
 

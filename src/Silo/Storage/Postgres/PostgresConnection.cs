@@ -43,4 +43,12 @@ public static class PostgresConnection
 
         return builder.ConnectionString;
     }
+
+    /// <summary>The connection string with its pool bounded to <paramref name="connectionsMax"/>, unless it is bounded lower already.</summary>
+    public static string WithPoolOf(string connectionString, int connectionsMax)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, connectionsMax);
+        return builder.ConnectionString;
+    }
 }
