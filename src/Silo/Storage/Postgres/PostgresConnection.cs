@@ -6,7 +6,8 @@ namespace MyPay.Silo.Storage.Postgres;
 public static class PostgresConnection
 {
     /// <summary>
-    /// Accepts a URL (<c>postgresql://user:password@host:port/database?Maximum Pool Size=50</c>) or a
+    /// Accepts a URL (<c>postgresql://user:password@host:port/database?Maximum Pool Size=4</c>; the node's pool takes the lower of that
+    /// and <see cref="PostgresStorageOptions.ConnectionsMax"/>) or a
     /// keyword connection string (<c>Host=...;Database=...</c>), as <c>MYPAY_DATABASE_URL</c> may hold either.
     /// </summary>
     public static string ToConnectionString(string urlOrConnectionString)

@@ -12,8 +12,8 @@ public sealed class PostgresStorageOptions
     /// opened stays in use, each its own PostgreSQL backend with its own caches: after a burst of recharges had
     /// opened some 45, payments cost PostgreSQL a third more CPU each than on a fresh node. Measured in one session
     /// (bench/run profile pay after the recharge scenario, two cores): at most 4, 8, 16, 32 and 100 connections
-    /// paid 2,406 / 2,288 / 1,857 / 1,465 / 1,564 req/s, and the recharges before them ran at 488 / 485 / 469 /
-    /// 364 / 365 req/s. Past the bound a statement waits for a connection (Npgsql's timeout, 15 s) instead.
+    /// paid 2,406 / 2,288–2,631 / 1,857 / 1,465 / 1,564 req/s, and the recharges before them ran at 488 / 485–595 /
+    /// 469 / 364 / 365 req/s. Past the bound a statement waits for a connection (Npgsql's timeout, 15 s) instead.
     /// </summary>
     [Range(1, 1000)]
     public int ConnectionsMax { get; set; } = 8;
