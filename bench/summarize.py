@@ -319,7 +319,7 @@ def main():
     arguments = parser.parse_args()
 
     pgbench, echo = arguments.pgbench_tps, arguments.echo_rps
-    header = ["scenario", "req/s", "p50 ms", "p99 ms", "max ms", "ok", "errors", "vs (a)", "vs (b)",
+    header = ["scenario", "req/s", "p50 ms", "p99 ms", "max ms", "ok", "errors", "vs (a)", "vs (b)", "vs peer",
               "node CPU ms/req", "PostgreSQL CPU ms/req", "bank CPU ms/req", "ledger verified"]
     rows = []
     for scenario in arguments.scenarios.split():
@@ -327,15 +327,24 @@ def main():
         if numbers is None:
             rows.append("| " + " | ".join([scenario, "did not run"] + [""] * (len(header) - 2)) + " |")
             continue
+        # The peer's row of the same scenario (bench/Peer, one transaction per request), when this run measured it.
+        peer = scenario_numbers(os.path.join(arguments.work, f"scenario-peer-{scenario}.json"))
         node_cpu, postgres_cpu, bank_cpu = cpu_ms_per_request(
             os.path.join(arguments.work, f"cpu-{scenario}.txt"), numbers["ok"] + numbers["errors"])
         rows.append(
             f"| {scenario} | {fmt(numbers['rps'])} | {fmt(numbers['p50'], 2)} | {fmt(numbers['p99'], 2)} | {fmt(numbers['max'], 2)} "
             f"| {numbers['ok']:,} | {numbers['errors']:,} | {fmt(numbers['rps'] / pgbench if pgbench else None, 2)}× "
-            f"| {fmt(numbers['rps'] / echo if echo else None, 2)}× | {fmt(node_cpu, 2)} | {fmt(postgres_cpu, 2)} | {fmt(bank_cpu, 2)} "
+            f"| {fmt(numbers['rps'] / echo if echo else None, 2)}× | {fmt(numbers['rps'] / peer['rps'] if peer and peer['rps'] else None, 2)}× | {fmt(node_cpu, 2)} | {fmt(postgres_cpu, 2)} | {fmt(bank_cpu, 2)} "
             f"| {'pass' if numbers['verified'] else 'FAIL' if numbers['verified'] is False else '—'} |")
 
     settling = settlement_lines(arguments.work)
+    peer_note = [
+        "peer-SCENARIO rows: the same scenario sent to the peer (bench/Peer), MyPay's pay operation written the classic way: "
+        "one ASP.NET Core endpoint, one PostgreSQL transaction per request (the wallet_balance row locked, updated, the journal "
+        "entry, postings and payment row inserted) on the same database, JSON and tokens; its \"node CPU\" is the peer's process. "
+        "\"vs peer\" is a row's rate over the peer's row of the same scenario.",
+        "",
+    ] if any(name.startswith("peer-") for name in arguments.scenarios.split()) else []
     events = events_lines(arguments.work)
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
@@ -355,6 +364,7 @@ def main():
         "| --- |" + " ---: |" * (len(header) - 2) + " --- |",
         *rows,
         "",
+        *peer_note,
         "CPU per request is the CPU time each process used in the measured part of a scenario (after its warm-up), "
         "divided by its requests: where a request's cost lies. It moves with the machine's load too (at lower "
         "throughput batches are smaller, so each request carries more per-statement work). "

@@ -81,7 +81,7 @@ public static class LoadTestRun
         };
         using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         var sender = new HttpSender(http, options.RequestTimeout);
-        var node = new MyPayClient(sender, options.NodeUrl);
+        var node = new MyPayClient(sender, options.NodeUrl, options.PayUrl);
         var bank = new BankClient(sender, options.BankUrl);
         var runId = NewRunId();
 
@@ -106,7 +106,7 @@ public static class LoadTestRun
         var fundWon = Funding.WalletWon(options.Scenario, options.WalletCapWon);
         status.Note(string.Create(
             CultureInfo.InvariantCulture,
-            $"run {runId}: {options.Scenario.Name()} on {options.NodeUrl}, {Text.Count(customerCount, "customer")} (wallets funded with {fundWon:N0} won), {Text.Count(merchantCount, "merchant")}, {Text.Count(options.Concurrency, "worker")}{(options.Rate > 0 ? " at " + options.Rate.ToString("N0", CultureInfo.InvariantCulture) + " req/s" : "")}, {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s, seed {options.Seed}"));
+            $"run {runId}: {options.Scenario.Name()} on {options.NodeUrl}{(options.PayUrl != options.NodeUrl ? $" (payments through {options.PayUrl})" : "")}, {Text.Count(customerCount, "customer")} (wallets funded with {fundWon:N0} won), {Text.Count(merchantCount, "merchant")}, {Text.Count(options.Concurrency, "worker")}{(options.Rate > 0 ? " at " + options.Rate.ToString("N0", CultureInfo.InvariantCulture) + " req/s" : "")}, {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s, seed {options.Seed}"));
         if (CapacityNote(options, customerCount, fundWon) is { } capacity)
         {
             status.Note(capacity);

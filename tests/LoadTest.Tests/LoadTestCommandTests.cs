@@ -13,6 +13,7 @@ public class LoadTestCommandTests
         Assert.NotNull(options);
         Assert.Equal(new Uri("http://127.0.0.1:5080/"), options.NodeUrl);
         Assert.Equal(new Uri("http://127.0.0.1:5090/"), options.BankUrl);
+        Assert.Equal(options.NodeUrl, options.PayUrl);
         Assert.Equal("secret", options.OperatorPassword);
         Assert.Equal(Scenario.Pay, options.Scenario);
         Assert.Equal((50, 10, 32), (options.Members, options.Merchants, options.Concurrency));
@@ -25,12 +26,13 @@ public class LoadTestCommandTests
     public async Task Parse_EveryOption_IsRead()
     {
         var options = await RunAsync(
-            ["--node-url", "http://10.0.0.1:80/mypay", "--scenario", "hot-merchant", "--members", "7", "--merchants", "3", "--duration", "30",
+            ["--node-url", "http://10.0.0.1:80/mypay", "--pay-url", "http://10.0.0.2:81", "--scenario", "hot-merchant", "--members", "7", "--merchants", "3", "--duration", "30",
              "--concurrency", "64", "--warmup", "0", "--json", "--seed", "9", "--operator-password", "given", "--wallet-cap-won", "1000000000", "--rate", "2500"],
             password: "ignored");
 
         Assert.NotNull(options);
         Assert.Equal(new Uri("http://10.0.0.1:80/mypay/"), options.NodeUrl);
+        Assert.Equal(new Uri("http://10.0.0.2:81/"), options.PayUrl);
         Assert.Equal(Scenario.HotMerchant, options.Scenario);
         Assert.Equal((7, 3, 64, 9), (options.Members, options.Merchants, options.Concurrency, options.Seed));
         Assert.Equal((TimeSpan.FromSeconds(30), TimeSpan.Zero), (options.Duration, options.Warmup));
@@ -50,6 +52,7 @@ public class LoadTestCommandTests
     [InlineData("--scenario", "everything")]
     [InlineData("--node-url", "ftp://node")]
     [InlineData("--node-url", "/relative")]
+    [InlineData("--pay-url", "peer:6070")]
     public void Parse_BadValue_IsAnError(string option, string value)
     {
         var parsed = LoadTestCommand.Create((_, _) => Task.FromResult(0), _ => "secret").Parse([option, value]);

@@ -5,9 +5,18 @@ using MyPay.LoadTest.Running;
 
 namespace MyPay.LoadTest.Client;
 
-/// <summary>MyPay's HTTP API, as far as the load test uses it. Every call goes through the retrying sender.</summary>
-public sealed class MyPayClient(HttpSender sender, Uri nodeUrl)
+/// <summary>
+/// MyPay's HTTP API, as far as the load test uses it. Every call goes through the retrying sender. Payments and wallet
+/// balances go to <paramref name="payUrl"/> (the node unless a run says otherwise: the bench's one-transaction-per-request
+/// peer takes payments in the node's place and keeps the balances they move); everything else to the node.
+/// </summary>
+public sealed class MyPayClient(HttpSender sender, Uri nodeUrl, Uri payUrl)
 {
+    public MyPayClient(HttpSender sender, Uri nodeUrl)
+        : this(sender, nodeUrl, nodeUrl)
+    {
+    }
+
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     public Task<Reply> RegisterAsync(RegisterRequest request, CancellationToken cancellationToken) =>
@@ -23,7 +32,7 @@ public sealed class MyPayClient(HttpSender sender, Uri nodeUrl)
         SendAsync(HttpMethod.Post, $"v1/members/{memberId}/wallet/recharge", token, idempotencyKey, new RechargeRequest(amountWon), LoadTestJson.Default.RechargeRequest, cancellationToken);
 
     public Task<Reply> PayAsync(string token, string merchantId, long amountWon, string idempotencyKey, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, "v1/payments", token, idempotencyKey, new PayRequest(merchantId, amountWon), LoadTestJson.Default.PayRequest, cancellationToken);
+        SendAsync(HttpMethod.Post, new Uri(payUrl, "v1/payments"), token, idempotencyKey, new PayRequest(merchantId, amountWon), LoadTestJson.Default.PayRequest, cancellationToken);
 
     /// <summary>Sends the recharge or payment <paramref name="request"/> describes, under its Idempotency-Key, as the customer whose token is given.</summary>
     public Task<Reply> SendAsync(SentRequest request, string token, CancellationToken cancellationToken) => request.Kind == RequestKind.Recharge
@@ -37,7 +46,7 @@ public sealed class MyPayClient(HttpSender sender, Uri nodeUrl)
         GetAsync($"v1/payments/{Uri.EscapeDataString(paymentId)}", token, cancellationToken);
 
     public Task<Reply> GetWalletAsync(string token, string memberId, CancellationToken cancellationToken) =>
-        GetAsync($"v1/members/{memberId}/wallet", token, cancellationToken);
+        GetAsync(new Uri(payUrl, $"v1/members/{memberId}/wallet"), token, cancellationToken);
 
     /// <summary>One page of a wallet's history, newest first; <paramref name="cursor"/> is the previous page's <c>nextCursor</c>.</summary>
     public Task<Reply> GetHistoryPageAsync(string token, string memberId, int limit, string? cursor, CancellationToken cancellationToken) =>
@@ -48,21 +57,27 @@ public sealed class MyPayClient(HttpSender sender, Uri nodeUrl)
 
     public Task<Reply> CheckLedgerAsync(string operatorToken, CancellationToken cancellationToken) => GetAsync("v1/ledger/check", operatorToken, cancellationToken);
 
-    private Task<Reply> GetAsync(string path, string token, CancellationToken cancellationToken) => sender.SendAsync(
-        () => Create(HttpMethod.Get, path, token, idempotencyKey: null, content: null),
+    private Task<Reply> GetAsync(string path, string token, CancellationToken cancellationToken) => GetAsync(new Uri(nodeUrl, path), token, cancellationToken);
+
+    private Task<Reply> GetAsync(Uri url, string token, CancellationToken cancellationToken) => sender.SendAsync(
+        () => Create(HttpMethod.Get, url, token, idempotencyKey: null, content: null),
         cancellationToken);
 
     private Task<Reply> SendAsync<T>(
-        HttpMethod method, string path, string? token, string? idempotencyKey, T body, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        HttpMethod method, string path, string? token, string? idempotencyKey, T body, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        SendAsync(method, new Uri(nodeUrl, path), token, idempotencyKey, body, type, cancellationToken);
+
+    private Task<Reply> SendAsync<T>(
+        HttpMethod method, Uri url, string? token, string? idempotencyKey, T body, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
         // Serialized once: every attempt sends the same bytes, as a retry with the same key must.
         var bytes = JsonSerializer.SerializeToUtf8Bytes(body, type);
-        return sender.SendAsync(() => Create(method, path, token, idempotencyKey, bytes), cancellationToken);
+        return sender.SendAsync(() => Create(method, url, token, idempotencyKey, bytes), cancellationToken);
     }
 
-    private HttpRequestMessage Create(HttpMethod method, string path, string? token, string? idempotencyKey, byte[]? content)
+    private static HttpRequestMessage Create(HttpMethod method, Uri url, string? token, string? idempotencyKey, byte[]? content)
     {
-        var request = new HttpRequestMessage(method, new Uri(nodeUrl, path));
+        var request = new HttpRequestMessage(method, url);
         if (token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

@@ -16,6 +16,11 @@ public sealed class LoadTestCommand
         DefaultValueFactory = _ => "http://127.0.0.1:5080",
     };
 
+    private readonly Option<string?> payUrl = new("--pay-url")
+    {
+        Description = "Where payments and wallet balances are sent, if not to the node: a peer on the node's database (bench/Peer).",
+    };
+
     private readonly Option<string> bankUrl = new("--bank-url")
     {
         Description = "The bank simulator, where the customers' bank accounts are opened.",
@@ -125,11 +130,12 @@ public sealed class LoadTestCommand
         AddRange(walletCapWon, Workload.RechargeAmountWon, long.MaxValue);
         scenarioName.AcceptOnlyFromAmong([.. ScenarioNames.Names]);
         AddUrlCheck(nodeUrl);
+        AddUrlCheck(payUrl);
         AddUrlCheck(bankUrl);
 
         var command = new RootCommand("MyPay load test: prepares funded customers and merchants, runs a scenario against the charge and pay endpoints, and verifies the ledger.")
         {
-            nodeUrl, bankUrl, operatorPassword, scenarioName, members, merchants, durationSeconds, concurrency, rate, warmupSeconds, json, seed,
+            nodeUrl, payUrl, bankUrl, operatorPassword, scenarioName, members, merchants, durationSeconds, concurrency, rate, warmupSeconds, json, seed,
             walletCapWon, prepareConcurrency, requestTimeoutSeconds, settleSeconds,
         };
         command.Validators.Add(result =>
@@ -146,6 +152,7 @@ public sealed class LoadTestCommand
     private LoadTestOptions Read(ParseResult parsed, Func<string, string?> environment) => new()
     {
         NodeUrl = BaseUrl(parsed.GetValue(nodeUrl)!),
+        PayUrl = BaseUrl(parsed.GetValue(payUrl) ?? parsed.GetValue(nodeUrl)!),
         BankUrl = BaseUrl(parsed.GetValue(bankUrl)!),
         OperatorPassword = parsed.GetValue(operatorPassword) ?? environment(OperatorPasswordVariable) ?? "",
         Scenario = ScenarioNames.Parse(parsed.GetValue(scenarioName)!),
@@ -186,9 +193,15 @@ public sealed class LoadTestCommand
         };
     }
 
-    private static void AddUrlCheck(Option<string> option) => option.Validators.Add(result =>
+    /// <summary>The option, when given, must be an absolute http or https URL (--pay-url may be left out).</summary>
+    private static void AddUrlCheck(Option option) => option.Validators.Add(result =>
     {
-        var text = result.GetValueOrDefault<string>();
+        var text = result.GetValueOrDefault<string?>();
+        if (text is null && result.Implicit)
+        {
+            return;
+        }
+
         if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
         {
             result.AddError($"{option.Name} must be an absolute http or https URL; got '{text}'.");

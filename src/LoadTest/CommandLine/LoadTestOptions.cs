@@ -8,6 +8,12 @@ public sealed record LoadTestOptions
     /// <summary>The MyPay node the load goes to. Default http://127.0.0.1:5080, where <c>./mypay run</c> starts it.</summary>
     public required Uri NodeUrl { get; init; }
 
+    /// <summary>
+    /// Where payments and wallet balances are sent: the node, unless a peer takes payments in its place (bench/Peer, the
+    /// same pay operation in one PostgreSQL transaction per request, on the node's database). Default: the node.
+    /// </summary>
+    public required Uri PayUrl { get; init; }
+
     /// <summary>The bank simulator the customers' accounts are opened at. Default http://127.0.0.1:5090.</summary>
     public required Uri BankUrl { get; init; }
 
