@@ -93,9 +93,12 @@ internal static class OutboxLog
     public static async Task<IReadOnlyList<(OutboxPosition Position, OutboxEvent Event)>> ReadCommittedAsync(
         NpgsqlDataSource dataSource, OutboxPosition after, int limit, DateTimeOffset? since, CancellationToken cancellationToken)
     {
+        // tx is read as text under another name: ORDER BY takes a bare name for an output column first, so with the
+        // output named tx it sorted by the text (where "1000" comes before "999", and a reader past 1000 would never
+        // read 999) and could not walk the (tx, position) index: every poll scanned and sorted the whole outbox.
         await using var command = dataSource.CreateCommand(
             $"""
-            SELECT tx::text, position, event_id, stream_key, sequence, type, payload::text, occurred_at
+            SELECT tx::text AS tx_text, position, event_id, stream_key, sequence, type, payload::text, occurred_at
             FROM outbox_event
             WHERE (tx, position) > (@tx::xid8, @position) AND tx < pg_snapshot_xmin(pg_current_snapshot())
                 {(since is null ? "" : "AND occurred_at >= @since")}
