@@ -334,7 +334,7 @@ def main():
         rows.append(
             f"| {scenario} | {fmt(numbers['rps'])} | {fmt(numbers['p50'], 2)} | {fmt(numbers['p99'], 2)} | {fmt(numbers['max'], 2)} "
             f"| {numbers['ok']:,} | {numbers['errors']:,} | {fmt(numbers['rps'] / pgbench if pgbench else None, 2)}× "
-            f"| {fmt(numbers['rps'] / echo if echo else None, 2)}× | {fmt(numbers['rps'] / peer['rps'] if peer and peer['rps'] else None, 2)}× | {fmt(node_cpu, 2)} | {fmt(postgres_cpu, 2)} | {fmt(bank_cpu, 2)} "
+            f"| {fmt(numbers['rps'] / echo if echo else None, 2)}× | {fmt(numbers['rps'] / peer['rps'], 2) + '×' if peer and peer['rps'] else '—'} | {fmt(node_cpu, 2)} | {fmt(postgres_cpu, 2)} | {fmt(bank_cpu, 2)} "
             f"| {'pass' if numbers['verified'] else 'FAIL' if numbers['verified'] is False else '—'} |")
 
     settling = settlement_lines(arguments.work)
