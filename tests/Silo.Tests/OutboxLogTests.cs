@@ -1,8 +1,5 @@
 using MyPay.Silo.Events;
-using MyPay.Silo.Migrations;
 using MyPay.Silo.Tests.Support;
-using MyPay.Testing;
-using Npgsql;
 
 namespace MyPay.Silo.Tests;
 
@@ -10,24 +7,8 @@ namespace MyPay.Silo.Tests;
 /// The outbox read in commit order (<see cref="OutboxLog"/>) on a database of its own, whose events are given the
 /// transaction ids the test needs: every committed transaction's events, by transaction id as a number.
 /// </summary>
-public sealed class OutboxLogTests : IAsyncLifetime
+public sealed class OutboxLogTests(SiloDatabase database) : IClassFixture<SiloDatabase>
 {
-    private readonly PostgresDatabase database = new();
-    private NpgsqlDataSource dataSource = null!;
-
-    public async Task InitializeAsync()
-    {
-        await database.InitializeAsync();
-        dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-        await new MigrationRunner(dataSource, [MigrationSource.Silo]).ApplyAsync(CancellationToken.None).WaitAsync(TestSilo.Timeout);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await dataSource.DisposeAsync();
-        await database.DisposeAsync();
-    }
-
     [Fact]
     public async Task ReadCommitted_OrdersTransactionsAsNumbers_NotAsText()
     {
@@ -39,7 +20,7 @@ public sealed class OutboxLogTests : IAsyncLifetime
         var after = new OutboxPosition(0, 0);
         for (var page = 0; page < 4; page++)
         {
-            var events = await OutboxLog.ReadCommittedAsync(dataSource, after, limit: 1, since: null, CancellationToken.None);
+            var events = await OutboxLog.ReadCommittedAsync(database.DataSource, after, limit: 1, since: null, CancellationToken.None);
             if (events.Count == 0)
             {
                 break;
@@ -56,7 +37,7 @@ public sealed class OutboxLogTests : IAsyncLifetime
     {
         foreach (var (eventId, tx) in events)
         {
-            await using var insert = dataSource.CreateCommand(
+            await using var insert = database.DataSource.CreateCommand(
                 "INSERT INTO outbox_event (tx, event_id, stream_key, sequence, type, payload, occurred_at) VALUES (@tx::text::xid8, @id, 'test:1', 1, 'test.happened', '{}', now())");
             insert.Parameters.AddWithValue("tx", tx.ToString(System.Globalization.CultureInfo.InvariantCulture));
             insert.Parameters.AddWithValue("id", eventId);

@@ -12,12 +12,13 @@ namespace MyPay.LoadTest.Client;
 /// </summary>
 public sealed class MyPayClient(HttpSender sender, Uri nodeUrl, Uri payUrl)
 {
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>Everything, payments included, to the node.</summary>
     public MyPayClient(HttpSender sender, Uri nodeUrl)
         : this(sender, nodeUrl, nodeUrl)
     {
     }
-
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     public Task<Reply> RegisterAsync(RegisterRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "v1/members", token: null, idempotencyKey: null, request, LoadTestJson.Default.RegisterRequest, cancellationToken);
