@@ -218,20 +218,29 @@ def settlement_lines(work):
     ]
 
 
-def lag_buckets(path):
-    """Each consumer's cumulative lag histogram from a /metrics scrape: {consumer: {upper bound ms: count}}."""
+def histogram_buckets(path, metric, group_label=None, **labels):
+    """A histogram's cumulative buckets from a /metrics scrape, of the series whose labels match LABELS:
+    {value of GROUP_LABEL (None without one): {upper bound: count}}, series of one group summed."""
     buckets = {}
     if not os.path.exists(path):
         return buckets
-    pattern = re.compile(r'^mypay_events_consumer_lag_milliseconds_bucket\{([^}]*)\} ([0-9.e+]+)')
+    pattern = re.compile(r'^' + re.escape(metric) + r'_bucket\{([^}]*)\} ([0-9.e+]+)')
     for line in open(path, encoding="utf-8"):
         match = pattern.match(line)
         if not match:
             continue
-        labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
-        bound = float("inf") if labels.get("le") == "+Inf" else float(labels.get("le", "nan"))
-        buckets.setdefault(labels.get("consumer", "?"), {})[bound] = float(match.group(2))
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+        if any(found.get(name) != value for name, value in labels.items()):
+            continue
+        bound = float("inf") if found.get("le") == "+Inf" else float(found.get("le", "nan"))
+        group = buckets.setdefault(found.get(group_label, "?") if group_label else None, {})
+        group[bound] = group.get(bound, 0) + float(match.group(2))
     return buckets
+
+
+def lag_buckets(path):
+    """Each consumer's cumulative lag histogram from a /metrics scrape: {consumer: {upper bound ms: count}}."""
+    return histogram_buckets(path, "mypay_events_consumer_lag_milliseconds", "consumer")
 
 
 def lag_percentile(before, after, share):
@@ -241,6 +250,61 @@ def lag_percentile(before, after, share):
     if not counts or counts[-1] <= 0:
         return None
     return next(bound for bound, count in zip(bounds, counts) if count >= share * counts[-1])
+
+
+def counter_sum(path, metric, **labels):
+    """The sum of a counter's (or gauge's) series whose labels match LABELS, from a /metrics scrape; None if absent."""
+    if not os.path.exists(path):
+        return None
+    total, seen = 0.0, False
+    pattern = re.compile(r'^' + re.escape(metric) + r'(?:\{([^}]*)\})? ([0-9.e+-]+)')
+    for line in open(path, encoding="utf-8"):
+        match = pattern.match(line)
+        if not match:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1) or ""))
+        if all(found.get(name) == value for name, value in labels.items()):
+            total, seen = total + float(match.group(2)), True
+    return total if seen else None
+
+
+def tail_lines(work, scenario, seconds):
+    """Where a paced pay's latency goes, from the node's /metrics before and after the measured part: the payment
+    endpoint's own time against the client's, the group commits' duration and size, and the runtime's pauses."""
+    before, after = (os.path.join(work, f"metrics-{scenario}-{when}.txt") for when in ("before", "after"))
+    numbers = scenario_numbers(os.path.join(work, f"scenario-{scenario}.json"))
+    if not (numbers and os.path.exists(before) and os.path.exists(after)):
+        return []
+
+    def quantiles(metric, scale, **labels):
+        old = histogram_buckets(before, metric, **labels).get(None, {})
+        new = histogram_buckets(after, metric, **labels).get(None, {})
+        return [None if bound is None else bound * scale for bound in (lag_percentile(old, new, share) for share in (0.5, 0.99))]
+
+    def delta(metric, **labels):
+        old, new = counter_sum(before, metric, **labels), counter_sum(after, metric, **labels)
+        return None if new is None else new - (old or 0)
+
+    server = quantiles("http_server_request_duration_seconds", 1000, http_route="/v1/payments", http_request_method="POST")
+    commit = quantiles("mypay_silo_commit_duration_milliseconds", 1)
+    write = quantiles("mypay_silo_write_duration_milliseconds", 1)
+    batches, writes = delta("mypay_silo_commit_duration_milliseconds_count"), delta("mypay_silo_commit_batch_size_sum")
+    pause = delta("dotnet_gc_pause_time_seconds_total")
+    collections = [delta("dotnet_gc_collections_total", gc_heap_generation=generation) for generation in ("gen0", "gen1", "gen2")]
+    contentions = delta("dotnet_monitor_lock_contentions_total")
+    gc_part = (
+        f"garbage collections gen0/gen1/gen2 {' / '.join(fmt(count, 0) for count in collections)}, paused {fmt(pause * 1000 if pause is not None else None, 0)} ms "
+        f"in all ({fmt(100 * pause / seconds if pause is not None else None, 2)}% of the time; "
+        f"{fmt(1000 * pause / sum(collections) if pause and None not in collections and sum(collections) else None, 1)} ms a collection on average)")
+    return [
+        f"Where {scenario}'s latency goes (the node's /metrics over the measured part; a histogram's bucket upper bound): "
+        f"the client saw p50 {fmt(numbers['p50'], 1)} ms and p99 {fmt(numbers['p99'], 1)} ms; the payment endpoint itself "
+        f"(ASP.NET Core's request duration) p50 ≤ {fmt(server[0], 0)} ms, p99 ≤ {fmt(server[1], 0)} ms. Group commits: "
+        f"{fmt(batches, 0)} of {fmt(writes / batches if batches and writes else None, 1)} writes on average, each transaction p50 ≤ {fmt(commit[0], 1)} ms, "
+        f"p99 ≤ {fmt(commit[1], 0)} ms; a write from queued to committed p50 ≤ {fmt(write[0], 1)} ms, p99 ≤ {fmt(write[1], 0)} ms; "
+        f"{gc_part}; {fmt(contentions, 0)} lock contentions.",
+        "",
+    ]
 
 
 def share_line(work, off_scenario, what):
@@ -375,6 +439,7 @@ def main():
         "",
         *settling,
         *events,
+        *tail_lines(arguments.work, "pay-at-half-its-rate", float(arguments.duration)),
         f"Node memory (RSS): a fresh node {fmt(arguments.rss_before, 0)} MB when ready, {fmt(arguments.rss_fresh, 0)} MB idle; "
         f"just after activating {arguments.idle_wallets:,} idle wallets {fmt(arguments.rss_after, 0)} MB "
         f"(+{fmt((arguments.rss_after or 0) - (arguments.rss_before or 0), 0)} MB on the ready node), then idle {fmt(arguments.rss_idle, 0)} MB "

@@ -96,9 +96,10 @@ public sealed class PeerPayments(NpgsqlDataSource database, TimeProvider time)
                 Command(
                     """
                     SELECT p.payment_id, p.merchant_id, p.amount, p.commission, p.order_id, w.balance_after
-                    FROM payment p
-                    JOIN ledger_posting w ON w.entry_id = 'payment:' || p.payment_id AND w.account = 'wallet:' || p.payer_id
-                    WHERE p.payer_id = $1 AND p.idempotency_key = $2
+                    FROM ledger_entry e
+                    JOIN payment p ON p.payment_id = e.reference
+                    JOIN ledger_posting w ON w.entry_id = e.entry_id AND w.account = 'wallet:' || p.payer_id
+                    WHERE e.member_id = $1 AND e.idempotency_key = $2 AND e.kind = 'payment'
                     """,
                     payerId, key),
                 Command(

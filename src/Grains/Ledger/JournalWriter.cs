@@ -19,6 +19,7 @@ public sealed class JournalWriter : RecordWriter<JournalEntry>
             .Where(pair => pair.Posting.Account.StartsWith(Accounts.WalletPrefix, StringComparison.Ordinal))
             .GroupBy(pair => pair.Posting.Account[Accounts.WalletPrefix.Length..])
             .Select(wallet => (MemberId: wallet.Key, DeltaWon: -wallet.Sum(pair => pair.Posting.AmountWon)))
+            .OrderBy(wallet => wallet.MemberId, StringComparer.Ordinal)
             .ToList();
 
         var entries = new NpgsqlBatchCommand(
@@ -34,8 +35,8 @@ public sealed class JournalWriter : RecordWriter<JournalEntry>
         entries.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_ats", [.. records.Select(entry => entry.CreatedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         batch.BatchCommands.Add(entries);
 
-        // Every wallet touched gets a row first (at 0, which the CHECK allows), so the statements below lock
-        // and update rows that exist. (An INSERT ... ON CONFLICT DO UPDATE would check the CHECK against the
+        // Every wallet touched gets a row first (at 0, which the CHECK allows), so the postings' statement below
+        // moves rows that exist. (An INSERT ... ON CONFLICT DO UPDATE would check the CHECK against the
         // proposed row, a negative delta, before finding the conflict.)
         if (walletDeltas.Count > 0)
         {
@@ -49,49 +50,37 @@ public sealed class JournalWriter : RecordWriter<JournalEntry>
             batch.BatchCommands.Add(ensure);
         }
 
-        // A wallet posting's balance_after is computed here, from the wallet_balance row (locked, in a fixed
-        // order, so concurrent batches touching one wallet serialise instead of racing) and the batch's own
-        // postings in order. Money sent by another member reaches this wallet in that member's batch, so
-        // only the database sees every change of a wallet in order.
+        // A wallet posting's balance_after is computed here, from the balance the wallet_balance row had before this
+        // statement moved it (the UPDATE locks the row, so concurrent batches touching one wallet serialise instead of
+        // racing) and the batch's own postings in order. Money sent by another member reaches this wallet in that
+        // member's batch, so only the database sees every change of a wallet in order. Wallets are passed in one order
+        // (two batches locking the same wallets in opposite orders would deadlock; the committer retries one that does).
         var postingRows = new NpgsqlBatchCommand(
             """
-            WITH input AS (
-                SELECT * FROM unnest(@entry_ids::text[], @accounts::text[], @amounts::bigint[]) WITH ORDINALITY AS p(entry_id, account, amount, ordinal)
+            WITH moved AS (
+                UPDATE wallet_balance w
+                SET balance = w.balance + d.delta
+                FROM unnest(@wallet_members::text[], @wallet_deltas::bigint[]) AS d(member_id, delta)
+                WHERE w.member_id = d.member_id
+                RETURNING 'wallet:' || w.member_id AS account, w.balance - d.delta AS balance_before
             ),
-            before AS (
-                SELECT 'wallet:' || member_id AS account, balance
-                FROM wallet_balance
-                WHERE member_id = ANY (@wallet_members::text[])
-                ORDER BY member_id
-                FOR UPDATE
+            input AS (
+                SELECT * FROM unnest(@entry_ids::text[], @accounts::text[], @amounts::bigint[]) WITH ORDINALITY AS p(entry_id, account, amount, ordinal)
             )
             INSERT INTO ledger_posting (entry_id, account, amount, balance_after)
             SELECT i.entry_id, i.account, i.amount,
                    CASE WHEN i.account LIKE 'wallet:%'
-                        THEN coalesce(b.balance, 0) - sum(i.amount) OVER (PARTITION BY i.account ORDER BY i.ordinal)
+                        THEN coalesce(m.balance_before, 0) - sum(i.amount) OVER (PARTITION BY i.account ORDER BY i.ordinal)
                    END
             FROM input i
-            LEFT JOIN before b ON b.account = i.account
+            LEFT JOIN moved m ON m.account = i.account
             ORDER BY i.ordinal
             """);
         postingRows.Parameters.Add(new NpgsqlParameter<string[]>("entry_ids", [.. postings.Select(pair => pair.EntryId)]));
         postingRows.Parameters.Add(new NpgsqlParameter<string[]>("accounts", [.. postings.Select(pair => pair.Posting.Account)]));
         postingRows.Parameters.Add(new NpgsqlParameter<long[]>("amounts", [.. postings.Select(pair => pair.Posting.AmountWon)]));
-        postingRows.Parameters.Add(new NpgsqlParameter<string[]>("wallet_members", [.. walletDeltas.Select(wallet => wallet.MemberId).Order(StringComparer.Ordinal)]));
+        postingRows.Parameters.Add(new NpgsqlParameter<string[]>("wallet_members", [.. walletDeltas.Select(wallet => wallet.MemberId)]));
+        postingRows.Parameters.Add(new NpgsqlParameter<long[]>("wallet_deltas", [.. walletDeltas.Select(wallet => wallet.DeltaWon)]));
         batch.BatchCommands.Add(postingRows);
-
-        if (walletDeltas.Count > 0)
-        {
-            var balances = new NpgsqlBatchCommand(
-                """
-                UPDATE wallet_balance w
-                SET balance = w.balance + d.delta
-                FROM unnest(@member_ids::text[], @deltas::bigint[]) AS d(member_id, delta)
-                WHERE w.member_id = d.member_id
-                """);
-            balances.Parameters.Add(new NpgsqlParameter<string[]>("member_ids", [.. walletDeltas.Select(wallet => wallet.MemberId)]));
-            balances.Parameters.Add(new NpgsqlParameter<long[]>("deltas", [.. walletDeltas.Select(wallet => wallet.DeltaWon)]));
-            batch.BatchCommands.Add(balances);
-        }
     }
 }

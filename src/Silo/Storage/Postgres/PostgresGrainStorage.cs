@@ -204,13 +204,15 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
             try
             {
                 var outcomes = await ExecuteBatchAsync(batch);
+                var committed = Stopwatch.GetTimestamp();
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Completion.SetResult(outcomes[i]);
+                    SiloMetrics.WriteDuration.Record(Stopwatch.GetElapsedTime(batch[i].Queued, committed).TotalMilliseconds);
                 }
 
                 SiloMetrics.CommitBatchSize.Record(batch.Count);
-                SiloMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                SiloMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started, committed).TotalMilliseconds);
                 return;
             }
             catch (PostgresException exception) when (attempt < options.BatchRetriesMax && IsRetryableBatchFailure(exception))
@@ -367,5 +369,8 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         public StateWrite Write { get; } = write;
 
         public TaskCompletionSource<WriteOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>When the write was queued (<see cref="Stopwatch.GetTimestamp"/>).</summary>
+        public long Queued { get; } = Stopwatch.GetTimestamp();
     }
 }
