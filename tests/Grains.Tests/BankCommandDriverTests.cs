@@ -66,7 +66,7 @@ public sealed class BankCommandDriverTests(SlowBankHost host) : IClassFixture<Sl
         // The request's driver (as the charge endpoint runs it) reaches the bank, which is slow; the wallet's reminder
         // ticks meanwhile, twice, as it would on a second node or after a tick's call timed out.
         var recharger = host.Services.GetRequiredService<Recharger>();
-        var byRequest = recharger.FinishAsync(pending);
+        var byRequest = recharger.FinishAsync(pending, resumed: false);
         await host.Bank.WaitUntilReceivedAsync(pending.FirmbankingRequestId);
         var reminders = wallet.AsReference<IRemindable>();
         var ticks = new[] { reminders.ReceiveReminder(ResumeReminder, default), reminders.ReceiveReminder(ResumeReminder, default) };
@@ -85,7 +85,7 @@ public sealed class BankCommandDriverTests(SlowBankHost host) : IClassFixture<Sl
     }
 
     [Fact]
-    public async Task Recharge_TheReservationIndexesTheBankCommandAsSent_AndTheFirmbankingGrainWritesOnlyTheBanksAnswer()
+    public async Task Recharge_TheReservationIndexesTheBankCommandAsSent_AndTheWalletsCreditStoresTheBanksAnswer_TheFirmbankingGrainNothing()
     {
         var (wallet, pending) = await ReserveRechargeAsync(20_000);
         var memberId = pending.MemberId;
@@ -93,19 +93,43 @@ public sealed class BankCommandDriverTests(SlowBankHost host) : IClassFixture<Sl
         // The reservation's own write says the command may be sent: an operator sees it in flight from then on.
         var reserved = Assert.Single(await host.Rows.FirmbankingIndexAsync(pending.FirmbankingRequestId));
         Assert.Equal((memberId, "recharge", 20_000L, FirmbankingStatus.Sent), (reserved.MemberId, reserved.Purpose, reserved.AmountWon, reserved.Status));
+        Assert.Equal(FirmbankingStatus.Sent, (await host.Grains.GetGrain<IFirmbankingGrain>(pending.FirmbankingRequestId).GetRecord())!.Status);
 
-        // While the bank holds the transfer, the firmbanking grain has written nothing; its one write is the answer.
-        var finishing = host.Services.GetRequiredService<Recharger>().FinishAsync(pending);
+        var finishing = host.Services.GetRequiredService<Recharger>().FinishAsync(pending, resumed: false);
         await host.Bank.WaitUntilReceivedAsync(pending.FirmbankingRequestId);
-        Assert.Empty(await host.Rows.StateVersionsAsync(pending.FirmbankingRequestId));
         host.Bank.Answer(pending.FirmbankingRequestId);
 
+        // The wallet's credit wrote the bank's answer into the command's row, which is its whole record; the firmbanking
+        // grain wrote no state at all.
         Assert.Equal(RechargeProgress.Succeeded, (await finishing.WaitAsync(TimeSpan.FromSeconds(30))).Status);
-        Assert.Equal([1L], await host.Rows.StateVersionsAsync(pending.FirmbankingRequestId));
+        Assert.Empty(await host.Rows.StateVersionsAsync(pending.FirmbankingRequestId));
         var answered = Assert.Single(await host.Rows.FirmbankingIndexAsync(pending.FirmbankingRequestId));
-        Assert.Equal(FirmbankingStatus.Succeeded, answered.Status);
-        Assert.Equal(["requested", "sent", "succeeded"], (await host.Grains.GetGrain<IFirmbankingGrain>(pending.FirmbankingRequestId).GetRecord())!.History.Select(step => step.What));
+        Assert.Equal((FirmbankingStatus.Succeeded, 100L, Member), (answered.Status, answered.FeeWon, answered.From));
+        var record = await host.Grains.GetGrain<IFirmbankingGrain>(pending.FirmbankingRequestId).GetRecord();
+        Assert.Equal(["requested", "sent", "succeeded"], record!.History.Select(step => step.What));
+        Assert.Equal((FirmbankingStatus.Succeeded, 100L, answered.CompletedAt), (record.Status, record.FeeWon, record.CompletedAt));
         Assert.Equal(20_000, await wallet.GetBalance());
+        Assert.Single(await host.Rows.JournalAsync(memberId), entry => entry.Kind == "bank-fee");
+    }
+
+    [Fact]
+    public async Task Recharge_ResumedAfterItsAnswerWasLost_AsksTheBankFirst_AndSendsNothingAgain()
+    {
+        // The first driver reached the bank, which answered, but the wallet never stored the answer (the node stopped):
+        // the grain that heard it is gone, and the wallet's reminder resumes the recharge.
+        var (wallet, pending) = await ReserveRechargeAsync(30_000);
+        var recharger = host.Services.GetRequiredService<Recharger>();
+        var grain = host.Grains.GetGrain<IFirmbankingGrain>(pending.FirmbankingRequestId);
+        host.Bank.Answer(pending.FirmbankingRequestId);
+        Assert.Equal(FirmbankingStatus.Succeeded, (await grain.ExecuteRecorded(recharger.BankCommand(pending), resumed: false)).Status);
+        await host.DeactivateAsync(grain);
+
+        var finished = await recharger.FinishAsync(pending, resumed: true);
+
+        Assert.Equal(RechargeProgress.Succeeded, finished.Status);
+        Assert.Equal(1, host.Bank.TransfersReceived(pending.FirmbankingRequestId));
+        Assert.Equal(30_000, await wallet.GetBalance());
+        Assert.Equal(FirmbankingStatus.Succeeded, Assert.Single(await host.Rows.FirmbankingIndexAsync(pending.FirmbankingRequestId)).Status);
     }
 
     /// <summary>A new member's wallet with a recharge of <paramref name="amountWon"/> reserved, as the charge endpoint reserves one.</summary>

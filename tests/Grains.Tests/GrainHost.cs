@@ -39,7 +39,7 @@ public class GrainHost : IAsyncLifetime
     public IGrainFactory Grains => Cluster.Client;
 
     /// <summary>What the grains' writes left in the database.</summary>
-    public StoredRows Rows => new(Services.GetRequiredService<NpgsqlDataSource>(), Services.GetRequiredService<IRechargeRecords>());
+    public StoredRows Rows => new(Services.GetRequiredService<NpgsqlDataSource>(), Services.GetRequiredService<IRechargeRecords>(), Services.GetRequiredService<FirmbankingQueries>());
 
     private InProcessTestCluster Cluster => cluster ?? throw new InvalidOperationException("The grain host is not started.");
 

@@ -11,7 +11,7 @@ namespace MyPay.Grains.Tests;
 /// recharges, index rows), so a test asserts on the database rather than on what a grain believes. One place for the
 /// tests' SQL.
 /// </summary>
-public sealed class StoredRows(NpgsqlDataSource dataSource, IRechargeRecords recharges)
+public sealed class StoredRows(NpgsqlDataSource dataSource, IRechargeRecords recharges, FirmbankingQueries firmbanking)
 {
     /// <summary>
     /// The journal entries a member's requests made (<c>ledger_entry.member_id</c>), in the order they were stored,
@@ -52,13 +52,9 @@ public sealed class StoredRows(NpgsqlDataSource dataSource, IRechargeRecords rec
         return rows;
     }
 
-    /// <summary>The firmbanking index rows of one request (at most one: the request id is the key).</summary>
-    public Task<IReadOnlyList<FirmbankingIndexRow>> FirmbankingIndexAsync(string requestId) => QueryAsync(
-        "SELECT request_id, member_id, purpose, amount, status, created_at, completed_at FROM firmbanking_request WHERE request_id = @key",
-        requestId,
-        reader => new FirmbankingIndexRow(
-            reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), Enum.Parse<FirmbankingStatus>(reader.GetString(4), ignoreCase: true),
-            reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6)));
+    /// <summary>The firmbanking index rows of one request (at most one: the request id is the key), read by the node's own query (<see cref="FirmbankingQueries"/>).</summary>
+    public async Task<IReadOnlyList<FirmbankingIndexRow>> FirmbankingIndexAsync(string requestId) =>
+        await firmbanking.FindAsync(requestId, CancellationToken.None) is { } row ? [row] : [];
 
     /// <summary>The versions of the stored states of grains keyed <paramref name="grainKey"/> (one per grain type): how many writes each grain made.</summary>
     public Task<IReadOnlyList<long>> StateVersionsAsync(string grainKey) => QueryAsync(

@@ -43,8 +43,17 @@ public sealed class WalletGrainTests(WalletGrainHost host) : IClassFixture<Walle
     private Task<RechargeOutcome> ReserveAsync(string name, long amountWon, string? key = null) =>
         Wallet().ReserveRecharge(Pending(name, amountWon), Key(key ?? name, amountWon));
 
-    private RechargeCompletion Completion(string name, long amountWon, long feeWon = 0, string? memberId = null) =>
-        new(Pending(name, amountWon, memberId), feeWon, Now);
+    /// <summary>The bank's answer to a recharge: succeeded with its fee, or failed for <paramref name="refusal"/>.</summary>
+    private static RechargeAnswer Answer(RechargeRecord recharge, long feeWon = 0, string? refusal = null, DateTimeOffset? at = null)
+    {
+        var command = new FirmbankingCommand(recharge.MemberId, "recharge", recharge.From, new BankAccountNumber("088", "100-000-000001"), recharge.AmountWon);
+        var sent = FirmbankingRecord.Sent(recharge.FirmbankingRequestId, command, recharge.RequestedAt);
+        return new RechargeAnswer(
+            recharge, sent.Answered(refusal is null ? FirmbankingStatus.Succeeded : FirmbankingStatus.Failed, refusal, feeWon, at ?? Now));
+    }
+
+    private RechargeAnswer Completion(string name, long amountWon, long feeWon = 0, string? memberId = null) =>
+        Answer(Pending(name, amountWon, memberId), feeWon);
 
     private async Task<long> RechargeAsync(string name, long amountWon, long feeWon = 0, string? memberId = null)
     {
@@ -106,7 +115,7 @@ public sealed class WalletGrainTests(WalletGrainHost host) : IClassFixture<Walle
         await ReserveAsync("r2", 50_000);
         var full = await ReserveAsync("r3", 10_000);
 
-        await Wallet().ReleaseRecharge(Pending("r1", 50_000) with { Status = RechargeProgress.Failed, FailureReason = "refused", CompletedAt = Now });
+        await Wallet().ReleaseRecharge(Answer(Pending("r1", 50_000), refusal: "refused"));
         var afterRelease = await ReserveAsync("r4", 50_000);
 
         Assert.Equal(RechargeStatus.AboveTheBalanceCap, full.Status);
@@ -143,18 +152,21 @@ public sealed class WalletGrainTests(WalletGrainHost host) : IClassFixture<Walle
             [Pending("r1", 30_000) with { Status = RechargeProgress.Succeeded, BalanceAfterWon = 30_000, CompletedAt = Now }],
             await RechargeRowsAsync());
         Assert.Single(await JournalAsync(), entry => entry.Reference == RechargeId("r1"));
+        Assert.Equal(FirmbankingStatus.Succeeded, Assert.Single(await host.Rows.FirmbankingIndexAsync($"fb-{RechargeId("r1")}")).Status);
     }
 
     [Fact]
     public async Task Release_FinishesTheRechargeAsFailed_Once()
     {
         await ReserveAsync("r1", 30_000);
-        var failed = Pending("r1", 30_000) with { Status = RechargeProgress.Failed, FailureReason = "refused", CompletedAt = Now };
+        var refused = Answer(Pending("r1", 30_000), refusal: "refused");
 
-        await Wallet().ReleaseRecharge(failed);
-        await Wallet().ReleaseRecharge(failed with { FailureReason = "a late repeat", CompletedAt = Now.AddMinutes(1) });
+        await Wallet().ReleaseRecharge(refused);
+        await Wallet().ReleaseRecharge(Answer(Pending("r1", 30_000), refusal: "a late repeat", at: Now.AddMinutes(1)));
 
-        Assert.Equal([failed], await RechargeRowsAsync());
+        Assert.Equal([Pending("r1", 30_000) with { Status = RechargeProgress.Failed, FailureReason = "refused", CompletedAt = Now }], await RechargeRowsAsync());
+        var row = Assert.Single(await host.Rows.FirmbankingIndexAsync(refused.Transfer.RequestId));
+        Assert.Equal((FirmbankingStatus.Failed, "refused", Now), (row.Status, row.FailureReason, row.CompletedAt));
     }
 
     [Fact]
@@ -188,7 +200,7 @@ public sealed class WalletGrainTests(WalletGrainHost host) : IClassFixture<Walle
         // 50 concurrent reservations of 10,000 against a 100,000 cap: exactly 10 are accepted, whatever the interleaving.
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => ReserveAsync($"c{i}", 10_000)));
         await Task.WhenAll(outcomes.Where(outcome => outcome.Status == RechargeStatus.Reserved)
-            .Select(outcome => Wallet().CompleteRecharge(new RechargeCompletion(outcome.Recharge, 0, Now))));
+            .Select(outcome => Wallet().CompleteRecharge(Answer(outcome.Recharge))));
 
         Assert.Equal(10, outcomes.Count(outcome => outcome.Status == RechargeStatus.Reserved));
         Assert.Equal(40, outcomes.Count(outcome => outcome.Status == RechargeStatus.AboveTheBalanceCap));

@@ -35,5 +35,28 @@ public sealed record FirmbankingRecord(
     DateTimeOffset? CompletedAt,
     IReadOnlyList<FirmbankingEvent> History)
 {
+    /// <summary>History entries kept per request; a request resumed again and again keeps its first and latest steps.</summary>
+    public const int HistoryMax = 50;
+
     public bool IsFinal => Status is FirmbankingStatus.Succeeded or FirmbankingStatus.Failed;
+
+    /// <summary>A command as it is first written: requested and sent as one step, as it may reach the bank from then on.</summary>
+    public static FirmbankingRecord Sent(string requestId, FirmbankingCommand command, DateTimeOffset at) =>
+        new(requestId, command, FirmbankingStatus.Sent, null, 0, at, null, [new FirmbankingEvent(at, "requested"), new FirmbankingEvent(at, "sent")]);
+
+    /// <summary>The record with the bank's final answer: succeeded with its fee, or failed with its reason.</summary>
+    public FirmbankingRecord Answered(FirmbankingStatus status, string? reason, long feeWon, DateTimeOffset at) =>
+        Step(status, status == FirmbankingStatus.Succeeded ? "succeeded" : $"failed: {reason}", at) with { FailureReason = reason, FeeWon = feeWon, CompletedAt = at };
+
+    /// <summary>The record moved on to <paramref name="status"/>, with what happened added to its history (bounded by <see cref="HistoryMax"/>).</summary>
+    public FirmbankingRecord Step(FirmbankingStatus status, string what, DateTimeOffset at)
+    {
+        var history = new List<FirmbankingEvent>(History) { new(at, what) };
+        if (history.Count > HistoryMax)
+        {
+            history.RemoveAt(1);
+        }
+
+        return this with { Status = status, History = history };
+    }
 }

@@ -16,14 +16,15 @@ public interface IFirmbankingGrain : IGrainWithStringKey
     Task<FirmbankingRecord> Execute(FirmbankingCommand command);
 
     /// <summary>
-    /// <see cref="Execute"/> for a caller that has already written, in a write of its own, that the command may be sent
-    /// (with its index row, <see cref="FirmbankingIndexRow.Sent"/>) and that carries it on until it ends, calling this
-    /// again after a crash: the grain sends without a write of its own first, and writes once, the bank's answer (or its
-    /// silence). Should it die between the send and that write, the caller's next call sends again under the same id,
-    /// which the bank answers with the first outcome. A command no bank could carry out is recorded as Failed, so the
-    /// caller's index row ends.
+    /// <see cref="Execute"/> for a caller that writes the command's steps itself: it wrote, in a write of its own, that the
+    /// command may be sent (its row, <see cref="FirmbankingIndexRow.Sent"/>), writes the answer this returns in its next
+    /// write (<see cref="FirmbankingIndexRow.Of"/>: the row then holds the whole record), and calls again, with
+    /// <paramref name="resumed"/>, while no final answer is written. The grain writes nothing: it sends, or for a resumed
+    /// command asks the bank first, re-sending under the same id only when the bank never had it. A final answer is kept
+    /// while the grain lives, so a second driver gets it without a send; after that the bank answers a repeat with its
+    /// first outcome. A command no bank could carry out is Failed, unsent.
     /// </summary>
-    Task<FirmbankingRecord> ExecuteRecorded(FirmbankingCommand command);
+    Task<FirmbankingRecord> ExecuteRecorded(FirmbankingCommand command, bool resumed);
 
     /// <summary>Continues an unfinished request (after a crash or an Unknown outcome) by the same steps. Null if the id was never requested.</summary>
     Task<FirmbankingRecord?> ResolveUnfinished();

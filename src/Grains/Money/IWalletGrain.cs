@@ -1,3 +1,4 @@
+using MyPay.Grains.Banking;
 using MyPay.Grains.Payments;
 using MyPay.Grains.Remittance;
 using Orleans;
@@ -23,16 +24,16 @@ public interface IWalletGrain : IGrainWithStringKey
 
     /// <summary>
     /// Credits a reserved recharge the bank has completed, and books it and the bank's fee in the ledger,
-    /// in the same write, which also finishes the recharge's row. Once per recharge:
-    /// a repeat returns the first balance.
+    /// in the same write, which also finishes the recharge's row and stores the bank's answer in its bank command's. Once
+    /// per recharge: a repeat returns the first balance.
     /// </summary>
-    Task<long> CompleteRecharge(RechargeCompletion completion);
+    Task<long> CompleteRecharge(RechargeAnswer answer);
 
     /// <summary>
-    /// Drops a reservation the bank refused, and in the same write finishes the recharge's row as failed.
-    /// Harmless to repeat.
+    /// Drops a reservation the bank refused, and in the same write finishes the recharge's row as failed and stores the
+    /// bank's answer in its bank command's. Harmless to repeat.
     /// </summary>
-    Task ReleaseRecharge(RechargeRecord failed);
+    Task ReleaseRecharge(RechargeAnswer answer);
 
     /// <summary>Pays a merchant from the wallet, once per operation key; a repeat returns the first outcome.</summary>
     Task<PaymentOutcome> Pay(PaymentOrder order, OperationKey operation);
@@ -96,9 +97,19 @@ public enum RechargeStatus
     AboveTheBalanceCap,
 }
 
-/// <summary>A bank-completed recharge to credit: the recharge as reserved, the fee the bank charged, and when it finished.</summary>
+/// <summary>
+/// The bank's final answer to a reserved recharge: the recharge as reserved, and its bank command's record as the bank
+/// ended it (<see cref="IFirmbankingGrain.ExecuteRecorded"/>), with the fee it charged, or why it refused.
+/// </summary>
 [GenerateSerializer]
-public sealed record RechargeCompletion(RechargeRecord Recharge, long FeeWon, DateTimeOffset CompletedAt);
+public sealed record RechargeAnswer(RechargeRecord Recharge, FirmbankingRecord Transfer)
+{
+    /// <summary>When the bank finished the transfer.</summary>
+    public DateTimeOffset CompletedAt => Transfer.CompletedAt ?? throw new InvalidOperationException($"Bank command {Transfer.RequestId} has no answer yet.");
+
+    /// <summary>The recharge as the bank's refusal ends it.</summary>
+    public RechargeRecord Failed => Recharge with { Status = RechargeProgress.Failed, FailureReason = Transfer.FailureReason, CompletedAt = CompletedAt };
+}
 
 /// <summary>Whether a wallet took a credit's room under the cap, and how much room it had before.</summary>
 [GenerateSerializer]

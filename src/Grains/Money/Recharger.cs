@@ -8,9 +8,9 @@ namespace MyPay.Grains.Money;
 /// <summary>
 /// Recharges a wallet from the member's first linked bank account: the wallet reserves the amount against its
 /// limits (and stores the pending recharge, and the bank command's index row as may-be-sent; its reminder resumes
-/// it), the bank moves the money (a firmbanking request keyed by the recharge, which writes only the bank's answer),
-/// then the wallet is credited with the ledger entries, or released if the bank refused, in one write that also
-/// finishes the recharge: three writes one after the other. Waits for the bank up to a bound and
+/// it), the bank moves the money (a firmbanking request keyed by the recharge, which writes nothing), then the wallet
+/// is credited with the ledger entries, or released if the bank refused, in one write that also finishes the recharge
+/// and stores the bank's answer in its bank command's row: two writes one after the other. Waits for the bank up to a bound and
 /// carries on after it. Used by the charge endpoint, by auto top-up (of payments and remittances), and by the
 /// wallet's reminder.
 /// </summary>
@@ -26,7 +26,7 @@ public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmban
         {
             // A retried request is answered as the first was, whatever changed since (a suspension, an unlinked account).
             return await wallet.FindRecharge(operation) is { } first
-                ? await ContinueAsync(first, wait, cancellationToken)
+                ? await ContinueAsync(first, resumed: true, wait, cancellationToken)
                 : new RechargeAttempt(profile is { Status: MemberStatus.Active } ? RechargeAttemptStatus.NoLinkedBankAccount : RechargeAttemptStatus.MemberNotActive, null, null);
         }
 
@@ -39,7 +39,8 @@ public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmban
         // The wallet arms its reminder that resumes recharges before it writes the reservation. A repeated operation
         // gets the first reservation back, with the first recharge as it was reserved: that one is carried on (or,
         // finished, answered again, each step returning its first result).
-        return await ContinueAsync(await wallet.ReserveRecharge(pending, operation), wait, cancellationToken);
+        var reservation = await wallet.ReserveRecharge(pending, operation);
+        return await ContinueAsync(reservation, resumed: reservation.Recharge.RechargeId != rechargeId, wait, cancellationToken);
     }
 
     /// <summary>
@@ -57,7 +58,7 @@ public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmban
 
     /// <summary>The top-up a request made before, carried on as far as it goes; null when the request made none.</summary>
     public async Task<RechargeAttempt?> ResumeTopUpAsync(string memberId, OperationKey request, TimeSpan wait) =>
-        await grains.Get<IWalletGrain>(memberId).FindRecharge(TopUpKey(request)) is { } first ? await ContinueAsync(first, wait) : null;
+        await grains.Get<IWalletGrain>(memberId).FindRecharge(TopUpKey(request)) is { } first ? await ContinueAsync(first, resumed: true, wait) : null;
 
     /// <summary>The key of a request's auto top-up: one fixed request hash, as a retry may find the wallet differently short.</summary>
     public static OperationKey TopUpKey(OperationKey request) => OperationKey.Derived("auto-top-up", request.Id, "auto-top-up");
@@ -66,18 +67,19 @@ public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmban
     public static OperationKey AfterTopUpKey(OperationKey request) => OperationKey.Derived("after-top-up", request.Id, request.RequestHash);
 
     /// <summary>
-    /// A reservation carried on: a refusal is the answer; a reserved recharge is driven, waited for up to
+    /// A reservation carried on (<paramref name="resumed"/>: made before, by an earlier request, so its bank command may have
+    /// been sent): a refusal is the answer; a reserved recharge is driven, waited for up to
     /// <paramref name="wait"/> (<see cref="Timeout.InfiniteTimeSpan"/>: until the bank has answered or its answer is unknown), or
     /// until the caller goes away (the recharge carries on either way).
     /// </summary>
-    private async Task<RechargeAttempt> ContinueAsync(RechargeOutcome reservation, TimeSpan wait, CancellationToken cancellationToken = default)
+    private async Task<RechargeAttempt> ContinueAsync(RechargeOutcome reservation, bool resumed, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         if (reservation.Status != RechargeStatus.Reserved)
         {
             return new RechargeAttempt(RechargeAttemptStatus.Rejected, reservation, null);
         }
 
-        var running = FinishAsync(reservation.Recharge);
+        var running = FinishAsync(reservation.Recharge, resumed);
         if (wait != Timeout.InfiniteTimeSpan && await Task.WhenAny(running, Task.Delay(wait, time, cancellationToken)) != running)
         {
             return new RechargeAttempt(RechargeAttemptStatus.Pending, reservation, null);
@@ -96,31 +98,30 @@ public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmban
     }
 
     /// <summary>
-    /// Carries a reserved recharge to its end: the bank transfer (asked about first if it may have been sent),
-    /// then the wallet's credit or release. Returns the recharge as it then stands: still pending while the bank's
-    /// answer is unknown (the reminder comes back). Every step is idempotent, so it may run again, or beside itself.
+    /// Carries a reserved recharge to its end: the bank transfer (asked about first when <paramref name="resumed"/>, as it
+    /// may have been sent), then the wallet's credit or release, which stores the bank's answer too: the firmbanking grain
+    /// writes nothing for a recharge. Returns the recharge as it then stands: still pending while the bank's answer is
+    /// unknown (the reminder comes back). Every step is idempotent, so it may run again, or beside itself.
     /// </summary>
-    public async Task<RechargeRecord> FinishAsync(RechargeRecord recharge)
+    public async Task<RechargeRecord> FinishAsync(RechargeRecord recharge, bool resumed)
     {
         if (recharge.Status != RechargeProgress.Pending)
         {
             return recharge;
         }
 
-        // The wallet's reservation wrote that the command may be sent, with its index row, and its reminder carries
-        // the recharge on: the firmbanking grain need not write before it sends.
-        var transfer = await grains.Factory.GetGrain<IFirmbankingGrain>(recharge.FirmbankingRequestId).ExecuteRecorded(BankCommand(recharge));
+        // The wallet's reservation wrote the bank command's row as may-be-sent, and its reminder carries the recharge on.
+        var transfer = await grains.Factory.GetGrain<IFirmbankingGrain>(recharge.FirmbankingRequestId).ExecuteRecorded(BankCommand(recharge), resumed);
         var wallet = grains.Get<IWalletGrain>(recharge.MemberId);
+        var answer = new RechargeAnswer(recharge, transfer);
         switch (transfer.Status)
         {
             case FirmbankingStatus.Succeeded:
-                var completedAt = transfer.CompletedAt ?? time.GetUtcNow();
-                var balanceWon = await wallet.CompleteRecharge(new RechargeCompletion(recharge, transfer.FeeWon, completedAt));
-                return recharge with { Status = RechargeProgress.Succeeded, BalanceAfterWon = balanceWon, CompletedAt = completedAt };
+                var balanceWon = await wallet.CompleteRecharge(answer);
+                return recharge with { Status = RechargeProgress.Succeeded, BalanceAfterWon = balanceWon, CompletedAt = answer.CompletedAt };
             case FirmbankingStatus.Failed:
-                var failed = recharge with { Status = RechargeProgress.Failed, FailureReason = transfer.FailureReason, CompletedAt = transfer.CompletedAt };
-                await wallet.ReleaseRecharge(failed);
-                return failed;
+                await wallet.ReleaseRecharge(answer);
+                return answer.Failed;
             default:
                 // No answer yet: the reservation and the reminder stay.
                 return recharge;

@@ -92,17 +92,17 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         {
             if (await recharges.FindAsync(rechargeId, CancellationToken.None) is { Status: RechargeProgress.Pending } pending)
             {
-                await recharger.FinishAsync(pending);
+                await recharger.FinishAsync(pending, resumed: true);
             }
         }
 
         await Resumption.DisarmWhenIdleAsync(() => !wallet.Committed.HasPendingRecharges);
     }
 
-    public Task<long> CompleteRecharge(RechargeCompletion completion) =>
-        wallet.Run(state => CompleteRecharge(state, completion), OperationKey.Derived("complete-recharge", completion.Recharge.RechargeId, completion.Recharge.FirmbankingRequestId));
+    public Task<long> CompleteRecharge(RechargeAnswer answer) =>
+        wallet.Run(state => CompleteRecharge(state, answer), OperationKey.Derived("complete-recharge", answer.Recharge.RechargeId, answer.Recharge.FirmbankingRequestId));
 
-    public Task ReleaseRecharge(RechargeRecord failed) => wallet.Run(state => ReleaseRecharge(state, failed));
+    public Task ReleaseRecharge(RechargeAnswer answer) => wallet.Run(state => ReleaseRecharge(state, answer));
 
     public Task<PaymentOutcome> Pay(PaymentOrder order, OperationKey operation) => wallet.Run(state => Pay(state, order), operation);
 
@@ -157,15 +157,21 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
         return new RechargeOutcome(status, recharge, balanceWon);
     }
 
-    private long CompleteRecharge(WalletState state, RechargeCompletion completion)
+    private long CompleteRecharge(WalletState state, RechargeAnswer answer)
     {
-        var recharge = completion.Recharge;
+        var (recharge, transfer) = (answer.Recharge, answer.Transfer);
+        if (transfer.Status != FirmbankingStatus.Succeeded || transfer.RequestId != recharge.FirmbankingRequestId)
+        {
+            throw new InvalidOperationException($"Wallet {MemberId} was asked to credit recharge {recharge.RechargeId} on bank command {transfer.RequestId} in state {transfer.Status}.");
+        }
+
         if (!state.PendingRechargesWon.Remove(recharge.RechargeId, out var amountWon))
         {
             throw new InvalidOperationException($"Wallet {MemberId} has no pending recharge {recharge.RechargeId} to complete.");
         }
 
         var balanceWon = checked(state.BalanceWon + amountWon);
+        var completedAt = answer.CompletedAt;
         state.BalanceWon = balanceWon;
         AssertInvariants(state);
         state.Records.Append(new JournalEntry(
@@ -174,29 +180,32 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
             MemberId,
             recharge.IdempotencyKey,
             recharge.RechargeId,
-            completion.CompletedAt,
+            completedAt,
             [new Posting(Accounts.CorporateCash, amountWon), new Posting(Accounts.Wallet(MemberId), -amountWon)]));
-        if (completion.FeeWon > 0)
+        if (transfer.FeeWon > 0)
         {
-            state.Records.Append(JournalEntry.BankFee(recharge.FirmbankingRequestId, MemberId, completion.FeeWon, completion.CompletedAt));
+            state.Records.Append(JournalEntry.BankFee(recharge.FirmbankingRequestId, MemberId, transfer.FeeWon, completedAt));
         }
 
-        state.Records.Append(recharge with { Status = RechargeProgress.Succeeded, BalanceAfterWon = balanceWon, CompletedAt = completion.CompletedAt });
-        Publish(state, DomainEvents.RechargeCompleted, recharge.RechargeId, new RechargeCompletedEvent(recharge.RechargeId, MemberId, amountWon, balanceWon), completion.CompletedAt);
+        state.Records.Append(recharge with { Status = RechargeProgress.Succeeded, BalanceAfterWon = balanceWon, CompletedAt = completedAt });
+        state.Records.Append(FirmbankingIndexRow.Of(transfer));
+        Publish(state, DomainEvents.RechargeCompleted, recharge.RechargeId, new RechargeCompletedEvent(recharge.RechargeId, MemberId, amountWon, balanceWon), completedAt);
         return balanceWon;
     }
 
-    private bool ReleaseRecharge(WalletState state, RechargeRecord failed)
+    private bool ReleaseRecharge(WalletState state, RechargeAnswer answer)
     {
-        if (failed.Status != RechargeProgress.Failed || !state.PendingRechargesWon.Remove(failed.RechargeId))
+        if (answer.Transfer.Status != FirmbankingStatus.Failed || !state.PendingRechargesWon.Remove(answer.Recharge.RechargeId))
         {
             return false;
         }
 
+        var failed = answer.Failed;
         state.Records.Append(failed);
+        state.Records.Append(FirmbankingIndexRow.Of(answer.Transfer));
         Publish(
             state, DomainEvents.RechargeFailed, failed.RechargeId,
-            new RechargeFailedEvent(failed.RechargeId, MemberId, failed.AmountWon, failed.FailureReason, state.BalanceWon), failed.CompletedAt ?? failed.RequestedAt);
+            new RechargeFailedEvent(failed.RechargeId, MemberId, failed.AmountWon, failed.FailureReason, state.BalanceWon), answer.CompletedAt);
         return true;
     }
 

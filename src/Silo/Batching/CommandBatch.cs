@@ -80,9 +80,6 @@ public sealed class CommandBatch<TState> : IGrainState<TState>
 
     private bool recordExists;
 
-    /// <summary>Whether <see cref="committed"/> was assumed new (<see cref="AssumeNew"/>) and neither a read nor a write has confirmed it yet.</summary>
-    private bool assumed;
-
     /// <summary>The state a write is storing, while it is in flight; nothing changes it.</summary>
     private TState? inFlight;
 
@@ -131,30 +128,10 @@ public sealed class CommandBatch<TState> : IGrainState<TState>
     {
         await storage.ReadStateAsync(stateName, grain.GrainContext.GrainId, this);
         committed = stored;
-        assumed = false;
     }
 
-    /// <summary>
-    /// Starts from a new state without reading storage, unless the state is loaded already: for a grain whose key is
-    /// new nearly always (a request id made for it), to spare the read that would find nothing. Its first write then
-    /// stores the row only if none exists; should one exist after all, that write loses as a stale one does (its
-    /// commands applied again to the stored state, or failed with <see cref="StateConflictException"/>), so nothing
-    /// stored is overwritten. A grain that does this loads the state itself before anything else reads it
-    /// (<see cref="LoadUnlessKnownAsync"/>), and acts on the assumed state only where a write follows to prove it.
-    /// </summary>
-    public void AssumeNew()
-    {
-        if (committed is not null)
-        {
-            return;
-        }
-
-        stored = new TState();
-        (etag, recordExists, committed, assumed) = (null, false, stored, true);
-    }
-
-    /// <summary>Loads the stored state unless it is known: read, or written since it was assumed new.</summary>
-    public Task LoadUnlessKnownAsync() => committed is null || assumed ? LoadAsync() : Task.CompletedTask;
+    /// <summary>Loads the stored state unless it is loaded already.</summary>
+    public Task LoadUnlessKnownAsync() => committed is null ? LoadAsync() : Task.CompletedTask;
 
     private GrainId StorageId => new(stateName, grain.GrainContext.GrainId.Key.ToString()!);
 
@@ -324,7 +301,6 @@ public sealed class CommandBatch<TState> : IGrainState<TState>
                 if (failure is null)
                 {
                     committed = snapshot;
-                    assumed = false;
                     conflicts = 0;
                     SiloMetrics.CommandsPerWrite.Record(writing.Count);
                     foreach (var command in writing)
@@ -432,7 +408,6 @@ public sealed class CommandBatch<TState> : IGrainState<TState>
         }
 
         committed = stored;
-        assumed = false;
         var arrived = Waiting.ToList();
         Waiting.Clear();
         foreach (var command in retry.Concat(arrived))

@@ -37,22 +37,6 @@ public sealed class CommandBatchTests(OrleansStorageCluster fixture) : IClassFix
     }
 
     [Fact]
-    public async Task StateAssumedNew_IsWrittenWithoutARead_AndWhereARowIsStoredAfterAll_TheCommandIsAppliedToIt()
-    {
-        var key = NewKey();
-        var tally = fixture.Grains.GetGrain<IAssumingTallyGrain>(key);
-        Assert.Equal(5, await tally.AddAssumingNew(5).WaitAsync(TestSilo.Timeout));
-        await fixture.AssertStoredAsync(AssumingTallyGrain.StateName, key, version: 1, total: 5);
-        await tally.Deactivate();
-
-        // A fresh activation assumes again: its write loses to the stored row, which it then reads and applies the command to.
-        Assert.Equal(8, await tally.AddAssumingNew(3).WaitAsync(TestSilo.Timeout));
-        await fixture.AssertStoredAsync(AssumingTallyGrain.StateName, key, version: 2, total: 8);
-        await tally.Deactivate();
-        Assert.Equal(8, await tally.Committed().WaitAsync(TestSilo.Timeout));
-    }
-
-    [Fact]
     public async Task RepeatedOperationKey_IsAnsweredWithTheFirstResult_AndTakesEffectOnce()
     {
         var tally = fixture.Grains.GetGrain<IBatchedTallyGrain>(NewKey());
