@@ -170,6 +170,21 @@ public sealed class WalletGrainTests(WalletGrainHost host) : IClassFixture<Walle
     }
 
     [Fact]
+    public async Task Release_OnAnotherBankCommandsRefusal_IsAnInvariantFailure_AndKeepsTheReservation()
+    {
+        // The bank refused some other command: this recharge's money may still have moved, so its reservation must stay.
+        await ReserveAsync("r1", 50_000);
+        await ReserveAsync("r2", 50_000);
+        var others = Answer(Pending("r1", 50_000), refusal: "refused");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(
+            () => Wallet().ReleaseRecharge(others with { Transfer = others.Transfer with { RequestId = "fb-some-other-command" } }));
+
+        Assert.Equal(RechargeStatus.AboveTheBalanceCap, (await ReserveAsync("r3", 10_000)).Status);
+        Assert.Equal(RechargeProgress.Pending, Assert.Single(await RechargeRowsAsync(), row => row.RechargeId == RechargeId("r1")).Status);
+    }
+
+    [Fact]
     public async Task Complete_Unreserved_IsAnInvariantFailure()
     {
         await Assert.ThrowsAsync<InvalidOperationException>(() => Wallet().CompleteRecharge(Completion("never", 10_000)));

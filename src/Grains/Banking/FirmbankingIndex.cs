@@ -43,15 +43,12 @@ public sealed record FirmbankingIndexRow(
             return null;
         }
 
-        var record = FirmbankingRecord.Sent(RequestId, new FirmbankingCommand(MemberId, Purpose, From, To, AmountWon), CreatedAt);
-        return IsFinal(Status) && CompletedAt is { } completedAt
-            ? record.Answered(Status, FailureReason, FeeWon, completedAt)
-            : record with { Status = Status };
+        var sent = FirmbankingRecord.Sent(RequestId, new FirmbankingCommand(MemberId, Purpose, From, To, AmountWon), CreatedAt);
+        var stored = sent with { Status = Status };
+        return stored.IsFinal && CompletedAt is { } completedAt ? sent.Answered(Status, FailureReason, FeeWon, completedAt) : stored;
     }
 
     public static string StatusName(FirmbankingStatus status) => status.ToString().ToLowerInvariant();
-
-    private static bool IsFinal(FirmbankingStatus status) => status is FirmbankingStatus.Succeeded or FirmbankingStatus.Failed;
 }
 
 /// <summary>Stores <see cref="FirmbankingIndexRow"/>s with the firmbanking writes that make them; a final row never changes again.</summary>

@@ -159,11 +159,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
 
     private long CompleteRecharge(WalletState state, RechargeAnswer answer)
     {
-        var (recharge, transfer) = (answer.Recharge, answer.Transfer);
-        if (transfer.Status != FirmbankingStatus.Succeeded || transfer.RequestId != recharge.FirmbankingRequestId)
-        {
-            throw new InvalidOperationException($"Wallet {MemberId} was asked to credit recharge {recharge.RechargeId} on bank command {transfer.RequestId} in state {transfer.Status}.");
-        }
+        var (recharge, transfer) = AssertAnswers(answer, FirmbankingStatus.Succeeded);
 
         if (!state.PendingRechargesWon.Remove(recharge.RechargeId, out var amountWon))
         {
@@ -195,7 +191,7 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
 
     private bool ReleaseRecharge(WalletState state, RechargeAnswer answer)
     {
-        if (answer.Transfer.Status != FirmbankingStatus.Failed || !state.PendingRechargesWon.Remove(answer.Recharge.RechargeId))
+        if (!state.PendingRechargesWon.Remove(AssertAnswers(answer, FirmbankingStatus.Failed).Recharge.RechargeId))
         {
             return false;
         }
@@ -361,6 +357,22 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
             state, DomainEvents.PaymentRefunded, refundId,
             new PaymentRefundedEvent(refundId, payment.PaymentId, MemberId, payment.MerchantId, amountWon, commissionWon, state.BalanceWon), at);
         return new RefundCredit(Credited: true, state.BalanceWon, roomWon);
+    }
+
+    /// <summary>
+    /// The bank's answer, checked to be <paramref name="expected"/> and to be the answer to this recharge's own bank command:
+    /// a credit or release on any other is a bug, and moves nothing.
+    /// </summary>
+    private (RechargeRecord Recharge, FirmbankingRecord Transfer) AssertAnswers(RechargeAnswer answer, FirmbankingStatus expected)
+    {
+        var (recharge, transfer) = (answer.Recharge, answer.Transfer);
+        if (transfer.Status != expected || transfer.RequestId != recharge.FirmbankingRequestId)
+        {
+            throw new InvalidOperationException(
+                $"Wallet {MemberId} was asked to settle recharge {recharge.RechargeId} as {expected} on bank command {transfer.RequestId} in state {transfer.Status}.");
+        }
+
+        return (recharge, transfer);
     }
 
     /// <summary>Publishes an event on the wallet's stream, in the write of the change it tells of.</summary>
