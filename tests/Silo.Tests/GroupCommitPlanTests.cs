@@ -29,7 +29,7 @@ public sealed partial class GroupCommitPlanTests(SiloDatabase database) : IClass
         }
 
         var plan = await GenericPlanAsync(SqlScripts.WriteStates,
-            "'{1}', '{plan}', '{k1}', '{1}', '{\"\\\\x7b7d\"}', '{1}', '{new-op}', '{h}', '{\"\\\\x00\"}'");
+            "'{1}', '{plan}', '{k1}', '{1}', '{\"\\\\x7b7d\"}', '{1}', '{new-op}', '{h}', '{\"\\\\x00\"}', false");
 
         Assert.Contains("Index Only Scan using silo_grain_operation_pkey on silo_grain_operation", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("Seq Scan on silo_grain_operation", plan, StringComparison.Ordinal);

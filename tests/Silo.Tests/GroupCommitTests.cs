@@ -14,6 +14,7 @@ namespace MyPay.Silo.Tests;
 public sealed class GroupCommitTests(SiloDatabase database) : IClassFixture<SiloDatabase>
 {
     private const string BatchSize = "mypay.silo.commit.batch_size";
+    private const string CarefulCommits = "mypay.silo.commit.careful";
 
     [Fact]
     public async Task Batch_WithAStaleItemAndARepeatedKey_CommitsItsOtherItems()
@@ -108,6 +109,44 @@ public sealed class GroupCommitTests(SiloDatabase database) : IClassFixture<Silo
         Assert.Equal(1, await database.ScalarAsync<long>($"SELECT count(*) FROM test_record WHERE grain_key = '{taken.Key}'"));
         Assert.Equal(1, await database.ScalarAsync<long>($"SELECT count(*) FROM test_record WHERE grain_key = '{recorded.Key}'"));
         Assert.Equal(0, await database.ScalarAsync<long>($"SELECT count(*) FROM test_record WHERE grain_key = '{negative.Key}'"));
+    }
+
+    [Fact]
+    public async Task Batch_WithRecords_WritesThemInOneRoundTrip_AndOnlyForTheWritesThatCommit()
+    {
+        // Records travel with the states and the COMMIT in one round trip, sent before the store sees which writes the
+        // statement wrote. A clean batch stays that way; one with a stale and a repeated write must be sent again, the
+        // careful way, so that only the written ones leave records.
+        await CreateRecordTableAsync();
+        await using var storage = new PostgresGrainStorage(database.DataSource, new PostgresStorageOptions { ConcurrentCommits = 1 }, [new TestRecordWriter()]);
+        var (blocker, clean, written, stale, repeated) = (NewGrain(), NewGrain(), NewGrain(), NewGrain(), NewGrain());
+        foreach (var grain in new[] { blocker, stale, repeated })
+        {
+            Assert.Equal(WriteOutcome.CommittedAt(1), await WriteAsync(storage, grain, 0, "v1", Operation("recorded")));
+        }
+
+        using var careful = new MetricRecorder(CarefulCommits);
+        Assert.Equal(WriteOutcome.CommittedAt(1), await WriteAsync(storage, clean, 0, "v1", [new TestRecord(clean.Key, 1, 1)]).WaitAsync(TestSilo.Timeout));
+        Assert.Empty(careful.Measurements);
+
+        var writes = await QueueWhileCommitterIsHeldAsync(storage, blocker, () =>
+        [
+            WriteAsync(storage, written, 0, "v1", [new TestRecord(written.Key, 1, 1)], Operation("new")),
+            WriteAsync(storage, stale, 5, "v2", [new TestRecord(stale.Key, 2, 2)]),
+            WriteAsync(storage, repeated, 1, "v2", [new TestRecord(repeated.Key, 3, 3)], Operation("recorded")),
+        ]);
+
+        Assert.Equal(WriteOutcome.CommittedAt(1), await writes[0]);
+        Assert.Equal(WriteStatus.VersionConflict, (await writes[1]).Status);
+        Assert.Equal(WriteStatus.DuplicateOperation, (await writes[2]).Status);
+        foreach (var (grain, rows) in new[] { (clean, 1L), (written, 1L), (stale, 0L), (repeated, 0L) })
+        {
+            Assert.Equal(rows, await database.ScalarAsync<long>($"SELECT count(*) FROM test_record WHERE grain_key = '{grain.Key}'"));
+        }
+
+        Assert.Equal((1L, "v1"), await ReadAsync(storage, stale));
+        Assert.Equal([1L], careful.Measurements);
+        Assert.NotNull(await storage.ReadOperationAsync(written, "new", CancellationToken.None).WaitAsync(TestSilo.Timeout));
     }
 
     [Fact]

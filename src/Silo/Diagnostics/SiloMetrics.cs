@@ -35,4 +35,11 @@ public static class SiloMetrics
     public static readonly Histogram<double> WriteDuration = Meter.CreateHistogram<double>(
         "mypay.silo.write.duration", "ms", "Duration of one grain write, from queued to committed.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2.5, 5, 10, 15, 20, 25, 50, 100, 250, 1000] });
+
+    /// <summary>
+    /// Group commits with records sent again the careful way, in two round trips, because a write of the batch was stale
+    /// or repeated, so the one-round-trip attempt (records of every write) was refused.
+    /// </summary>
+    public static readonly Counter<long> CarefulCommits = Meter.CreateCounter<long>(
+        "mypay.silo.commit.careful", "{transaction}", "Group commits with records sent again in two round trips, as a write of theirs was stale or repeated.");
 }

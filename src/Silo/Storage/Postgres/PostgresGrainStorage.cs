@@ -13,10 +13,14 @@ namespace MyPay.Silo.Storage.Postgres;
 /// written by its committer loops (<see cref="PostgresStorageOptions.ConcurrentCommits"/>, one by default), each taking whatever has queued (up to
 /// <see cref="PostgresStorageOptions.MaxBatchSize"/>) into one statement. A busy node therefore
 /// makes large batches and an idle one makes batches of one, with no timer in between.
-/// A write's task completes only after its transaction has committed.
+/// A write's task completes only after its transaction has committed, which for a batch with records
+/// (<see cref="IRecordWriter"/>) is one round trip too, unless one of its writes is stale or repeated.
 /// </summary>
 public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
 {
+    /// <summary>The SQLSTATE of a states' statement asked for all or nothing that would not write every item (migration 0008).</summary>
+    private const string NotAllWritten = "MPW01";
+
     private readonly NpgsqlDataSource dataSource;
     private readonly PostgresStorageOptions options;
     private readonly Channel<PendingWrite> queue;
@@ -263,6 +267,46 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
 
     private async Task<WriteOutcome[]> ExecuteBatchAsync(List<PendingWrite> batch)
     {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        if (!batch.Exists(pending => pending.Write.Records.Count > 0))
+        {
+            // Plain state writes commit with the statement itself, in one round trip.
+            await using var plain = new NpgsqlBatch(connection) { BatchCommands = { StatesCommand(batch, allOrNothing: false) } };
+            return await RunAsync(plain, batch.Count);
+        }
+
+        // Records need a transaction around the states' statement and their writers, and are written only for the writes
+        // that commit. Nearly always that is every write of the batch: the states, every write's records and the COMMIT
+        // then go in one round trip, the statement refusing the whole batch should any write be stale or repeated.
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await using var optimistic = new NpgsqlBatch(connection, transaction) { BatchCommands = { StatesCommand(batch, allOrNothing: true) } };
+            AddRecordsAndCommit(optimistic, batch);
+            try
+            {
+                return await RunAsync(optimistic, batch.Count);
+            }
+            catch (PostgresException exception) when (exception.SqlState == NotAllWritten)
+            {
+                SiloMetrics.CarefulCommits.Add(1);
+            }
+        }
+
+        // The careful way, in two round trips: the states' statement, then the records of the writes it wrote, and the
+        // COMMIT. Should a writer's statement fail, the statements after it (COMMIT included) are skipped and disposing
+        // the transaction rolls it back.
+        await using var careful = await connection.BeginTransactionAsync();
+        await using var states = new NpgsqlBatch(connection, careful) { BatchCommands = { StatesCommand(batch, allOrNothing: false) } };
+        var outcomes = await RunAsync(states, batch.Count);
+        await using var records = new NpgsqlBatch(connection, careful);
+        AddRecordsAndCommit(records, batch.Where((pending, item) => outcomes[item].Status == WriteStatus.Committed));
+        await RunAsync(records, writes: 0);
+        return outcomes;
+    }
+
+    /// <summary>The group commit's statement for <paramref name="batch"/>'s states (write_states.sql), answering one row per write.</summary>
+    private static NpgsqlBatchCommand StatesCommand(List<PendingWrite> batch, bool allOrNothing)
+    {
         var count = batch.Count;
         var items = new int[count];
         var grainTypes = new string[count];
@@ -290,13 +334,7 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
             }
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync();
-
-        // Records need a transaction around the state statement and their writers; plain state writes commit
-        // with the statement itself, in one round trip.
-        var hasRecords = batch.Exists(pending => pending.Write.Records.Count > 0);
-        await using var transaction = hasRecords ? await connection.BeginTransactionAsync() : null;
-        await using var command = new NpgsqlCommand(SqlScripts.WriteStates, connection);
+        var command = new NpgsqlBatchCommand(SqlScripts.WriteStates);
         command.Parameters.Add(new NpgsqlParameter<int[]>("items", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = items });
         command.Parameters.Add(new NpgsqlParameter<string[]>("grain_types", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = grainTypes });
         command.Parameters.Add(new NpgsqlParameter<string[]>("grain_keys", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = grainKeys });
@@ -306,12 +344,34 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter<string[]>("operation_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. operationIds] });
         command.Parameters.Add(new NpgsqlParameter<string[]>("request_hashes", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. requestHashes] });
         command.Parameters.Add(new NpgsqlParameter<byte[][]>("results", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = [.. results] });
+        command.Parameters.Add(new NpgsqlParameter<bool>("all_or_nothing", NpgsqlDbType.Boolean) { TypedValue = allOrNothing });
+        return command;
+    }
 
-        var outcomes = new WriteOutcome[count];
-        var answered = 0;
-        await using (var reader = await command.ExecuteReaderAsync())
+    /// <summary>The record writers' statements for the records of <paramref name="writes"/>, then the COMMIT.</summary>
+    private void AddRecordsAndCommit(NpgsqlBatch batch, IEnumerable<PendingWrite> writes)
+    {
+        foreach (var ofOneType in writes.SelectMany(pending => pending.Write.Records).GroupBy(record => record.GetType()))
         {
-            while (await reader.ReadAsync())
+            recordWriters[ofOneType.Key].AddCommands(batch, [.. ofOneType]);
+        }
+
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="batch"/> in one round trip. With <paramref name="writes"/> above 0 its first command is the
+    /// states' statement, whose answer (one row per write) is returned. A later command's failure of class 23 (integrity
+    /// constraint violation) is a record breaking its table's rule, not a race of the states' statement.
+    /// </summary>
+    private static async Task<WriteOutcome[]> RunAsync(NpgsqlBatch batch, int writes)
+    {
+        var outcomes = new WriteOutcome[writes];
+        try
+        {
+            await using var reader = await batch.ExecuteReaderAsync();
+            var answered = 0;
+            while (writes > 0 && await reader.ReadAsync())
             {
                 var item = reader.GetInt32(0);
                 var version = reader.GetInt64(1);
@@ -321,38 +381,20 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
                     : WriteOutcome.Conflict;
                 answered++;
             }
+
+            if (answered != writes)
+            {
+                throw new InvalidOperationException($"Group commit answered {answered} of {writes} writes.");
+            }
+
+            while (await reader.NextResultAsync())
+            {
+            }
         }
-
-        if (answered != count)
+        catch (PostgresException exception) when (exception.SqlState.StartsWith("23", StringComparison.Ordinal)
+            && (writes == 0 || exception.BatchCommand != batch.BatchCommands[0]))
         {
-            throw new InvalidOperationException($"Group commit answered {answered} of {count} writes.");
-        }
-
-        if (transaction is not null)
-        {
-            // The records of the writes that committed, and the COMMIT itself, in one round trip. Should a
-            // writer's statement fail, the statements after it (COMMIT included) are skipped and disposing
-            // the transaction rolls it back.
-            await using var records = new NpgsqlBatch(connection);
-            var committedRecords = batch
-                .Where((pending, item) => outcomes[item].Status == WriteStatus.Committed)
-                .SelectMany(pending => pending.Write.Records)
-                .GroupBy(record => record.GetType());
-            foreach (var ofOneType in committedRecords)
-            {
-                recordWriters[ofOneType.Key].AddCommands(records, [.. ofOneType]);
-            }
-
-            records.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-            try
-            {
-                await records.ExecuteNonQueryAsync();
-            }
-            catch (PostgresException exception) when (exception.SqlState.StartsWith("23", StringComparison.Ordinal))
-            {
-                // Class 23, integrity constraint violation: a record broke its table's rule, not a race of this statement.
-                throw new RecordsRefusedException(exception);
-            }
+            throw new RecordsRefusedException(exception);
         }
 
         return outcomes;

@@ -18,6 +18,8 @@
 --                uniqueness; the `fresh` check only keeps the normal path from tripping it. A
 --                violation (a race the row lock did not order) aborts the whole statement, and the
 --                committer retries the batch.
+--   5. all written: asked for all or nothing (all_or_nothing) the statement fails as a whole (SQLSTATE MPW01, silo_all_written) unless
+--                every item was written, for a batch whose records follow in the same round trip.
 -- Items must have distinct grains within one batch; the committer guarantees it.
 WITH input AS (
     SELECT *
@@ -77,3 +79,4 @@ SELECT i.item, coalesce(w.version, 0) AS version, f.item IS NULL AS duplicate
 FROM input i
 LEFT JOIN written w ON w.item = i.item
 LEFT JOIN fresh f ON f.item = i.item
+WHERE silo_all_written(@all_or_nothing, (SELECT count(*) FROM written), cardinality(@items::int[]))
