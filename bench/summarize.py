@@ -292,6 +292,7 @@ def tail_lines(work, scenario, seconds):
     pause = delta("dotnet_gc_pause_time_seconds_total")
     collections = [delta("dotnet_gc_collections_total", gc_heap_generation=generation) for generation in ("gen0", "gen1", "gen2")]
     contentions = delta("dotnet_monitor_lock_contentions_total")
+    careful = delta("mypay_silo_commit_careful_total")
     gc_part = (
         f"garbage collections gen0/gen1/gen2 {' / '.join(fmt(count, 0) for count in collections)}, paused {fmt(pause * 1000 if pause is not None else None, 0)} ms "
         f"in all ({fmt(100 * pause / seconds if pause is not None else None, 2)}% of the time; "
@@ -300,7 +301,8 @@ def tail_lines(work, scenario, seconds):
         f"Where {scenario}'s latency goes (the node's /metrics over the measured part; a histogram's bucket upper bound): "
         f"the client saw p50 {fmt(numbers['p50'], 1)} ms and p99 {fmt(numbers['p99'], 1)} ms; the payment endpoint itself "
         f"(ASP.NET Core's request duration) p50 ≤ {fmt(server[0], 0)} ms, p99 ≤ {fmt(server[1], 0)} ms. Group commits: "
-        f"{fmt(batches, 0)} of {fmt(writes / batches if batches and writes else None, 1)} writes on average, each transaction p50 ≤ {fmt(commit[0], 1)} ms, "
+        f"{fmt(batches, 0)} of {fmt(writes / batches if batches and writes else None, 1)} writes on average "
+        f"({fmt(careful or 0, 0)} sent again in two round trips, a write of theirs stale or repeated), each transaction p50 ≤ {fmt(commit[0], 1)} ms, "
         f"p99 ≤ {fmt(commit[1], 0)} ms; a write from queued to committed p50 ≤ {fmt(write[0], 1)} ms, p99 ≤ {fmt(write[1], 0)} ms; "
         f"{gc_part}; {fmt(contentions, 0)} lock contentions.",
         "",

@@ -278,8 +278,9 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         // Records need a transaction around the states' statement and their writers, and are written only for the writes
         // that commit. Nearly always that is every write of the batch: the states, every write's records and the COMMIT
         // then go in one round trip, the statement refusing the whole batch should any write be stale or repeated.
-        await using (var transaction = await connection.BeginTransactionAsync())
+        if (options.RecordsInOneRoundTrip)
         {
+            await using var transaction = await connection.BeginTransactionAsync();
             await using var optimistic = new NpgsqlBatch(connection, transaction) { BatchCommands = { StatesCommand(batch, allOrNothing: true) } };
             AddRecordsAndCommit(optimistic, batch);
             try

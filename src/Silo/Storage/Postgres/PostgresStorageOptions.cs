@@ -38,6 +38,14 @@ public sealed class PostgresStorageOptions
     public int ConcurrentCommits { get; set; } = 1;
 
     /// <summary>
+    /// Whether a batch with records goes in one round trip: its states' statement (asked for all or nothing), every write's
+    /// records and the COMMIT sent together, and only a batch with a stale or repeated write sent again in two (the states'
+    /// statement, then the written writes' records and the COMMIT). Default true; false always takes the two, as before
+    /// 2026-12-03, for measuring one against the other (<c>bench/run commit</c>).
+    /// </summary>
+    public bool RecordsInOneRoundTrip { get; set; } = true;
+
+    /// <summary>
     /// Retries of a whole batch after a deadlock or serialization failure. Default 3; each retry is
     /// immediate, since the competing transaction has already been rolled back or committed.
     /// </summary>

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text;
+using MyPay.Grains;
+using MyPay.Grains.Ledger;
+using MyPay.Silo.Diagnostics;
+using MyPay.Silo.Grains;
+using MyPay.Silo.Migrations;
+using MyPay.Silo.Storage;
+using MyPay.Silo.Storage.Postgres;
+using Npgsql;
+
+// MyPay's group-committing store on its own: WRITERS grains, each writing its state again as soon as its last write
+// committed, every write carrying a journal entry of two postings (a recharge's shape: corporate cash to the grain's
+// wallet) and an operation key, as a payment's write carries its entry and key. Measured closed loop, with records in one
+// round trip and in two (PostgresStorageOptions.RecordsInOneRoundTrip), alternating, ROUNDS times each, SECONDS each: the
+// writes a second, the writes per transaction, a write's latency from queued to committed, and the CPU PostgreSQL used per write.
+//
+// Usage: MyPay.Bench.Commit DATABASE_URL [WRITERS=64] [SECONDS=10] [ROUNDS=2]
+if (args.Length < 1)
+{
+    Console.Error.WriteLine("usage: MyPay.Bench.Commit DATABASE_URL [WRITERS] [SECONDS] [ROUNDS]");
+    return 2;
+}
+
+var writers = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
+var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2;
+// A pool of 8, as the node's (PostgresStorageOptions.ConnectionsMax).
+await using var dataSource = new NpgsqlDataSourceBuilder(PostgresConnection.WithPoolOf(PostgresConnection.ToConnectionString(args[0]), 8)).Build();
+await new MigrationRunner(dataSource, [MigrationSource.Silo, new MigrationSource("ledger", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Ledger.Sql.")])
+    .ApplyAsync(CancellationToken.None);
+
+// The store's transactions, counted from its own meter: one batch-size measurement per committed transaction.
+long transactionsCommitted = 0;
+using var listener = new MeterListener
+{
+    InstrumentPublished = (instrument, meterListener) =>
+    {
+        if (instrument.Meter.Name == SiloMetrics.MeterName && instrument.Name == "mypay.silo.commit.batch_size")
+        {
+            meterListener.EnableMeasurementEvents(instrument);
+        }
+    },
+};
+listener.SetMeasurementEventCallback<int>((_, _, _, _) => Interlocked.Increment(ref transactionsCommitted));
+listener.Start();
+
+var rows = new List<string>();
+for (var round = 1; round <= rounds; round++)
+{
+    foreach (var oneRoundTrip in new[] { false, true })
+    {
+        var measured = await MeasureAsync(oneRoundTrip);
+        rows.Add(string.Create(
+            CultureInfo.InvariantCulture,
+            $"| {(oneRoundTrip ? "one" : "two")} | {round} | {measured.WritesPerSecond:N0} | {measured.WritesPerTransaction:N1} | {measured.P50:N2} | {measured.P99:N2} | {measured.PostgresMsPerWrite:N3} |"));
+        Console.Error.WriteLine(rows[^1]);
+    }
+}
+
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{writers} grains writing closed loop, {seconds} s a measurement, each write a state, a journal entry of two postings and an operation key."));
+Console.WriteLine();
+Console.WriteLine("| round trips per transaction with records | round | writes/s | writes per transaction | write p50 ms | write p99 ms | PostgreSQL CPU ms per write |");
+Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+rows.ForEach(Console.WriteLine);
+return 0;
+
+async Task<Measured> MeasureAsync(bool oneRoundTrip)
+{
+    var options = new PostgresStorageOptions { RecordsInOneRoundTrip = oneRoundTrip };
+    await using var storage = new PostgresGrainStorage(dataSource, options, [new JournalWriter()]);
+    var run = Guid.NewGuid().ToString("N")[..8];
+    var payload = Encoding.UTF8.GetBytes(new string('x', 300));
+    var latencies = new List<double>[writers];
+    var transactionsBefore = Interlocked.Read(ref transactionsCommitted);
+    var cpuBefore = PostgresCpu();
+    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+    var started = Stopwatch.GetTimestamp();
+    await Task.WhenAll(Enumerable.Range(0, writers).Select(writer => Task.Run(async () =>
+    {
+        var grain = new GrainId("bench-commit", $"{run}-{writer}");
+        var mine = latencies[writer] = [];
+        for (long version = 0; !stop.IsCancellationRequested; version++)
+        {
+            var operation = $"{run}-{writer}-{version}";
+            var entry = new JournalEntry(
+                $"bench:{operation}", "recharge", grain.Key, operation, null, DateTimeOffset.UtcNow,
+                [new Posting(Accounts.CorporateCash, 1_000), new Posting(Accounts.Wallet(grain.Key), -1_000)]);
+            var write = new StateWrite(grain, version, payload, [new OperationRecord(operation, "hash", [1])]) { Records = [entry] };
+            var queued = Stopwatch.GetTimestamp();
+            var outcome = await storage.WriteAsync(write, CancellationToken.None);
+            if (outcome.Status != WriteStatus.Committed)
+            {
+                throw new InvalidOperationException($"A write of {grain} was {outcome.Status}.");
+            }
+
+            mine.Add(Stopwatch.GetElapsedTime(queued).TotalMilliseconds);
+        }
+    })));
+    var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+    var cpu = PostgresCpu() - cpuBefore;
+    var transactions = Interlocked.Read(ref transactionsCommitted) - transactionsBefore;
+    var all = latencies.SelectMany(list => list).Order().ToArray();
+    return new Measured(
+        all.Length / elapsed,
+        transactions > 0 ? all.Length / (double)transactions : 0,
+        all[all.Length / 2],
+        all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))],
+        cpu.TotalMilliseconds / all.Length);
+}
+
+
+// The CPU every PostgreSQL process used so far, from /proc: its own and its reaped children's (a backend's time moves to
+// the postmaster's children's once it exits), in clock ticks of 10 ms.
+static TimeSpan PostgresCpu()
+{
+    var ticks = 0L;
+    foreach (var directory in Directory.EnumerateDirectories("/proc"))
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText(Path.Combine(directory, "stat"));
+        }
+        catch (IOException)
+        {
+            continue; // not a process, or one that has just exited
+        }
+        catch (UnauthorizedAccessException)
+        {
+            continue;
+        }
+
+        // pid (comm) state ppid ...: utime, stime, cutime and cstime are fields 14 to 17, the 12th to 15th after comm.
+        var commEnd = stat.LastIndexOf(')');
+        if (commEnd < 0 || !stat.AsSpan(0, commEnd).EndsWith("(postgres", StringComparison.Ordinal))
+        {
+            continue;
+        }
+
+        var fields = stat[(commEnd + 2)..].Split(' ');
+        ticks += fields[11..15].Sum(field => long.Parse(field, CultureInfo.InvariantCulture));
+    }
+
+    return TimeSpan.FromMilliseconds(ticks * 10);
+}
+
+internal sealed record Measured(double WritesPerSecond, double WritesPerTransaction, double P50, double P99, double PostgresMsPerWrite);
