@@ -29,7 +29,7 @@ var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture)
 var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2;
 // A pool of 8, as the node's (PostgresStorageOptions.ConnectionsMax).
 await using var dataSource = new NpgsqlDataSourceBuilder(PostgresConnection.WithPoolOf(PostgresConnection.ToConnectionString(args[0]), 8)).Build();
-await new MigrationRunner(dataSource, [MigrationSource.Silo, new MigrationSource("ledger", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Ledger.Sql.")])
+await new MigrationRunner(dataSource, [MigrationSource.Silo, GrainsRegistration.LedgerMigrations])
     .ApplyAsync(CancellationToken.None);
 
 // The store's transactions, counted from its own meter: one batch-size measurement per committed transaction.
@@ -38,6 +38,7 @@ using var listener = new MeterListener
 {
     InstrumentPublished = (instrument, meterListener) =>
     {
+        // By name: the callback runs while SiloMetrics' static fields are still being created, so they cannot be compared to.
         if (instrument.Meter.Name == SiloMetrics.MeterName && instrument.Name == "mypay.silo.commit.batch_size")
         {
             meterListener.EnableMeasurementEvents(instrument);
@@ -110,7 +111,6 @@ async Task<Measured> MeasureAsync(bool oneRoundTrip)
         all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))],
         cpu.TotalMilliseconds / all.Length);
 }
-
 
 // The CPU every PostgreSQL process used so far, from /proc: its own and its reaped children's (a backend's time moves to
 // the postmaster's children's once it exits), in clock ticks of 10 ms.

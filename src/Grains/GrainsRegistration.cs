@@ -21,6 +21,9 @@ namespace MyPay.Grains;
 /// <summary>The grain types MyPay hosts, and the options they read.</summary>
 public static class GrainsRegistration
 {
+    /// <summary>The ledger's tables and checks (journal entries, postings, wallet balances), which <see cref="JournalWriter"/> writes to.</summary>
+    public static MigrationSource LedgerMigrations { get; } = new("ledger", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Ledger.Sql.");
+
     /// <summary>Binds and validates the grains' options at start-up, and adds the services that span grains.</summary>
     public static IServiceCollection AddMyPayGrainServices(this IServiceCollection services)
     {
@@ -28,7 +31,7 @@ public static class GrainsRegistration
         services.AddOptions<FirmbankingOptions>().BindConfiguration(FirmbankingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RechargeOptions>().BindConfiguration(RechargeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddRecordWriter<JournalWriter>();
-        services.AddMigrations(new MigrationSource("ledger", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Ledger.Sql."));
+        services.AddMigrations(LedgerMigrations);
         services.AddMigrations(new MigrationSource("payments", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Payments.Sql."));
         services.AddMigrations(new MigrationSource("remittances", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Remittance.Sql."));
         services.AddMigrations(new MigrationSource("firmbanking", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Banking.Sql."));

@@ -385,7 +385,8 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
 
             if (answered != writes)
             {
-                throw new InvalidOperationException($"Group commit answered {answered} of {writes} writes.");
+                // A bug, never a business outcome. The batch fails; sent with its COMMIT (one round trip), it may have committed.
+                throw new InvalidOperationException($"Group commit answered {answered} of {writes} writes; whether it committed is unknown.");
             }
 
             while (await reader.NextResultAsync())
