@@ -4,7 +4,9 @@ using System.Globalization;
 using System.Text;
 using MyPay.Grains;
 using MyPay.Grains.Ledger;
+using MyPay.Grains.Payments;
 using MyPay.Silo.Diagnostics;
+using MyPay.Silo.Events;
 using MyPay.Silo.Grains;
 using MyPay.Silo.Migrations;
 using MyPay.Silo.Storage;
@@ -12,24 +14,38 @@ using MyPay.Silo.Storage.Postgres;
 using Npgsql;
 
 // MyPay's group-committing store on its own: WRITERS grains, each writing its state again as soon as its last write
-// committed, every write carrying a journal entry of two postings (a recharge's shape: corporate cash to the grain's
-// wallet) and an operation key, as a payment's write carries its entry and key. Measured closed loop, with records in one
-// round trip and in two (PostgresStorageOptions.RecordsInOneRoundTrip), alternating, ROUNDS times each, SECONDS each: the
-// writes a second, the writes per transaction, a write's latency from queued to committed, and the CPU PostgreSQL used per write.
+// committed, every write carrying an operation key and the records of SHAPE: "recharge", a journal entry of two postings
+// (corporate cash to the grain's wallet); "pay", what a payment's write carries: a journal entry of three postings (the
+// grain's wallet to a merchant's receivable and the fee revenue, which the ledger's triggers check and turn into a
+// settlement's open item), the payment's row and its event. Measured closed loop with records in ROUND_TRIPS ("two",
+// "one" or both: PostgresStorageOptions.RecordsInOneRoundTrip), alternating, ROUNDS times each, SECONDS each: the writes
+// a second, the writes per transaction, a write's latency from queued to committed, and the CPU PostgreSQL used per write.
 //
-// Usage: MyPay.Bench.Commit DATABASE_URL [WRITERS=64] [SECONDS=10] [ROUNDS=2]
+// Usage: MyPay.Bench.Commit DATABASE_URL [WRITERS=64] [SECONDS=10] [ROUNDS=2] [SHAPE=recharge] [ROUND_TRIPS="two one"]
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: MyPay.Bench.Commit DATABASE_URL [WRITERS] [SECONDS] [ROUNDS]");
+    Console.Error.WriteLine("usage: MyPay.Bench.Commit DATABASE_URL [WRITERS] [SECONDS] [ROUNDS] [recharge|pay] [\"two one\"]");
     return 2;
 }
 
 var writers = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
 var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
 var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2;
-// A pool of 8, as the node's (PostgresStorageOptions.ConnectionsMax).
-await using var dataSource = new NpgsqlDataSourceBuilder(PostgresConnection.WithPoolOf(PostgresConnection.ToConnectionString(args[0]), 8)).Build();
-await new MigrationRunner(dataSource, [MigrationSource.Silo, GrainsRegistration.LedgerMigrations])
+var paying = (args.Length > 4 ? args[4] : "recharge") switch
+{
+    "recharge" => false,
+    "pay" => true,
+    var shape => throw new ArgumentException($"SHAPE is recharge or pay, not {shape}."),
+};
+var roundTrips = (args.Length > 5 ? args[5] : "two one").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(mode => mode switch
+{
+    "two" => false,
+    "one" => true,
+    _ => throw new ArgumentException($"ROUND_TRIPS are two or one, not {mode}."),
+}).ToArray();
+// The node's connections: prepared statements, and a pool of 8 (PostgresStorageOptions.ConnectionsMax).
+await using var dataSource = new NpgsqlDataSourceBuilder(PostgresConnection.ForStore(args[0], new PostgresStorageOptions().ConnectionsMax)).Build();
+await new MigrationRunner(dataSource, [MigrationSource.Silo, GrainsRegistration.LedgerMigrations, GrainsRegistration.PaymentMigrations, GrainsRegistration.SettlementMigrations])
     .ApplyAsync(CancellationToken.None);
 
 // The store's transactions, counted from its own meter: one batch-size measurement per committed transaction.
@@ -51,7 +67,7 @@ listener.Start();
 var rows = new List<string>();
 for (var round = 1; round <= rounds; round++)
 {
-    foreach (var oneRoundTrip in new[] { false, true })
+    foreach (var oneRoundTrip in roundTrips)
     {
         var measured = await MeasureAsync(oneRoundTrip);
         rows.Add(string.Create(
@@ -61,7 +77,9 @@ for (var round = 1; round <= rounds; round++)
     }
 }
 
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{writers} grains writing closed loop, {seconds} s a measurement, each write a state, a journal entry of two postings and an operation key."));
+Console.WriteLine(string.Create(
+    CultureInfo.InvariantCulture,
+    $"{writers} grains writing closed loop, {seconds} s a measurement, each write a state, an operation key and {(paying ? "a payment's records: a journal entry of three postings, the payment's row and its event" : "a recharge's journal entry of two postings")}."));
 Console.WriteLine();
 Console.WriteLine("| round trips per transaction with records | round | writes/s | writes per transaction | write p50 ms | write p99 ms | PostgreSQL CPU ms per write |");
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -71,7 +89,7 @@ return 0;
 async Task<Measured> MeasureAsync(bool oneRoundTrip)
 {
     var options = new PostgresStorageOptions { RecordsInOneRoundTrip = oneRoundTrip };
-    await using var storage = new PostgresGrainStorage(dataSource, options, [new JournalWriter()]);
+    await using var storage = new PostgresGrainStorage(dataSource, options, [new JournalWriter(), new PaymentWriter(), new OutboxWriter()]);
     var run = Guid.NewGuid().ToString("N")[..8];
     var payload = Encoding.UTF8.GetBytes(new string('x', 300));
     var latencies = new List<double>[writers];
@@ -86,10 +104,11 @@ async Task<Measured> MeasureAsync(bool oneRoundTrip)
         for (long version = 0; !stop.IsCancellationRequested; version++)
         {
             var operation = $"{run}-{writer}-{version}";
-            var entry = new JournalEntry(
-                $"bench:{operation}", "recharge", grain.Key, operation, null, DateTimeOffset.UtcNow,
-                [new Posting(Accounts.CorporateCash, 1_000), new Posting(Accounts.Wallet(grain.Key), -1_000)]);
-            var write = new StateWrite(grain, version, payload, [new OperationRecord(operation, "hash", [1])]) { Records = [entry] };
+            var write = new StateWrite(grain, version, payload, [new OperationRecord(operation, "hash", [1])])
+            {
+                // A paying grain's first write funds its wallet.
+                Records = paying && version > 0 ? Payment(grain.Key, writer, operation, version) : Recharge(grain.Key, operation),
+            };
             var queued = Stopwatch.GetTimestamp();
             var outcome = await storage.WriteAsync(write, CancellationToken.None);
             if (outcome.Status != WriteStatus.Committed)
@@ -110,6 +129,32 @@ async Task<Measured> MeasureAsync(bool oneRoundTrip)
         all[all.Length / 2],
         all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))],
         cpu.TotalMilliseconds / all.Length);
+}
+
+// A recharge's entry: corporate cash to the wallet, a million won.
+static IReadOnlyList<object> Recharge(string memberId, string operation) =>
+[
+    new JournalEntry(
+        $"bench:{operation}", "recharge", memberId, operation, null, DateTimeOffset.UtcNow,
+        [new Posting(Accounts.CorporateCash, 1_000_000), new Posting(Accounts.Wallet(memberId), -1_000_000)]),
+];
+
+// A payment's records, as WalletGrain.Pay makes them: 1,000 won to one of 20 merchants at 3% commission.
+static IReadOnlyList<object> Payment(string memberId, int writer, string operation, long sequence)
+{
+    var at = DateTimeOffset.UtcNow;
+    var payment = new PaymentRecord($"pay-{operation}", memberId, $"merchant-{writer % 20}", 1_000, 300, 30, null, operation, at);
+    return
+    [
+        new JournalEntry(
+            $"payment:{payment.PaymentId}", "payment", memberId, operation, payment.PaymentId, at,
+            [new Posting(Accounts.Wallet(memberId), 1_000), new Posting(Accounts.Receivable(payment.MerchantId), -970), new Posting(Accounts.FeeRevenue, -30)]),
+        payment,
+        new OutboxEvent(
+            $"event-{operation}", $"wallet:{memberId}", sequence, "payment.completed",
+            $$"""{"paymentId":"{{payment.PaymentId}}","payerId":"{{memberId}}","merchantId":"{{payment.MerchantId}}","amountWon":1000,"commissionWon":30,"balanceWon":{{1_000_000 - (sequence * 1_000)}}}""",
+            at),
+    ];
 }
 
 // The CPU every PostgreSQL process used so far, from /proc: its own and its reaped children's (a backend's time moves to

@@ -24,6 +24,12 @@ public static class GrainsRegistration
     /// <summary>The ledger's tables and checks (journal entries, postings, wallet balances), which <see cref="JournalWriter"/> writes to.</summary>
     public static MigrationSource LedgerMigrations { get; } = new("ledger", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Ledger.Sql.");
 
+    /// <summary>The payments' rows (<see cref="PaymentWriter"/>) and the merchants' commission history.</summary>
+    public static MigrationSource PaymentMigrations { get; } = new("payments", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Payments.Sql.");
+
+    /// <summary>Settlements, and the open items the ledger adds for every payment's and refund's posting to a merchant.</summary>
+    public static MigrationSource SettlementMigrations { get; } = new("settlements", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Settlement.Sql.");
+
     /// <summary>Binds and validates the grains' options at start-up, and adds the services that span grains.</summary>
     public static IServiceCollection AddMyPayGrainServices(this IServiceCollection services)
     {
@@ -32,7 +38,7 @@ public static class GrainsRegistration
         services.AddOptions<RechargeOptions>().BindConfiguration(RechargeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddRecordWriter<JournalWriter>();
         services.AddMigrations(LedgerMigrations);
-        services.AddMigrations(new MigrationSource("payments", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Payments.Sql."));
+        services.AddMigrations(PaymentMigrations);
         services.AddMigrations(new MigrationSource("remittances", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Remittance.Sql."));
         services.AddMigrations(new MigrationSource("firmbanking", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Banking.Sql."));
         services.AddRecordWriter<FirmbankingIndexWriter>();
@@ -60,7 +66,7 @@ public static class GrainsRegistration
         services.AddRecordWriter<RemittanceWriter>();
         services.AddRecordWriter<RemittanceFinishedWriter>();
         services.AddOptions<SettlementOptions>().BindConfiguration(SettlementOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddMigrations(new MigrationSource("settlements", typeof(GrainsRegistration).Assembly, "MyPay.Grains.Settlement.Sql."));
+        services.AddMigrations(SettlementMigrations);
         services.AddRecordWriter<SettlementWriter>();
         services.AddSingleton<SettlementQueries>();
         services.AddSingleton<Reconciler>();

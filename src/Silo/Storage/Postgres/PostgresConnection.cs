@@ -45,6 +45,23 @@ public static class PostgresConnection
         return builder.ConnectionString;
     }
 
+    /// <summary>
+    /// The store's connection string (the committer's and the queries' beside it): prepared statements, which save PostgreSQL a
+    /// parse and plan per call on the hot path, unless the address chooses otherwise; no DISCARD ALL when a connection goes back
+    /// to the pool, as nothing leaves session state on one (advisory locks are transaction-scoped): seven fewer statements per
+    /// checkout; and a pool of at most <paramref name="connectionsMax"/>.
+    /// </summary>
+    public static string ForStore(string databaseUrl, int connectionsMax)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ToConnectionString(databaseUrl)) { NoResetOnClose = true };
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 32;
+        }
+
+        return WithPoolOf(builder.ConnectionString, connectionsMax);
+    }
+
     /// <summary>The connection string with its pool bounded to <paramref name="connectionsMax"/>, unless it is bounded lower already.</summary>
     public static string WithPoolOf(string connectionString, int connectionsMax)
     {
