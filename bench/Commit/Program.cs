@@ -30,6 +30,8 @@ if (args.Length < 1)
 
 var writers = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
 var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+// What a paying grain's first write puts in its wallet: enough for any run's payments.
+const long RechargeWon = 1_000_000_000_000;
 var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2;
 var paying = (args.Length > 4 ? args[4] : "recharge") switch
 {
@@ -131,12 +133,12 @@ async Task<Measured> MeasureAsync(bool oneRoundTrip)
         cpu.TotalMilliseconds / all.Length);
 }
 
-// A recharge's entry: corporate cash to the wallet, a million won.
+// A recharge's entry: corporate cash to the wallet.
 static IReadOnlyList<object> Recharge(string memberId, string operation) =>
 [
     new JournalEntry(
         $"bench:{operation}", "recharge", memberId, operation, null, DateTimeOffset.UtcNow,
-        [new Posting(Accounts.CorporateCash, 1_000_000), new Posting(Accounts.Wallet(memberId), -1_000_000)]),
+        [new Posting(Accounts.CorporateCash, RechargeWon), new Posting(Accounts.Wallet(memberId), -RechargeWon)]),
 ];
 
 // A payment's records, as WalletGrain.Pay makes them: 1,000 won to one of 20 merchants at 3% commission.
@@ -152,7 +154,7 @@ static IReadOnlyList<object> Payment(string memberId, int writer, string operati
         payment,
         new OutboxEvent(
             $"event-{operation}", $"wallet:{memberId}", sequence, "payment.completed",
-            $$"""{"paymentId":"{{payment.PaymentId}}","payerId":"{{memberId}}","merchantId":"{{payment.MerchantId}}","amountWon":1000,"commissionWon":30,"balanceWon":{{1_000_000 - (sequence * 1_000)}}}""",
+            $$"""{"paymentId":"{{payment.PaymentId}}","payerId":"{{memberId}}","merchantId":"{{payment.MerchantId}}","amountWon":1000,"commissionWon":30,"balanceWon":{{RechargeWon - (sequence * 1_000)}}}""",
             at),
     ];
 }

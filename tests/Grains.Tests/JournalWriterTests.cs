@@ -51,6 +51,18 @@ public sealed class JournalWriterTests(GrainHost host) : IClassFixture<GrainHost
         Assert.Equal(100L, await WalletBalanceAsync(payer));
     }
 
+    [Fact]
+    public async Task ADebit_FromAWalletTheLedgerNeverCredited_WritesNothing()
+    {
+        // No statement adds a row for a wallet the batch only debits: its postings' balance_after refuses the batch.
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => WriteAsync(
+            Entry("pay", (Accounts.Wallet(payer), 60), (Accounts.Receivable("shop"), -60))));
+
+        Assert.Equal(PostgresErrorCodes.CheckViolation, refused.SqlState);
+        Assert.Empty(await BalancesAfterAsync(payer));
+        Assert.Null(await WalletBalanceOrNullAsync(payer));
+    }
+
     private string EntryId(string name) => $"test:{payer}:{name}";
 
     private JournalEntry Entry(string name, params (string Account, long AmountWon)[] postings) =>
@@ -82,10 +94,13 @@ public sealed class JournalWriterTests(GrainHost host) : IClassFixture<GrainHost
         return rows;
     }
 
-    private async Task<long> WalletBalanceAsync(string memberId)
+    private async Task<long> WalletBalanceAsync(string memberId) =>
+        await WalletBalanceOrNullAsync(memberId) ?? throw new InvalidOperationException($"Wallet {memberId} has no wallet_balance row.");
+
+    private async Task<long?> WalletBalanceOrNullAsync(string memberId)
     {
         await using var command = Database.CreateCommand("SELECT balance FROM wallet_balance WHERE member_id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = memberId });
-        return (long)(await command.ExecuteScalarAsync())!;
+        return (long?)await command.ExecuteScalarAsync();
     }
 }

@@ -35,10 +35,13 @@ public sealed class JournalWriter : RecordWriter<JournalEntry>
         entries.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_ats", [.. records.Select(entry => entry.CreatedAt.UtcDateTime)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         batch.BatchCommands.Add(entries);
 
-        // Every wallet touched gets a row first (at 0, which the CHECK allows), so the postings' statement below
-        // moves rows that exist. (An INSERT ... ON CONFLICT DO UPDATE would check the CHECK against the
-        // proposed row, a negative delta, before finding the conflict.)
-        if (walletDeltas.Count > 0)
+        // A wallet the batch credits (on balance) gets a row first, at 0, which the CHECK allows, so the postings' statement
+        // below moves rows that exist. (An INSERT ... ON CONFLICT DO UPDATE would check the CHECK against the proposed row,
+        // a negative delta, before finding the conflict.) A wallet the batch debits had money, so it has its row: a payment's
+        // batch has no wallet to add. Should one have none (a bug), nothing moves it, its postings' balance_after goes below
+        // zero and their CHECK refuses the batch.
+        var credited = walletDeltas.Where(wallet => wallet.DeltaWon >= 0).ToList();
+        if (credited.Count > 0)
         {
             var ensure = new NpgsqlBatchCommand(
                 """
@@ -46,7 +49,7 @@ public sealed class JournalWriter : RecordWriter<JournalEntry>
                 SELECT member_id, 0 FROM unnest(@member_ids::text[]) AS w(member_id)
                 ON CONFLICT (member_id) DO NOTHING
                 """);
-            ensure.Parameters.Add(new NpgsqlParameter<string[]>("member_ids", [.. walletDeltas.Select(wallet => wallet.MemberId)]));
+            ensure.Parameters.Add(new NpgsqlParameter<string[]>("member_ids", [.. credited.Select(wallet => wallet.MemberId)]));
             batch.BatchCommands.Add(ensure);
         }
 
