@@ -50,8 +50,10 @@ public static class GrainsRegistration
         services.AddSingleton<MemberRegistry>();
         services.AddSingleton<BankAccountLinker>();
         services.AddSingleton<GrainReferences>();
+        services.AddSingleton<BankCommandDriver>();
         services.AddSingleton(provider => new Recharger(
             provider.GetRequiredService<GrainReferences>(),
+            provider.GetRequiredService<BankCommandDriver>(),
             provider.GetRequiredService<IOptions<FirmbankingOptions>>().Value,
             provider.GetRequiredService<IOptions<WalletLimits>>().Value,
             provider.GetRequiredService<TimeProvider>()));

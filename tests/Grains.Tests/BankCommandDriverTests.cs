@@ -16,15 +16,15 @@ public sealed class SlowBankHost() : GrainHost(services => services.AddSingleton
 /// <summary>
 /// A bank command has two drivers at once when the request that started it is still waiting for a slow bank and a
 /// reminder tick resumes it (a wallet is reentrant, and Orleans fires a reminder again once a tick's call times out), or
-/// when two ticks overlap. What keeps money moving once: the firmbanking grain is not reentrant, so a second driver's call
-/// waits for the first to finish and then finds the outcome recorded; the bank is asked before any re-send and dedupes
-/// the request id; the wallet's credit is keyed by the recharge, and a release changes only a pending recharge.
-/// (A second activation on another node, should membership briefly allow one, is held by the stored version: one that
-/// loaded no record loses its first write and sends nothing, one that loaded Sent asks the bank before re-sending under
-/// the same id, and of two outcome writes the second is stale and refused. A recharge's command, run with
-/// <c>ExecuteRecorded</c>, has no write before its send: a second activation may send again under the same id, which the
-/// bank answers with its first outcome, and its outcome write loses to the stored one.) Making the firmbanking grain reentrant fails
-/// both tests.
+/// when two ticks overlap. What keeps money moving once: a command the firmbanking grain writes is driven inside that
+/// grain, which is not reentrant, so a second driver's call waits for the first to finish and then finds the outcome
+/// recorded; a recharge's command, which its wallet writes, is driven with no grain (<c>BankCommandDriver.ExecuteRecordedAsync</c>),
+/// and only the request's first drive sends blind: a resumed one asks the bank first, re-sending under the same id only
+/// when the bank never had it, and the bank applies a request id once; the wallet's credit is keyed by the recharge, and a
+/// release changes only a pending recharge. (A second activation of the grain on another node, should membership briefly
+/// allow one, is held by the stored version: one that loaded no record loses its first write and sends nothing, one that
+/// loaded Sent asks the bank before re-sending under the same id, and of two outcome writes the second is stale and
+/// refused.) Making the firmbanking grain reentrant fails the first test; a resumed recharge sending blind fails the second.
 /// </summary>
 public sealed class BankCommandDriverTests(SlowBankHost host) : IClassFixture<SlowBankHost>
 {
@@ -115,14 +115,14 @@ public sealed class BankCommandDriverTests(SlowBankHost host) : IClassFixture<Sl
     [Fact]
     public async Task Recharge_ResumedAfterItsAnswerWasLost_AsksTheBankFirst_AndSendsNothingAgain()
     {
-        // The first driver reached the bank, which answered, but the wallet never stored the answer (the node stopped):
-        // the grain that heard it is gone, and the wallet's reminder resumes the recharge.
+        // The first driver reached the bank, which answered, but the wallet never stored the answer (the node stopped),
+        // and the wallet's reminder resumes the recharge.
         var (wallet, pending) = await ReserveRechargeAsync(30_000);
         var recharger = host.Services.GetRequiredService<Recharger>();
-        var grain = host.Grains.GetGrain<IFirmbankingGrain>(pending.FirmbankingRequestId);
         host.Bank.Answer(pending.FirmbankingRequestId);
-        Assert.Equal(FirmbankingStatus.Succeeded, (await grain.ExecuteRecorded(recharger.BankCommand(pending), resumed: false)).Status);
-        await host.DeactivateAsync(grain);
+        var lost = await host.Services.GetRequiredService<BankCommandDriver>().ExecuteRecordedAsync(
+            pending.FirmbankingRequestId, recharger.BankCommand(pending), resumed: false);
+        Assert.Equal(FirmbankingStatus.Succeeded, lost.Status);
 
         var finished = await recharger.FinishAsync(pending, resumed: true);
 

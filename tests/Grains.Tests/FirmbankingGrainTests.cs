@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using MyPay.Grains.Banking;
 
 namespace MyPay.Grains.Tests;
@@ -78,31 +79,31 @@ public sealed class FirmbankingGrainTests(GrainHost host) : IClassFixture<GrainH
     }
 
     [Fact]
-    public async Task ExecuteRecorded_ACommandNoBankCouldCarryOut_FailsUnsent_AndWritesNothing()
+    public async Task ARecordedCommandNoBankCouldCarryOut_FailsUnsent_AndWritesNothing()
     {
-        var grain = host.Grains.GetGrain<IFirmbankingGrain>("fb-recorded-same-account");
+        var driver = host.Services.GetRequiredService<BankCommandDriver>();
 
-        var record = await grain.ExecuteRecorded(new FirmbankingCommand("m1", "recharge", Member, Member, 10_000), resumed: false);
+        var record = await driver.ExecuteRecordedAsync("fb-recorded-same-account", new FirmbankingCommand("m1", "recharge", Member, Member, 10_000), resumed: false);
 
         Assert.Equal(FirmbankingStatus.Failed, record.Status);
         Assert.Contains($"from {Member} to {Member}", record.FailureReason, StringComparison.Ordinal);
-        Assert.Null(await grain.GetRecord());
+        Assert.Null(await host.Grains.GetGrain<IFirmbankingGrain>("fb-recorded-same-account").GetRecord());
         Assert.Empty(await host.Rows.StateVersionsAsync("fb-recorded-same-account"));
     }
 
     [Fact]
-    public async Task ExecuteRecorded_BankNeverAnswers_IsUnknown_WritesNothing_AndAResumeAsksTheBankAgain()
+    public async Task ARecordedCommand_BankNeverAnswers_IsUnknown_WritesNothing_AndAResumeAsksTheBankAgain()
     {
         // The caller writes the command's steps; while the bank is silent there is nothing to write, and the caller resumes it.
-        var grain = host.Grains.GetGrain<IFirmbankingGrain>("fb-recorded-silent");
+        var driver = host.Services.GetRequiredService<BankCommandDriver>();
         var command = new FirmbankingCommand("m1", "recharge", Member, Corporate, 10_000);
 
-        var first = await grain.ExecuteRecorded(command, resumed: false);
-        var resumed = await grain.ExecuteRecorded(command, resumed: true);
+        var first = await driver.ExecuteRecordedAsync("fb-recorded-silent", command, resumed: false);
+        var resumed = await driver.ExecuteRecordedAsync("fb-recorded-silent", command, resumed: true);
 
         Assert.Equal((FirmbankingStatus.Unknown, FirmbankingStatus.Unknown), (first.Status, resumed.Status));
         Assert.Equal(["requested", "sent", "no answer"], first.History.Select(step => step.What[..Math.Min(step.What.Length, 9)]).Distinct());
-        Assert.Null(await grain.GetRecord());
+        Assert.Null(await host.Grains.GetGrain<IFirmbankingGrain>("fb-recorded-silent").GetRecord());
         Assert.Empty(await host.Rows.StateVersionsAsync("fb-recorded-silent"));
     }
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-using MyPay.Grains.Diagnostics;
 using MyPay.Silo.Batching;
 using Orleans;
 
@@ -8,11 +6,9 @@ namespace MyPay.Grains.Banking;
 /// <summary>
 /// One bank command and everything that happened to it. Every state change is written before the
 /// next step, so after a crash the grain knows whether the command may have reached the bank (Sent
-/// or Unknown) and asks the bank before doing anything else. A command whose caller writes its steps
-/// (<see cref="IFirmbankingGrain.ExecuteRecorded"/>, a recharge's) is the caller's to store: the grain writes nothing for it.
-/// It only ever re-sends under its own request id, which the bank applies at most once: money never moves twice,
-/// whatever fails. It never records Failed on uncertainty: only the bank's own answer fails a command. The fee recorded
-/// is the one the bank says it charged the corporate account, so the ledger books what the bank took.
+/// or Unknown) and asks the bank before doing anything else (<see cref="BankCommandDriver"/>). A recharge's command
+/// is its wallet's to store, and its Recharger drives it without this grain: for one the grain only reads the row.
+/// The fee recorded is the one the bank says it charged the corporate account, so the ledger books what the bank took.
 /// </summary>
 public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
 {
@@ -21,28 +17,22 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
 
     private readonly CommandBatch<FirmbankingState> state;
     private readonly FirmbankingQueries rows;
-    private readonly IBankGateway bank;
+    private readonly BankCommandDriver driver;
     private readonly TimeProvider time;
-    private readonly FirmbankingOptions options;
 
-    /// <summary>The bank's final answer to a command its caller writes, kept while the grain lives: a second driver gets it without a send.</summary>
-    private FirmbankingRecord? answeredForCaller;
-
-    public FirmbankingGrain(
-        FirmbankingQueries rows, IBankGateway bank, TimeProvider time, IOptions<FirmbankingOptions> options)
+    public FirmbankingGrain(FirmbankingQueries rows, BankCommandDriver driver, TimeProvider time)
     {
         this.state = new CommandBatch<FirmbankingState>(this, StateName);
         this.rows = rows;
-        this.bank = bank;
+        this.driver = driver;
         this.time = time;
-        this.options = options.Value;
     }
 
     private string RequestId => this.GetPrimaryKeyString();
 
     /// <summary>
-    /// The stored record: the grain's state, or the request's row for a command its caller writes. A final answer in the row
-    /// wins over a state still waiting (a command its caller resumed after the grain had written a step).
+    /// The stored record: the grain's state, or the request's row for a command its caller writes (a recharge's). A final
+    /// answer in the row wins over a state still waiting (a command its caller resumed after the grain had written a step).
     /// </summary>
     public async Task<FirmbankingRecord?> GetRecord()
     {
@@ -62,98 +52,25 @@ public sealed class FirmbankingGrain : Grain, IFirmbankingGrain
         if (state.Committed.Record is { } existing)
         {
             return existing.Command == command
-                ? existing.IsFinal ? existing : await DriveAsync(existing, firstSend: false, SaveAsync)
+                ? existing.IsFinal ? existing : await driver.DriveAsync(existing, firstSend: false, SaveAsync)
                 : throw new FirmbankingRequestReusedException(RequestId);
         }
 
-        if (Refusal(command) is { } refused)
+        // Refused: not sent, and nothing written, so a repeat is refused the same way.
+        if (driver.Refusal(RequestId, command) is { } refused)
         {
             return refused;
         }
 
         // Requested and Sent are written as one step, just before the first send: after a crash the grain then
         // knows the command may have reached the bank, and asks before anything else.
-        return await DriveAsync(await SaveAsync(FirmbankingRecord.Sent(RequestId, command, time.GetUtcNow())), firstSend: true, SaveAsync);
-    }
-
-    /// <summary>
-    /// The caller wrote that the command may be sent, and writes its answer, so the grain keeps no state: it sends (asking
-    /// the bank first when the caller resumes the command), and returns what the bank said.
-    /// </summary>
-    public async Task<FirmbankingRecord> ExecuteRecorded(FirmbankingCommand command, bool resumed)
-    {
-        if (answeredForCaller is { } answered)
-        {
-            return answered.Command == command ? answered : throw new FirmbankingRequestReusedException(RequestId);
-        }
-
-        var record = Refusal(command) ?? await DriveAsync(FirmbankingRecord.Sent(RequestId, command, time.GetUtcNow()), firstSend: !resumed, Task.FromResult);
-        answeredForCaller = record.IsFinal ? record : null;
-        return record;
+        return await driver.DriveAsync(await SaveAsync(FirmbankingRecord.Sent(RequestId, command, time.GetUtcNow())), firstSend: true, SaveAsync);
     }
 
     public async Task<FirmbankingRecord?> ResolveUnfinished()
     {
         await state.LoadUnlessKnownAsync();
-        return state.Committed.Record is { IsFinal: false } unfinished ? await DriveAsync(unfinished, firstSend: false, SaveAsync) : state.Committed.Record;
-    }
-
-    /// <summary>
-    /// A command no bank could carry out (MyPay's own account on both sides, say) is a business outcome, not an exception:
-    /// Failed with its reason, as a bank's refusal is, so the caller gives back what it held. Nothing is sent or written
-    /// (a caller that writes the command ends its row with it), and a repeat gets the same answer. Null for a command the
-    /// bank may carry out.
-    /// </summary>
-    private FirmbankingRecord? Refusal(FirmbankingCommand command)
-    {
-        if (command.AmountWon > 0 && command.From != command.To)
-        {
-            return null;
-        }
-
-        var at = time.GetUtcNow();
-        var reason = $"never sent to the bank: a bank command moves a positive amount between two accounts; got {command.AmountWon} won from {command.From} to {command.To}.";
-        return new FirmbankingRecord(RequestId, command, FirmbankingStatus.Failed, reason, 0, at, at, [new(at, "requested"), new(at, $"failed: {reason}")]);
-    }
-
-    /// <summary>Sends the command (or asks what became of it), rounds at most, recording each step with <paramref name="record"/>.</summary>
-    private async Task<FirmbankingRecord> DriveAsync(FirmbankingRecord sent, bool firstSend, Func<FirmbankingRecord, Task<FirmbankingRecord>> record)
-    {
-        var current = sent;
-        var transfer = new BankTransfer(RequestId, current.Command.From, current.Command.To, current.Command.AmountWon);
-        for (var round = 0; round < options.RoundsMax; round++)
-        {
-            TransferOutcome outcome;
-            if (firstSend && round == 0)
-            {
-                outcome = await bank.TransferAsync(transfer, CancellationToken.None);
-            }
-            else
-            {
-                // Sent or Unknown: it may have reached the bank. Ask before anything else.
-                outcome = await bank.GetTransferAsync(RequestId, CancellationToken.None);
-                if (outcome.Status == TransferStatus.NotFound)
-                {
-                    current = await record(current.Step(FirmbankingStatus.Sent, "the bank has no record of it: sent again under the same id", time.GetUtcNow()));
-                    MoneyMetrics.BankAnswered(current);
-                    outcome = await bank.TransferAsync(transfer, CancellationToken.None);
-                }
-            }
-
-            current = await record(outcome.Status switch
-            {
-                TransferStatus.Succeeded => current.Answered(FirmbankingStatus.Succeeded, null, outcome.FeeWon, time.GetUtcNow()),
-                TransferStatus.Failed => current.Answered(FirmbankingStatus.Failed, outcome.Reason ?? "refused by the bank", 0, time.GetUtcNow()),
-                _ => current.Step(FirmbankingStatus.Unknown, $"no answer: {outcome.Reason}", time.GetUtcNow()),
-            });
-            MoneyMetrics.BankAnswered(current);
-            if (current.IsFinal)
-            {
-                break;
-            }
-        }
-
-        return current;
+        return state.Committed.Record is { IsFinal: false } unfinished ? await driver.DriveAsync(unfinished, firstSend: false, SaveAsync) : state.Committed.Record;
     }
 
     /// <summary>Writes the record, with its index row (the member's list of requests, and whether an answer is awaited) in the same write.</summary>

@@ -8,7 +8,7 @@ namespace MyPay.Grains.Banking;
 /// <summary>
 /// A firmbanking request's index row: appended to each of the grain's writes, so it exists exactly when the request
 /// does and tells, as the grain's state does, whether the bank's answer is still awaited. A command its caller writes
-/// (<see cref="IFirmbankingGrain.ExecuteRecorded"/>) has no grain state: its row is its whole record but the history,
+/// (<see cref="BankCommandDriver.ExecuteRecordedAsync"/>) has no grain state: its row is its whole record but the history,
 /// so it carries the accounts, the bank's fee and a failure's reason too.
 /// </summary>
 public sealed record FirmbankingIndexRow(
@@ -28,7 +28,7 @@ public sealed record FirmbankingIndexRow(
         record.RequestId, record.Command.MemberId, record.Command.Purpose, record.Command.AmountWon, record.Status, record.RequestedAt, record.CompletedAt,
         record.Command.From, record.Command.To, record.FeeWon, record.FailureReason);
 
-    /// <summary>The row of a command its caller writes as may-be-sent, before it has the grain run it (<see cref="IFirmbankingGrain.ExecuteRecorded"/>).</summary>
+    /// <summary>The row of a command its caller writes as may-be-sent, before it drives it (<see cref="BankCommandDriver.ExecuteRecordedAsync"/>).</summary>
     public static FirmbankingIndexRow Sent(string requestId, FirmbankingCommand command, DateTimeOffset at) =>
         Of(FirmbankingRecord.Sent(requestId, command, at));
 

@@ -99,7 +99,7 @@ public enum RechargeStatus
 
 /// <summary>
 /// The bank's final answer to a reserved recharge: the recharge as reserved, and its bank command's record as the bank
-/// ended it (<see cref="IFirmbankingGrain.ExecuteRecorded"/>), with the fee it charged, or why it refused.
+/// ended it (<see cref="BankCommandDriver.ExecuteRecordedAsync"/>), with the fee it charged, or why it refused.
 /// </summary>
 [GenerateSerializer]
 public sealed record RechargeAnswer(RechargeRecord Recharge, FirmbankingRecord Transfer)

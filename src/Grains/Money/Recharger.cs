@@ -8,13 +8,14 @@ namespace MyPay.Grains.Money;
 /// <summary>
 /// Recharges a wallet from the member's first linked bank account: the wallet reserves the amount against its
 /// limits (and stores the pending recharge, and the bank command's index row as may-be-sent; its reminder resumes
-/// it), the bank moves the money (a firmbanking request keyed by the recharge, which writes nothing), then the wallet
+/// it), the bank moves the money (a bank command keyed by the recharge, driven here with no grain and no write of its
+/// own: <see cref="BankCommandDriver.ExecuteRecordedAsync"/>), then the wallet
 /// is credited with the ledger entries, or released if the bank refused, in one write that also finishes the recharge
 /// and stores the bank's answer in its bank command's row: two writes one after the other. Waits for the bank up to a bound and
 /// carries on after it. Used by the charge endpoint, by auto top-up (of payments and remittances), and by the
 /// wallet's reminder.
 /// </summary>
-public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmbanking, WalletLimits limits, TimeProvider time)
+public sealed class Recharger(GrainReferences grains, BankCommandDriver bank, FirmbankingOptions firmbanking, WalletLimits limits, TimeProvider time)
 {
     public async Task<RechargeAttempt> RechargeAsync(string memberId, long amountWon, OperationKey operation, TimeSpan wait, CancellationToken cancellationToken = default)
     {
@@ -99,9 +100,10 @@ public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmban
 
     /// <summary>
     /// Carries a reserved recharge to its end: the bank transfer (asked about first when <paramref name="resumed"/>, as it
-    /// may have been sent), then the wallet's credit or release, which stores the bank's answer too: the firmbanking grain
-    /// writes nothing for a recharge. Returns the recharge as it then stands: still pending while the bank's answer is
-    /// unknown (the reminder comes back). Every step is idempotent, so it may run again, or beside itself.
+    /// may have been sent), then the wallet's credit or release, which stores the bank's answer too: nothing else writes
+    /// for a recharge's bank command. Returns the recharge as it then stands: still pending while the bank's answer is
+    /// unknown (the reminder comes back). Every step is idempotent, so it may run again, or beside itself: only a request's
+    /// first drive sends blind, a resumed one asks the bank first, and the bank applies the request id once.
     /// </summary>
     public async Task<RechargeRecord> FinishAsync(RechargeRecord recharge, bool resumed)
     {
@@ -111,7 +113,7 @@ public sealed class Recharger(GrainReferences grains, FirmbankingOptions firmban
         }
 
         // The wallet's reservation wrote the bank command's row as may-be-sent, and its reminder carries the recharge on.
-        var transfer = await grains.Factory.GetGrain<IFirmbankingGrain>(recharge.FirmbankingRequestId).ExecuteRecorded(BankCommand(recharge), resumed);
+        var transfer = await bank.ExecuteRecordedAsync(recharge.FirmbankingRequestId, BankCommand(recharge), resumed);
         var wallet = grains.Get<IWalletGrain>(recharge.MemberId);
         var answer = new RechargeAnswer(recharge, transfer);
         switch (transfer.Status)

@@ -133,8 +133,8 @@ public sealed class WalletGrain : Grain, IWalletGrain, IRemindable
     /// <summary>
     /// Holds a recharge's amount against the cap. A reserved recharge's pending row goes into this same write, so the
     /// recharge exists exactly when its reservation does (the wallet's reminder that resumes it was armed before), and so
-    /// does its bank command's index row as may-be-sent: the firmbanking grain then sends without a write of its own first
-    /// (<see cref="IFirmbankingGrain.ExecuteRecorded"/>).
+    /// does its bank command's index row as may-be-sent: the command is then sent without a write of its own first
+    /// (<see cref="BankCommandDriver.ExecuteRecordedAsync"/>).
     /// </summary>
     private RechargeOutcome ReserveRecharge(WalletState state, RechargeRecord recharge)
     {
