@@ -30,9 +30,9 @@ if (args.Length < 1)
 
 var writers = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
 var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
-// What a paying grain's first write puts in its wallet: enough for any run's payments.
-const long RechargeWon = 1_000_000_000_000;
 var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2;
+// A paying grain's first write recharges its wallet with enough for any run's payments.
+const long RechargeWon = 1_000_000_000_000;
 var paying = (args.Length > 4 ? args[4] : "recharge") switch
 {
     "recharge" => false,
